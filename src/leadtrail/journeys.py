@@ -1,0 +1,343 @@
+"""Journey reconstruction: one enquirer's server and client events -> timeline, visits, summary.
+
+Pure and defensive: inputs come from a browser buffer anyone can forge, so junk inside events is
+ignored or clamped, never raised on. The output shape is the one in CONTRIBUTING.md.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from datetime import datetime, timedelta, timezone
+from statistics import median
+from urllib.parse import parse_qsl
+
+from . import channels
+
+VISIT_GAP = timedelta(minutes=30)    # a gap strictly longer than this starts a new visit
+MATCH_WINDOW = timedelta(seconds=5)  # id-less events of both capture paths this close are one event
+
+_US = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_GAP_US = VISIT_GAP // _US
+_WINDOW_US = MATCH_WINDOW // _US
+_MIN_US = (datetime.min.replace(tzinfo=timezone.utc) - _EPOCH) // _US
+_MAX_US = (datetime.max.replace(tzinfo=timezone.utc) - _EPOCH) // _US
+# A browser clock outside 2000..2100 is broken or forged: such a ts is treated as missing.
+_TS_MIN_MS, _TS_MAX_MS = 946_684_800_000, 4_102_444_800_000
+_MAX_ENGAGED_MS = 86_400_000  # nothing in a 24-hour buffer was looked at for longer
+_UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+
+
+class _Event:
+    """One merged event while it is being placed; `key` orders it, `t` is its time (µs epoch)."""
+
+    __slots__ = ("eid", "name", "path", "params", "source", "t", "key", "idx", "visit", "engaged_ms")
+
+    def __init__(self, eid, name, path, params, source, t, idx):
+        self.eid, self.name, self.path, self.params, self.source, self.t, self.idx = \
+            eid, name, path, params, source, t, idx
+        self.key, self.visit, self.engaged_ms = (None if t is None else (t, idx, 0)), 0, None
+
+
+def _event_id(value: object) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _instant_us(value: object) -> int | None:
+    """µs since the epoch of an aware/naive (taken as UTC) datetime or ISO 8601 text; else None."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    try:
+        return min(max((value - _EPOCH) // _US, _MIN_US), _MAX_US)
+    except OverflowError:
+        return None
+
+
+def _client_us(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not (math.isfinite(value) and _TS_MIN_MS <= value < _TS_MAX_MS):
+        return None
+    return int(value * 1000)
+
+
+def _iso(us: int | None) -> str | None:
+    return None if us is None else (_EPOCH + timedelta(microseconds=us)).isoformat(timespec="microseconds")
+
+
+def _base_path(path: str | None) -> str | None:
+    return None if path is None else path.split("#", 1)[0].split("?", 1)[0]
+
+
+def _event_fields(raw: dict) -> tuple[str, str | None, dict]:
+    name, path, params = raw.get("event_name"), raw.get("page_path"), raw.get("params")
+    return (name if isinstance(name, str) else "", path if isinstance(path, str) else None,
+            dict(params) if isinstance(params, dict) else {})
+
+
+def _merge(server_events: object, client_events: object) -> list[_Event]:
+    """Every distinct event once, marked server/client/both, with a sort key (see _fill_keys)."""
+    events: list[_Event] = []
+    by_id: dict[str, _Event] = {}
+    for raw in server_events if isinstance(server_events, list) else ():
+        if not isinstance(raw, dict):
+            continue
+        name, path, params = _event_fields(raw)
+        eid = _event_id(params.get("event_id"))
+        if eid is not None and eid in by_id:
+            continue  # the same event stored twice is still one event
+        event = _Event(eid, name, path, params, "server", _instant_us(raw.get("created_at")), len(events))
+        events.append(event)
+        if eid is not None:
+            by_id[eid] = event
+    _fill_keys(events)
+
+    # Client buffer in its own order: (server event it matched, event_id, fields, client clock µs).
+    buffer: list[tuple[_Event | None, str | None, tuple, int | None]] = []
+    seen_client_ids: set[str] = set()
+    offsets: list[int] = []
+    for raw in client_events if isinstance(client_events, list) else ():
+        if not isinstance(raw, dict):
+            continue
+        fields = _event_fields(raw)
+        eid = _event_id(raw.get("event_id")) or _event_id(fields[2].get("event_id"))
+        if eid is not None:
+            if eid in seen_client_ids:
+                continue
+            seen_client_ids.add(eid)
+        ts = _client_us(raw.get("ts"))
+        match = by_id.get(eid) if eid is not None else None
+        if match is not None:
+            match.source = "both"
+            if match.t is not None and ts is not None:
+                offsets.append(match.t - ts)
+        buffer.append((match, eid, fields, ts))
+    # The browser clock may be off; events both paths saw tell by how much (median resists outliers).
+    offset = round(median(offsets)) if offsets else 0
+
+    unmatched = _unmatched_index(events)
+    order: list[_Event] = []
+    for match, eid, fields, ts in buffer:
+        if match is None:
+            t = None if ts is None else min(max(ts + offset, _MIN_US), _MAX_US)
+            match = _match_without_id(unmatched, eid, fields, t, events)
+            if match is None:
+                match = _Event(eid, *fields, "client", t, len(events))
+                events.append(match)
+        order.append(match)
+    # Client-only events carry their own key; ones without a clock follow their buffer predecessor.
+    _fill_keys(order)
+    return events
+
+
+def _unmatched_index(events: list[_Event]) -> dict[tuple, tuple[list, list]]:
+    """Server events not matched by id, by (name, path): sorted (t, idx) without id / with id."""
+    index: dict[tuple, tuple[list, list]] = {}
+    for e in events:
+        if e.source == "server" and e.t is not None:
+            index.setdefault((e.name, e.path), ([], []))[e.eid is not None].append((e.t, e.idx))
+    for lists in index.values():
+        lists[0].sort()
+        lists[1].sort()
+    return index
+
+
+def _match_without_id(index: dict, eid: str | None, fields: tuple, t: int | None,
+                      events: list[_Event]) -> _Event | None:
+    """Nearest unmatched server event with the same name and path within MATCH_WINDOW, if either
+    side has no event_id (two different ids are two different events)."""
+    if t is None:
+        return None
+    lists = index.get(fields[:2])
+    if not lists:
+        return None
+    best = None  # (distance, candidate list, position)
+    for candidates in (lists[0],) if eid is not None else lists:
+        i = bisect_left(candidates, (t, -1))
+        for j in (i - 1, i):
+            if 0 <= j < len(candidates):
+                distance = abs(candidates[j][0] - t)
+                if distance <= _WINDOW_US and (best is None or distance < best[0]):
+                    best = (distance, candidates, j)
+    if best is None:
+        return None
+    _, candidates, j = best
+    event = events[candidates.pop(j)[1]]
+    event.source = "both"
+    event.eid = event.eid or eid
+    return event
+
+
+def _chain(keys: list[tuple | None]) -> list[tuple | None]:
+    """Give each missing key a place right after its predecessor (before its successor when it
+    leads the sequence); leaves None only when no item of the sequence has a key."""
+    keys = list(keys)
+    last, leading = None, []
+    for i, key in enumerate(keys):
+        if key is None:
+            if last is None:
+                leading.append(i)
+            else:
+                last = keys[i] = (last[0], last[1], last[2] + 1)
+            continue
+        for n, j in enumerate(reversed(leading), 1):
+            keys[j] = (key[0], key[1], key[2] - n)
+        leading, last = [], key
+    return keys
+
+
+def _fill_keys(events: list[_Event]) -> None:
+    for event, key in zip(events, _chain([e.key for e in events])):
+        if event.key is None and key is not None:
+            event.key, event.t = key, key[0]
+
+
+def _engaged_ms(value: object) -> float | None:
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if math.isfinite(value) and 0 <= value <= _MAX_ENGAGED_MS else None
+
+
+def _split_visits(ordered: list[_Event]) -> list[list[_Event]]:
+    visits: list[list[_Event]] = []
+    previous = None
+    for event in ordered:
+        if not visits or (event.t is not None and previous is not None and event.t - previous > _GAP_US):
+            visits.append([])
+        if event.t is not None:
+            previous = event.t
+        event.visit = len(visits) - 1
+        visits[-1].append(event)
+    return visits
+
+
+def _time_on_page(ordered: list[_Event]) -> dict[int, int | None]:
+    """page_view idx -> ms: its page_engagement reports (summed: the tracker may report a page
+    once per hide), else the time to the next event of the visit, else None."""
+    latest_view: dict[str | None, _Event] = {}
+    for event in ordered:
+        if event.name == "page_view":
+            latest_view[_base_path(event.path)] = event
+        elif event.name == "page_engagement":
+            view = latest_view.get(_base_path(event.path))
+            engaged = _engaged_ms(event.params.get("engaged_ms"))
+            if view is not None and engaged is not None:
+                view.engaged_ms = (view.engaged_ms or 0) + engaged
+    result: dict[int, int | None] = {}
+    for i, event in enumerate(ordered):
+        if event.name != "page_view":
+            continue
+        if event.engaged_ms is not None:
+            result[event.idx] = int(event.engaged_ms)
+            continue
+        following = ordered[i + 1] if i + 1 < len(ordered) else None
+        if following is not None and following.visit == event.visit and None not in (following.t, event.t):
+            result[event.idx] = (following.t - event.t) // 1000
+        else:
+            result[event.idx] = None
+    return result
+
+
+def _describe_visit(index: int, visit: list[_Event]) -> dict:
+    views = sum(1 for e in visit if e.name == "page_view")
+    # The first page_view lands the visit; without one, the first event that names a page.
+    landing = next((e for e in visit if e.name == "page_view"), None) \
+        or next((e for e in visit if e.path is not None), None)
+    query: dict[str, str] = {}
+    if landing is not None and "?" in landing.path:
+        for key, value in parse_qsl(landing.path.split("#", 1)[0].split("?", 1)[1]):
+            query.setdefault(key.lower(), value.strip())
+    utm = {k: query[f"utm_{k}"] for k in _UTM_KEYS if query.get(f"utm_{k}")}
+    click_ids = {k: query[k] for k in channels.CLICK_ID_PARAMS if query.get(k)}
+    referrer = channels.host_of(landing.params.get("referrer")) if landing is not None else None
+    attribution = channels.classify(referrer_host=referrer, utm_source=utm.get("source"),
+                                    utm_medium=utm.get("medium"), utm_campaign=utm.get("campaign"),
+                                    click_ids=click_ids)
+    times = [e.t for e in visit if e.t is not None]
+    return {
+        "index": index,
+        "started_at": _iso(times[0]) if times else None,
+        "ended_at": _iso(times[-1]) if times else None,
+        "landing_page": _base_path(landing.path) if landing is not None else None,
+        "referrer": referrer,
+        "utm": utm,
+        "click_ids": click_ids,
+        "channel": attribution.channel,
+        "source": attribution.source,
+        "page_views": views,
+        "events": len(visit),
+    }
+
+
+def _touch(visit: dict | None) -> dict | None:
+    if visit is None:
+        return None
+    return {"channel": visit["channel"], "source": visit["source"],
+            "landing_page": visit["landing_page"], "at": visit["started_at"]}
+
+
+def reconstruct(server_events: list[dict], client_events: list[dict], submitted_at: datetime) -> dict:
+    """The journey of one enquiry: merged timeline, visits with attribution, and a summary."""
+    events = _merge(server_events, client_events)
+    # Events no clock could place (no usable time anywhere) go last, in input order.
+    ordered = sorted(events, key=lambda e: e.key if e.key is not None else (math.inf, e.idx, 0))
+    visits = [_describe_visit(i, v) for i, v in enumerate(_split_visits(ordered))]
+    on_page = _time_on_page(ordered)
+    timeline = [{
+        "event_id": e.eid, "event_name": e.name, "page_path": e.path, "params": e.params,
+        "at": _iso(e.t), "source": e.source, "visit": e.visit, "time_on_page_ms": on_page.get(e.idx),
+    } for e in ordered]
+
+    first_t = next((e.t for e in ordered if e.t is not None), None)
+    submitted_us = _instant_us(submitted_at)
+    to_enquiry = None
+    if first_t is not None and submitted_us is not None:
+        to_enquiry = max(0, (submitted_us - first_t) // 1000)  # a skewed clock never makes it negative
+    last_touch = next((v for v in reversed(visits) if v["channel"] != channels.DIRECT),
+                      visits[-1] if visits else None)
+    return {
+        "timeline": timeline,
+        "visits": visits,
+        "summary": {
+            "first_touch": _touch(visits[0] if visits else None),
+            "last_touch": _touch(last_touch),
+            "visits": len(visits),
+            "page_views": sum(v["page_views"] for v in visits),
+            "first_seen_at": _iso(first_t),
+            "submitted_at": _iso(submitted_us),
+            "time_to_enquiry_ms": to_enquiry,
+            "client_only_events": sum(1 for e in events if e.source == "client"),
+        },
+    }
+
+
+def summarize_for_list(journey: dict) -> dict:
+    """Flat columns the dashboard's enquiry list stores, from a reconstruct() result."""
+    summary = journey.get("summary") if isinstance(journey, dict) else None
+    summary = summary if isinstance(summary, dict) else {}
+    first = summary.get("first_touch") if isinstance(summary.get("first_touch"), dict) else {}
+    return {
+        "first_channel": first.get("channel"),
+        "first_source": first.get("source"),
+        "landing_page": first.get("landing_page"),
+        "visits": summary.get("visits") or 0,
+        "page_views": summary.get("page_views") or 0,
+        "time_to_enquiry_ms": summary.get("time_to_enquiry_ms"),
+    }
