@@ -1,0 +1,115 @@
+"""create_app(settings): the ASGI application. Routes, middleware, and a lifespan that opens the
+store, applies pending migrations, and on shutdown lets in-flight writes commit before closing."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from . import openapi
+from .routes import health, promote, track
+from .services import Services
+from .settings import Settings, load_settings, with_secret_key
+from .web import json_response
+
+log = logging.getLogger("leadtrail")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+
+
+class SecurityHeaders:
+    """Adds headers every response should carry (pure ASGI: cheap on the hot path)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                names = {name.lower() for name, _ in message["headers"]}
+                message["headers"] = list(message["headers"]) + [h for h in SECURITY_HEADERS if h[0] not in names]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+        return json_response({"error": exc.detail, "details": []}, exc.status_code, getattr(exc, "headers", None))
+    return Response(f"{exc.status_code} {exc.detail}\n", exc.status_code, media_type="text/plain",
+                    headers=getattr(exc, "headers", None))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return json_response({"error": "internal error", "details": []}, 500)
+
+
+def _optional_routes(name: str, settings: Settings) -> list[BaseRoute]:
+    # Transitional: features land one by one; a missing feature module is skipped, any other
+    # import error is raised.
+    try:
+        module = importlib.import_module(f"leadtrail.routes.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"leadtrail.routes.{name}":
+            return []
+        raise
+    return list(module.routes(settings))
+
+
+def feature_routes(settings: Settings) -> list[BaseRoute]:
+    found = _optional_routes("script", settings) + _optional_routes("dashboard", settings)
+    if settings.demo:
+        found += _optional_routes("demo", settings)
+    return found
+
+
+def create_app(settings: Settings) -> Starlette:
+    services = Services.build(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.store.open()
+        applied = await services.store.migrate()
+        if applied:
+            log.info("applied migrations: %s", ", ".join(applied))
+        services.pruner.start_periodic()
+        for hook in services.extras.get("startup", []):
+            await hook(services)
+        try:
+            yield
+        finally:
+            await services.pruner.stop()
+            await services.store.close()
+
+    app = Starlette(
+        routes=[*track.routes(), *promote.routes(), *health.routes(), *openapi.routes(),
+                *feature_routes(settings)],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, 500: server_error},
+    )
+    app.state.services = services
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for worker processes started by `leadtrail serve --workers N`."""
+    return create_app(with_secret_key(load_settings()))

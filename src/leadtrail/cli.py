@@ -1,0 +1,169 @@
+"""The `leadtrail` command: serve, migrate, prune, user add, export, erase."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from typing import Any, Awaitable, Callable, TypeVar
+
+import click
+import orjson
+
+from .settings import Settings, SettingsError, load_settings, to_env, with_secret_key
+
+T = TypeVar("T")
+
+database_option = click.option("--database-url", default=None, help="sqlite:///path or postgresql://user:pass@host:port/db [LEADTRAIL_DATABASE_URL]")
+
+
+def resolve(need_secret: bool = False, **flags: Any) -> Settings:
+    try:
+        settings = load_settings(flags)
+        return with_secret_key(settings) if need_secret else settings
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def with_store(settings: Settings, work: Callable[[Any], Awaitable[T]], migrate: bool = True) -> T:
+    from .store import StoreUnavailable, open_store
+
+    async def run() -> T:
+        store = await open_store(settings)
+        try:
+            if migrate:
+                await store.migrate()
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except StoreUnavailable as exc:
+        raise click.ClickException(f"database unavailable: {exc}") from None
+
+
+@click.group()
+@click.version_option(package_name="leadtrail")
+def main() -> None:
+    """leadtrail: the path each enquirer took through your site, kept privately."""
+
+
+@main.command()
+@click.option("--host", default=None, help="interface to listen on [LEADTRAIL_HOST, default 127.0.0.1]")
+@click.option("--port", default=None, type=int, help="port [LEADTRAIL_PORT, default 8000]")
+@database_option
+@click.option("--demo", is_flag=True, default=None, help="serve the demo site at /demo/ and make a secret key if none is set [LEADTRAIL_DEMO]")
+@click.option("--workers", default=None, type=int, help="worker processes [LEADTRAIL_WORKERS, default 1]")
+def serve(**flags: Any) -> None:
+    """Run the server (applies pending migrations first)."""
+    import uvicorn
+
+    settings = resolve(need_secret=True, **flags)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    applied = with_store(settings, lambda store: store.migrate(), migrate=False)
+    if applied:
+        click.echo(f"applied migrations: {', '.join(applied)}", err=True)
+    click.echo(f"leadtrail on http://{settings.host}:{settings.port}/ ({'PostgreSQL' if settings.is_postgres else 'SQLite ' + settings.sqlite_path})", err=True)
+    if settings.demo:
+        click.echo(f"demo site: http://{settings.host}:{settings.port}/demo/   dashboard: http://{settings.host}:{settings.port}/cp/", err=True)
+    common = dict(host=settings.host, port=settings.port, proxy_headers=False, server_header=False,
+                  access_log=False, log_level=settings.log_level, timeout_graceful_shutdown=30)
+    if settings.workers > 1:
+        os.environ.update(to_env(settings))  # the workers rebuild the same settings from these
+        uvicorn.run("leadtrail.app:create_app_from_env", factory=True, workers=settings.workers, **common)
+    else:
+        from .app import create_app
+
+        uvicorn.run(create_app(settings), **common)
+
+
+@main.command()
+@database_option
+@click.option("--show", is_flag=True, help="list migrations and whether each is applied; change nothing")
+def migrate(database_url: str | None, show: bool) -> None:
+    """Apply pending migrations."""
+    settings = resolve(database_url=database_url)
+    if show:
+        for name, applied_at in with_store(settings, lambda store: store.migrations(), migrate=False):
+            click.echo(f"{'applied ' + applied_at.isoformat(timespec='seconds') if applied_at else 'pending':32} {name}")
+        return
+    applied = with_store(settings, lambda store: store.migrate(), migrate=False)
+    click.echo(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+@main.command()
+@database_option
+def prune(database_url: str | None) -> None:
+    """Delete buffered events older than EVENT_TTL (and journeys past JOURNEY_RETENTION)."""
+    from .lifecycle import prune as run_prune
+
+    settings = resolve(database_url=database_url)
+    result = with_store(settings, lambda store: run_prune(store, settings))
+    click.echo(f"deleted {result.events} expired event(s) and {result.journeys} expired journey(s)")
+
+
+@main.group()
+def user() -> None:
+    """Dashboard owner accounts."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@database_option
+def user_add(email: str, password_stdin: bool, database_url: str | None) -> None:
+    """Create a dashboard owner account."""
+    from .accounts import AccountError, create_user
+
+    settings = resolve(database_url=database_url)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with_store(settings, lambda store: create_user(store, email, password))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created owner {email.strip().lower()}")
+
+
+def _email_argument(email: str) -> str:
+    from .promote import normalise_email, valid_email
+
+    normal = normalise_email(email)
+    if not valid_email(normal):
+        raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+    return normal
+
+
+@main.command()
+@click.option("--email", required=True, help="the enquirer's e-mail address (case-insensitive)")
+@database_option
+def export(email: str, database_url: str | None) -> None:
+    """Print every journey of an address as JSON (right of access)."""
+    from .export import export_journey
+    from .lifecycle import visible_journeys_since
+    from .store import utcnow
+
+    settings = resolve(database_url=database_url)
+    address = _email_argument(email)
+    rows = with_store(settings, lambda store: store.journeys_by_email(address, visible_journeys_since(settings, utcnow())))
+    document = {"email": address, "journeys": [export_journey(row) for row in rows]}
+    click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+
+
+@main.command()
+@click.option("--email", required=True, help="the enquirer's e-mail address (case-insensitive)")
+@database_option
+def erase(email: str, database_url: str | None) -> None:
+    """Delete every journey of an address (right to erasure)."""
+    settings = resolve(database_url=database_url)
+    address = _email_argument(email)
+    count = with_store(settings, lambda store: store.erase_email(address))
+    click.echo(f"erased {count} journey(s) of {address}")
+
+
+if __name__ == "__main__":
+    main()

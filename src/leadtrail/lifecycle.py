@@ -1,0 +1,110 @@
+"""The buffer's lifecycle: expired events and journeys are deleted three ways.
+
+1. Probabilistically on /api/track (PRUNE_PROBABILITY): one bounded batch in the background, so the
+   request it rides on is never slowed; at most one such prune runs at a time.
+2. Periodically in the server (every PRUNE_INTERVAL seconds): batches until nothing is left.
+3. On demand: `leadtrail prune`.
+Reads never depend on this having run: they filter by the TTL themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .settings import Settings
+from .store import SqlStore, StoreUnavailable, utcnow
+
+log = logging.getLogger("leadtrail.prune")
+
+
+@dataclass
+class PruneResult:
+    events: int = 0
+    journeys: int = 0
+
+
+def event_cutoff(settings: Settings, now: datetime) -> datetime:
+    """Buffered events created before this are expired."""
+    return now - timedelta(seconds=settings.event_ttl)
+
+
+def journey_cutoff(settings: Settings, now: datetime) -> datetime | None:
+    """Journeys created before this are past JOURNEY_RETENTION (None: kept until erased)."""
+    if settings.journey_retention is None:
+        return None
+    return now - timedelta(days=settings.journey_retention)
+
+
+def visible_journeys_since(settings: Settings, now: datetime) -> datetime:
+    return journey_cutoff(settings, now) or datetime(1970, 1, 1, tzinfo=now.tzinfo)
+
+
+async def prune(store: SqlStore, settings: Settings, now: datetime | None = None,
+                max_batches: int | None = None, pause: float = 0.0) -> PruneResult:
+    """Deletes expired rows in batches of PRUNE_BATCH, pausing between batches so writers get in."""
+    now = now or utcnow()
+    result = PruneResult()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        deleted = await store.delete_expired_events(event_cutoff(settings, now), settings.prune_batch)
+        result.events += deleted
+        batches += 1
+        if deleted < settings.prune_batch:
+            break
+        if pause:
+            await asyncio.sleep(pause)
+    cutoff = journey_cutoff(settings, now)
+    while cutoff is not None:
+        deleted = await store.delete_expired_journeys(cutoff, settings.prune_batch)
+        result.journeys += deleted
+        if deleted < settings.prune_batch:
+            break
+    return result
+
+
+class Pruner:
+    """Runs the in-server prunes: the probabilistic one and the periodic one."""
+
+    def __init__(self, store: SqlStore, settings: Settings, rng: random.Random | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self._rng = rng or random.Random()
+        self._running: asyncio.Task | None = None
+        self._periodic: asyncio.Task | None = None
+
+    def maybe_prune(self) -> None:
+        """Called on /api/track: with PRUNE_PROBABILITY, starts one bounded batch in the background."""
+        if self._rng.random() >= self.settings.prune_probability:
+            return
+        if self._running is not None and not self._running.done():
+            return
+        self._running = asyncio.create_task(self._quietly(max_batches=1))
+
+    async def _quietly(self, max_batches: int | None, pause: float = 0.0) -> None:
+        try:
+            result = await prune(self.store, self.settings, max_batches=max_batches, pause=pause)
+            if result.events or result.journeys:
+                log.info("pruned events=%d journeys=%d", result.events, result.journeys)
+        except StoreUnavailable as exc:
+            log.warning("prune skipped: %s", exc)
+
+    def start_periodic(self) -> None:
+        self._periodic = asyncio.create_task(self._every_interval())
+
+    async def _every_interval(self) -> None:
+        while True:
+            await self._quietly(max_batches=None, pause=0.05)
+            await asyncio.sleep(self.settings.prune_interval)
+
+    async def stop(self) -> None:
+        for task in (self._periodic, self._running):
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass

@@ -1,0 +1,75 @@
+"""POST /api/track/promote: snapshot the visitor's buffer and their browser's buffer into a journey."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..identity import COOKIE_NAME
+from ..ingest import IngestError
+from ..journeys import reconstruct, summarize_for_list
+from ..lifecycle import event_cutoff
+from ..promote import parse_promote_body
+from ..services import Services
+from ..store import JourneyRecord, StoreUnavailable, utcnow
+from ..web import (HTTPProblem, check_origin, client_address, cors_headers, json_response, media_type,
+                   preflight_response, problem_response, read_body)
+from .track import check_rate, gpc_opt_out
+
+MAX_PROMOTE_BODY = 256 * 1024
+IDEMPOTENCY_WINDOW = timedelta(minutes=10)
+
+
+async def promote(request: Request) -> Response:
+    services: Services = request.app.state.services
+    settings = services.settings
+    cors = cors_headers(request, settings)
+    try:
+        if media_type(request) != "application/json":
+            raise HTTPProblem(415, "send the promote request as application/json",
+                              [f"got Content-Type {request.headers.get('content-type')!r}"])
+        check_origin(request, settings)
+        check_rate(services.address_limiter, client_address(request, settings), "address")
+        body = await read_body(request, MAX_PROMOTE_BODY)
+        try:
+            req = parse_promote_body(body)
+        except IngestError as exc:
+            raise HTTPProblem(exc.status, exc.message, exc.details) from None
+        check_rate(services.email_limiter, req.email, "e-mail address")
+        anon_id = services.signer.verify(request.cookies.get(COOKIE_NAME))
+        client_events = req.client_events
+        if gpc_opt_out(request, services):
+            anon_id, client_events = None, []
+        now = utcnow()
+        try:
+            server_events = (
+                await services.store.snapshot_events(anon_id, event_cutoff(settings, now)) if anon_id else []
+            )
+            journey = reconstruct(server_events, client_events, now)
+            record = JourneyRecord(
+                email=req.email, anon_id=anon_id, events=server_events, client_events=client_events,
+                form=req.form, consent=req.consent, summary=summarize_for_list(journey),
+            )
+            journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
+        except StoreUnavailable:
+            raise HTTPProblem(503, "storage unavailable; retry later", headers={"Retry-After": "2"}) from None
+    except HTTPProblem as problem:
+        return problem_response(problem, cors)
+    body_out = {"journey_id": journey_id, "server_events": len(server_events), "client_events": len(client_events)}
+    if req.client_events_dropped:
+        body_out["client_events_dropped"] = req.client_events_dropped
+    return json_response(body_out, 201 if created else 200, cors)
+
+
+async def promote_preflight(request: Request) -> Response:
+    return preflight_response(request, request.app.state.services.settings)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/track/promote", promote, methods=["POST"]),
+        Route("/api/track/promote", promote_preflight, methods=["OPTIONS"]),
+    ]

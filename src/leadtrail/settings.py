@@ -1,0 +1,198 @@
+"""One Settings object, built from command-line flags and LEADTRAIL_* environment variables.
+
+Flags win over the environment, the environment wins over defaults. Nothing else in the package
+reads os.environ.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "LEADTRAIL_"
+DEFAULT_DATABASE_URL = "sqlite:///./leadtrail.db"
+
+
+class SettingsError(ValueError):
+    """A setting has a value leadtrail cannot use; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    demo: bool = False
+    event_ttl: int = 86400
+    journey_retention: int | None = None
+    allowed_origins: tuple[str, ...] = ()
+    prune_probability: float = 0.01
+    prune_interval: int = 300
+    prune_batch: int = 5000
+    trusted_proxies: tuple[str, ...] = ()
+    honor_gpc: bool = True
+    rate_limit: int = 600
+    log_level: str = "info"
+    # Not settable from the outside: parsed forms of the above.
+    trusted_networks: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def sqlite_path(self) -> str:
+        return sqlite_path_from_url(self.database_url)
+
+
+def sqlite_path_from_url(url: str) -> str:
+    if not url.startswith("sqlite:///"):
+        raise SettingsError(f"DATABASE_URL: expected sqlite:///path or postgresql://..., got {url!r}")
+    return url[len("sqlite:///") :] or "leadtrail.db"
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _parse_int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _parse_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.replace(" ", ",").split(",") if part.strip())
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """Turn a raw flag or environment value into the type of the named setting."""
+    label = ENV_PREFIX + name.upper()
+    if name in ("demo", "honor_gpc"):
+        return raw if isinstance(raw, bool) else _parse_bool(label, str(raw))
+    if name in ("port", "workers", "event_ttl", "prune_interval", "prune_batch"):
+        return _parse_int(label, raw, minimum=1)
+    if name == "rate_limit":
+        return _parse_int(label, raw, minimum=0)
+    if name == "journey_retention":
+        if raw is None or str(raw).strip() == "":
+            return None
+        return _parse_int(label, raw, minimum=1)
+    if name == "prune_probability":
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{label}: expected a number between 0 and 1, got {raw!r}") from None
+        if not 0.0 <= value <= 1.0:
+            raise SettingsError(f"{label}: expected a number between 0 and 1, got {raw!r}")
+        return value
+    if name in ("allowed_origins", "trusted_proxies"):
+        return raw if isinstance(raw, tuple) else _parse_list(str(raw))
+    return str(raw)
+
+
+def _normalise_origin(origin: str) -> str:
+    origin = origin.strip().rstrip("/").lower()
+    if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+        raise SettingsError(
+            f"LEADTRAIL_ALLOWED_ORIGINS: {origin!r} is not an origin like https://www.example.com"
+        )
+    return origin
+
+
+def _parse_networks(entries: tuple[str, ...]) -> tuple[Any, ...]:
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"LEADTRAIL_TRUSTED_PROXIES: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
+
+
+SETTABLE = tuple(f.name for f in fields(Settings) if f.name != "trusted_networks")
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build Settings from flags (None means not given) over LEADTRAIL_* variables over defaults."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for name in SETTABLE:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = _coerce(name, raw)
+    for name, raw in (flags or {}).items():
+        if raw is not None and name in SETTABLE:
+            values[name] = _coerce(name, raw)
+    settings = Settings(**values)
+    origins = tuple(_normalise_origin(o) for o in settings.allowed_origins)
+    return replace(
+        settings,
+        allowed_origins=origins,
+        trusted_networks=_parse_networks(settings.trusted_proxies),
+    )
+
+
+def demo_secret_path(settings: Settings) -> Path:
+    """Where a demo run keeps the secret key it made: beside the SQLite file, or in the cwd."""
+    if settings.is_postgres:
+        return Path(".leadtrail-demo.secret")
+    return Path(settings.sqlite_path + ".secret")
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """Return settings that hold a secret key, or raise: none outside demo mode is refused."""
+    if settings.secret_key:
+        if len(settings.secret_key) < 16:
+            raise SettingsError("LEADTRAIL_SECRET_KEY: use at least 16 characters (32 random bytes is best)")
+        return settings
+    if not settings.demo:
+        raise SettingsError(
+            "LEADTRAIL_SECRET_KEY is not set. It signs visitor and session cookies and must stay "
+            "the same across restarts. Create one with:\n"
+            "  python3 -c 'import secrets; print(secrets.token_urlsafe(32))'\n"
+            "and pass it as LEADTRAIL_SECRET_KEY (or run with --demo to try leadtrail out)."
+        )
+    path = demo_secret_path(settings)
+    if path.exists():
+        key = path.read_text().strip()
+    else:
+        key = secrets.token_urlsafe(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+    return replace(settings, secret_key=key)
+
+
+def to_env(settings: Settings) -> dict[str, str]:
+    """The LEADTRAIL_* variables that reproduce these settings (for worker processes)."""
+    env: dict[str, str] = {}
+    for name in SETTABLE:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, tuple):
+            value = ",".join(value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        env[ENV_PREFIX + name.upper()] = str(value)
+    return env

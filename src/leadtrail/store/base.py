@@ -1,0 +1,188 @@
+"""The store: what leadtrail asks of a database, written once over two dialects.
+
+`SqlStore` holds every operation in terms of named queries (store/queries/) and a small set of
+primitives that each dialect provides: `fetch`, `execute`, `transaction()` and `write_events`.
+"""
+
+from __future__ import annotations
+
+import abc
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, NamedTuple, Sequence
+
+import orjson
+
+from .batcher import GroupCommitter
+
+
+class StoreUnavailable(Exception):
+    """The database did not answer; the caller answers 503 with Retry-After."""
+
+
+class EventRow(NamedTuple):
+    anon_id: str
+    event_name: str
+    page_path: str | None
+    params: str  # JSON text
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class JourneyRecord:
+    """What a promote stores: the snapshot, the client buffer and the list summary."""
+
+    email: str
+    anon_id: str | None
+    events: list[dict]
+    client_events: list[dict]
+    form: str | None
+    consent: bool | None
+    summary: dict[str, Any]  # first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(ts: datetime) -> str:
+    """Fixed-width ISO 8601 in UTC, the form timestamps take in JSON and in SQLite."""
+    return ts.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class Transaction(abc.ABC):
+    @abc.abstractmethod
+    async def fetch(self, query: str, **params: Any) -> list[dict]: ...
+
+    @abc.abstractmethod
+    async def execute(self, query: str, **params: Any) -> int:
+        """Runs a statement; returns the number of rows it changed."""
+
+    async def fetchval(self, query: str, **params: Any) -> Any:
+        rows = await self.fetch(query, **params)
+        return next(iter(rows[0].values())) if rows else None
+
+
+class SqlStore(Transaction):
+    """Every operation of leadtrail's storage, over the primitives a dialect implements."""
+
+    dialect: str = ""
+    JOURNEY_LIST_COLUMNS = (
+        "first_channel", "first_source", "landing_page", "visits", "page_views", "time_to_enquiry_ms"
+    )
+
+    def __init__(self) -> None:
+        self.committer = GroupCommitter(self.write_events, unavailable=StoreUnavailable)
+
+    # -- primitives each dialect provides ---------------------------------------------------
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    async def close(self) -> None:
+        await self.committer.close()
+
+    @abc.abstractmethod
+    def transaction(self, lock_key: str | None = None) -> AbstractAsyncContextManager[Transaction]: ...
+
+    @abc.abstractmethod
+    async def write_events(self, rows: Sequence[EventRow]) -> None:
+        """Writes one batch in one transaction; returns after the commit."""
+
+    @abc.abstractmethod
+    async def migrate(self) -> list[str]:
+        """Applies pending migrations; returns the names applied."""
+
+    @abc.abstractmethod
+    async def migrations(self) -> list[tuple[str, datetime | None]]:
+        """Every known migration and when it was applied (None: pending)."""
+
+    @abc.abstractmethod
+    def decode_time(self, value: Any) -> datetime: ...
+
+    def decode_json(self, value: Any) -> Any:
+        return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+    # -- ingest --------------------------------------------------------------------------------
+    async def add_events(self, rows: Sequence[EventRow]) -> None:
+        """Stores events durably: returns only after the commit that holds them (group commit)."""
+        await self.committer.submit(rows)
+
+    # -- buffer lifecycle ------------------------------------------------------------------------
+    async def snapshot_events(self, anon_id: str, since: datetime, limit: int = 5000) -> list[dict]:
+        rows = await self.fetch("snapshot_events", anon_id=anon_id, since=since, limit=limit)
+        return [self._event_out(row) for row in rows]
+
+    def _event_out(self, row: dict) -> dict:
+        return {
+            "id": row["id"],
+            "event_name": row["event_name"],
+            "page_path": row["page_path"],
+            "params": self.decode_json(row["params"]),
+            "created_at": iso(self.decode_time(row["created_at"])),
+        }
+
+    async def delete_expired_events(self, before: datetime, limit: int) -> int:
+        async with self.transaction() as tx:
+            return await tx.execute("delete_expired_events", before=before, limit=limit)
+
+    async def delete_expired_journeys(self, before: datetime, limit: int) -> int:
+        async with self.transaction() as tx:
+            return await tx.execute("delete_expired_journeys", before=before, limit=limit)
+
+    # -- journeys ----------------------------------------------------------------------------------
+    async def save_journey(self, record: JourneyRecord, now: datetime, idempotency: timedelta) -> tuple[int, bool]:
+        """Stores a promote; the same visitor and address within `idempotency` refreshes the
+        earlier journey instead. Returns (journey id, created)."""
+        values = dict(
+            events=dumps(record.events),
+            client_events=dumps(record.client_events),
+            form=record.form,
+            consent=record.consent,
+            **{column: record.summary.get(column) for column in self.JOURNEY_LIST_COLUMNS},
+        )
+        lock_key = f"{record.anon_id}|{record.email}" if record.anon_id else None
+        async with self.transaction(lock_key=lock_key) as tx:
+            if record.anon_id:
+                existing = await tx.fetchval(
+                    "find_recent_journey", email=record.email, anon_id=record.anon_id, since=now - idempotency
+                )
+                if existing is not None:
+                    await tx.execute("refresh_journey", id=existing, updated_at=now, **values)
+                    return int(existing), False
+            journey_id = await tx.fetchval(
+                "insert_journey", email=record.email, anon_id=record.anon_id, created_at=now, **values
+            )
+            return int(journey_id), True
+
+    def journey_out(self, row: dict) -> dict:
+        out = dict(row)
+        for key in ("events", "client_events"):
+            if key in out:
+                out[key] = self.decode_json(out[key])
+        for key in ("created_at", "updated_at"):
+            if out.get(key) is not None:
+                out[key] = iso(self.decode_time(out[key]))
+        if out.get("consent") is not None:
+            out["consent"] = bool(out["consent"])
+        return out
+
+    async def journeys_by_email(self, email: str, since: datetime) -> list[dict]:
+        rows = await self.fetch("journeys_by_email", email=email, since=since)
+        return [self.journey_out(row) for row in rows]
+
+    async def erase_email(self, email: str) -> int:
+        """Deletes every journey of the address and the buffered events of its visitors."""
+        async with self.transaction() as tx:
+            await tx.execute("erase_buffered_events_of_email", email=email)
+            return await tx.execute("erase_journeys_of_email", email=email)
+
+    async def ping(self) -> None:
+        await self.fetch("ping")
+
+    async def count(self, what: str) -> int:
+        return int(await self.fetchval(f"count_{what}"))

@@ -1,0 +1,1 @@
+delete from submission_journeys where email = :email

@@ -1,0 +1,5 @@
+-- Same visitor, same address, recently: the promote refreshes this journey instead of adding one.
+select id from submission_journeys
+where email = :email and anon_id = :anon_id and created_at >= :since
+order by created_at desc
+limit 1

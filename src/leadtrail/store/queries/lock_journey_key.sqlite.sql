@@ -1,0 +1,2 @@
+-- SQLite already serialises writers (BEGIN IMMEDIATE); nothing more to lock.
+select :key

@@ -1,0 +1,184 @@
+"""SQLite: the embedded default. WAL with synchronous=FULL, so a commit survives a power cut.
+
+One writer connection lives on one thread and every write goes through it under an asyncio lock
+(SQLite has one writer anyway); reads use their own connections on a small thread pool, which WAL
+lets run beside the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Sequence
+
+from . import migrations as mig
+from .base import EventRow, SqlStore, StoreUnavailable, Transaction, iso, utcnow
+from .queries import load_query
+
+_PRAGMAS = (
+    "pragma journal_mode=wal",
+    "pragma synchronous=full",
+    "pragma busy_timeout=5000",
+    "pragma foreign_keys=on",
+)
+
+
+def _adapt(params: dict[str, Any]) -> dict[str, Any]:
+    return {key: iso(value) if isinstance(value, datetime) else value for key, value in params.items()}
+
+
+class _SqliteTx(Transaction):
+    def __init__(self, store: "SqliteStore") -> None:
+        self._store = store
+
+    async def fetch(self, query: str, **params: Any) -> list[dict]:
+        return await self._store._on_writer(self._store._fetch_sync, self._store._writer, query, params)
+
+    async def execute(self, query: str, **params: Any) -> int:
+        return await self._store._on_writer(self._store._execute_sync, query, params)
+
+
+class SqliteStore(SqlStore):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="leadtrail-sqlite-writer")
+        self._reader_pool = ThreadPoolExecutor(4, thread_name_prefix="leadtrail-sqlite-reader")
+        self._local = threading.local()
+        self._writer: sqlite3.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        for pragma in _PRAGMAS:
+            conn.execute(pragma)
+        return conn
+
+    async def open(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._on_writer(self._connect)
+
+    async def close(self) -> None:
+        await super().close()
+        if self._writer is not None:
+            await self._on_writer(self._writer.close)
+            self._writer = None
+        self._writer_pool.shutdown(wait=True)
+        self._reader_pool.shutdown(wait=True)
+
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite: {exc}") from exc
+
+    async def _on_writer(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await self._run(self._writer_pool, fn, *args)
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    # -- sync bodies, run on a pool thread ---------------------------------------------------------
+    @staticmethod
+    def _fetch_sync(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> list[dict]:
+        sql = load_query(query, "sqlite").sql
+        return [dict(row) for row in conn.execute(sql, _adapt(params)).fetchall()]
+
+    def _execute_sync(self, query: str, params: dict[str, Any]) -> int:
+        assert self._writer is not None
+        return self._writer.execute(load_query(query, "sqlite").sql, _adapt(params)).rowcount
+
+    def _read_sync(self, query: str, params: dict[str, Any]) -> list[dict]:
+        return self._fetch_sync(self._reader(), query, params)
+
+    def _write_events_sync(self, rows: Sequence[EventRow]) -> None:
+        assert self._writer is not None
+        sql = load_query("insert_events", "sqlite").sql
+        conn = self._writer
+        conn.execute("begin immediate")
+        try:
+            conn.executemany(
+                sql,
+                [
+                    {"anon_id": r.anon_id, "event_name": r.event_name, "page_path": r.page_path,
+                     "params": r.params, "created_at": iso(r.created_at)}
+                    for r in rows
+                ],
+            )
+            conn.execute("commit")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("rollback")
+            raise
+
+    # -- primitives ----------------------------------------------------------------------------------
+    async def fetch(self, query: str, **params: Any) -> list[dict]:
+        return await self._run(self._reader_pool, self._read_sync, query, params)
+
+    async def execute(self, query: str, **params: Any) -> int:
+        async with self._write_lock:
+            return await self._on_writer(self._execute_sync, query, params)
+
+    async def write_events(self, rows: Sequence[EventRow]) -> None:
+        async with self._write_lock:
+            await self._on_writer(self._write_events_sync, rows)
+
+    @asynccontextmanager
+    async def transaction(self, lock_key: str | None = None) -> AsyncIterator[Transaction]:
+        async with self._write_lock:
+            assert self._writer is not None
+            await self._on_writer(self._writer.execute, "begin immediate")
+            try:
+                yield _SqliteTx(self)
+            except BaseException:
+                await self._on_writer(self._rollback_sync)
+                raise
+            await self._on_writer(self._writer.execute, "commit")
+
+    def _rollback_sync(self) -> None:
+        assert self._writer is not None
+        if self._writer.in_transaction:
+            self._writer.execute("rollback")
+
+    def decode_time(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value)
+
+    # -- migrations ------------------------------------------------------------------------------------
+    def _applied_sync(self) -> dict[str, str]:
+        assert self._writer is not None
+        self._writer.execute(mig.CREATE_TABLE.format(timestamp="text"))
+        return {row[0]: row[1] for row in self._writer.execute("select name, applied_at from leadtrail_migrations")}
+
+    def _migrate_sync(self) -> list[str]:
+        assert self._writer is not None
+        applied_now = []
+        for name in mig.pending(set(self._applied_sync())):
+            script = mig.migration_sql(name, "sqlite")
+            record = f"insert into leadtrail_migrations values ('{name}', '{iso(utcnow())}');"
+            try:
+                self._writer.executescript(f"begin immediate;\n{script}\n;{record}\ncommit;")
+            except BaseException:
+                self._rollback_sync()
+                raise
+            applied_now.append(name)
+        return applied_now
+
+    async def migrate(self) -> list[str]:
+        async with self._write_lock:
+            return await self._on_writer(self._migrate_sync)
+
+    async def migrations(self) -> list[tuple[str, datetime | None]]:
+        async with self._write_lock:
+            applied = await self._on_writer(self._applied_sync)
+        return [(name, self.decode_time(applied[name]) if name in applied else None) for name in mig.migration_names()]

@@ -1,0 +1,139 @@
+"""HTTP helpers the routes share: JSON errors, the client's address, origins, CORS, body limits."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Iterable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+import orjson
+
+from .settings import Settings
+
+
+class HTTPProblem(Exception):
+    """An error answer: status, a message a user can act on, details, extra headers."""
+
+    def __init__(self, status: int, message: str, details: Iterable[str] = (), headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = list(details)
+        self.headers = headers or {}
+
+
+def json_response(body: object, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type="application/json")
+
+
+def problem_response(problem: HTTPProblem, extra_headers: dict | None = None) -> Response:
+    headers = {**problem.headers, **(extra_headers or {})}
+    return json_response({"error": problem.message, "details": problem.details}, problem.status, headers)
+
+
+def _trusted(address: str, settings: Settings) -> bool:
+    if not settings.trusted_networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.trusted_networks)
+
+
+def client_address(request: Request, settings: Settings) -> str:
+    """The visitor's address: the peer, or, when the peer is a trusted proxy, the nearest
+    untrusted hop of X-Forwarded-For (walking from the right, as each proxy appends)."""
+    peer = request.client.host if request.client else "unknown"
+    if not _trusted(peer, settings):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, settings):
+            return hop
+    return hops[0] if hops else peer
+
+
+def is_https(request: Request, settings: Settings) -> bool:
+    peer = request.client.host if request.client else ""
+    if _trusted(peer, settings):
+        proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if proto:
+            return proto == "https"
+    return request.url.scheme == "https"
+
+
+def own_origin(request: Request, settings: Settings) -> str:
+    """The origin the browser used to reach us (through a trusted proxy's X-Forwarded-* if any)."""
+    peer = request.client.host if request.client else ""
+    host = request.headers.get("host", "")
+    if _trusted(peer, settings):
+        host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
+    scheme = "https" if is_https(request, settings) else "http"
+    return f"{scheme}://{host}".lower()
+
+
+def check_origin(request: Request, settings: Settings) -> None:
+    """Refuses browser requests from origins that are neither ours nor allowed (CSRF, abuse)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        # Browsers send Origin on every cross-origin POST; without it the caller is a server,
+        # a same-origin navigation, or a non-browser client, none of which CSRF applies to.
+        return
+    origin = origin.lower().rstrip("/")
+    if origin in settings.allowed_origins or origin == own_origin(request, settings):
+        return
+    if origin != "null" and request.headers.get("sec-fetch-site") == "same-origin":
+        # The browser itself says the page and this URL share an origin (e.g. behind a proxy that
+        # rewrites Host), which it would not say for a cross-site page.
+        return
+    raise HTTPProblem(403, f"origin {origin} is not allowed to call this API",
+                      ["add it to LEADTRAIL_ALLOWED_ORIGINS if it is your site"])
+
+
+def cors_headers(request: Request, settings: Settings) -> dict[str, str]:
+    origin = request.headers.get("origin", "").lower().rstrip("/")
+    if origin and origin in settings.allowed_origins:
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Credentials": "true",
+            "Vary": "Origin",
+        }
+    return {}
+
+
+def preflight_response(request: Request, settings: Settings) -> Response:
+    headers = cors_headers(request, settings)
+    if not headers:
+        return problem_response(HTTPProblem(403, "origin not allowed"))
+    headers.update({
+        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Max-Age": "86400",
+    })
+    return Response(status_code=204, headers=headers)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, or a 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise HTTPProblem(413, f"body too large: at most {limit} bytes")
+        except ValueError:
+            raise HTTPProblem(400, "invalid Content-Length header") from None
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPProblem(413, f"body too large: at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
