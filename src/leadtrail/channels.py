@@ -187,41 +187,39 @@ def classify(*, referrer_host: object = None, utm_source: object = None, utm_med
     google_id = next((k for k in ("gclid", "gbraid", "wbraid") if k in present), None)
     paid_id = next((k for k in _PAID_CLICK_IDS if k in present), None)
 
+    category = None
     if google_id:
         source, medium = "google", "cpc"
     elif source or medium:
         if paid_id and not medium:
             medium = _CLICK_IDS[paid_id][1]
-        source = source or (_CLICK_IDS[paid_id][0] if paid_id else None) or _referrer_site(referrer) or "(not set)"
+        site = site_of(source) if source else site_of(_CLICK_IDS[paid_id][0] if paid_id else referrer)
+        category = site[1] if site else None
+        source = source or (_CLICK_IDS[paid_id][0] if paid_id else None) or _site_name(site, referrer)
         medium = medium or "(not set)"
     elif paid_id:
         source, medium = _CLICK_IDS[paid_id][:2]
     elif referrer:
-        source, medium = _from_referrer(referrer)
+        site = site_of(referrer)
+        category = site[1] if site else None
+        source = _site_name(site, referrer)
+        medium = {SEARCH: "organic", WEBMAIL: "email"}.get(category, "referral")
     elif "fbclid" in present or "igshid" in present:
         source, medium = _CLICK_IDS["fbclid" if "fbclid" in present else "igshid"][:2]
     else:
         return Attribution(DIRECT, "(direct)", "(none)")
-    return Attribution(_channel(source, medium, campaign), source, medium)
+    if category is None and (site := site_of(source)):
+        category = site[1]  # click-id platforms ("google", "tiktok") are known source names
+    return Attribution(_channel(source, medium, campaign, category), source, medium)
 
 
-def _referrer_site(host: str | None) -> str | None:
-    site = site_of(host) if host else None
-    return site[0] if site else host
+def _site_name(site: tuple[str, str | None] | None, host: str | None) -> str:
+    return site[0] if site else host or "(not set)"
 
 
-def _from_referrer(host: str) -> tuple[str, str]:
-    site = site_of(host)
-    if site is None:
-        return host, "referral"
-    name, category = site
-    return name, {SEARCH: "organic", WEBMAIL: "email"}.get(category, "referral")
-
-
-def _channel(source: str, medium: str, campaign: str) -> str:
+def _channel(source: str, medium: str, campaign: str, category: str | None) -> str:
+    """GA4's rule table in Google's order; `category` is the source's site category, if known."""
     src, med, camp = source.lower(), medium.lower(), campaign.lower()
-    site = site_of(src)
-    category = site[1] if site else None
     paid = bool(_PAID_MEDIUM.match(med))
     shopping_campaign = bool(_SHOPPING_CAMPAIGN.match(camp))
     if src == "(direct)" and med in ("(not set)", "(none)"):
