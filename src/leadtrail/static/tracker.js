@@ -1,0 +1,230 @@
+/*! leadtrail tracker: https://github.com/leadtrail/leadtrail (MIT)
+ *
+ * Include with <script defer src="/api/track/script.js"></script>.
+ *
+ * WHAT IT SENDS, to POST {api}/api/track, first-party, as text/plain JSON (no CORS preflight):
+ *   page_view        on load and on every single-page-app navigation (pushState, replaceState,
+ *                    popstate) to a new path or query; params: title, and on the first view of the
+ *                    page load the full document.referrer (the server keeps only what attribution needs)
+ *   page_engagement  engaged_ms = visible time on the page it names since its previous
+ *                    page_engagement (the server sums them), when the page is hidden or left and
+ *                    before a single-page-app navigation
+ *   outbound_click   href (origin + path) of a link to another host that was clicked
+ *   file_download    href (origin + path) of a clicked link to a pdf, zip, docx, xlsx, ... file
+ *   custom events    leadtrail.track(name, params), and the site's own gtag('event', name, params)
+ *                    and dataLayer.push({event: name, ...}) calls, mirrored with their flat params
+ * Each event is {event_name, page_path (path + query; the server drops all but utm_* and click
+ * ids), params, event_id (random), ts (Date.now())}. No cookies are set by this script: the
+ * server sets its own signed anon_id cookie, which lives 24 hours.
+ *
+ * WHY: so that when a visitor chooses to submit a form marked <form data-leadtrail-promote>, the
+ * site owner can see how that one enquirer found the site and what they read first. The form's
+ * e-mail address and this tab's event buffer (sessionStorage "leadtrail:events", newest 250,
+ * kept whether or not a send succeeded, so events blocked on the way still reach the journey)
+ * are POSTed to {api}/api/track/promote on submit, without delaying the submission.
+ *
+ * WHEN IT SENDS NOTHING: Global Privacy Control is on (navigator.globalPrivacyControl; nothing
+ * is kept either), or the browser is automated (navigator.webdriver) without the test override
+ * (window.leadtrailTest = true, or data-allow-automation on the script tag).
+ *
+ * OPTIONS (script tag attributes): data-api="https://stats.example.com" (where to send; default:
+ * the origin this script was loaded from), data-auto="false" (no automatic page views: call
+ * leadtrail.pageview() yourself). API: leadtrail.track(name, params), leadtrail.pageview(params),
+ * leadtrail.promote(email, {form, consent}) -> Promise of the server's JSON answer.
+ * Full reference: docs/integration.md.
+ */
+(() => {
+  const w = window, d = document, n = navigator, loc = location;
+  if (w.leadtrail) return; // included twice
+
+  const KEY = 'leadtrail:events';
+  const script = d.currentScript;
+  const attr = (name) => script?.getAttribute('data-' + name);
+  const log = (err) => console.debug('leadtrail:', err);
+  // Wraps every entry point called by the browser or the host page: an error in here must never
+  // break the site, but it is logged, and the tests fail on these logs.
+  const guard = (fn) => function (...args) {
+    try { return fn.apply(this, args); } catch (err) { log(err); }
+  };
+  const on = (target, type, fn) => target.addEventListener(type, guard(fn), true);
+
+  let storage;
+  try { storage = w.sessionStorage; } catch (err) { log(err); } // blocked storage throws
+
+  if (n.globalPrivacyControl || (n.webdriver && !w.leadtrailTest && attr('allow-automation') == null)) {
+    if (n.globalPrivacyControl) storage?.removeItem(KEY);
+    w.leadtrail = { track() {}, pageview() {}, promote: async () => null };
+    return;
+  }
+
+  const api = (attr('api') || new URL(script?.src || loc.href).origin).replace(/\/+$/, '');
+  const auto = attr('auto') != 'false';
+
+  // ---- the buffer: every event, acknowledged (s: 1), refused for good (s: 2) or not yet (no s)
+  let buffer = [];
+  try { buffer = JSON.parse(storage.getItem(KEY)) || []; } catch (err) { log(err); }
+  const save = () => {
+    buffer = buffer.slice(-250); // the newest 250
+    try { storage.setItem(KEY, JSON.stringify(buffer)); } catch (err) { log(err); } // quota, private mode
+  };
+
+  const here = () => (loc.pathname + loc.search).slice(0, 2048);
+  // Flat params as the server accepts them: scalars only, strings cut to 1,000 characters.
+  const flat = (params) => {
+    const out = {};
+    for (const [k, v] of Object.entries(params || {})) {
+      // (JSON leaves out functions and undefined, and turns NaN into null)
+      if (!/^(event$|gtm)/.test(k) && (v === null || typeof v != 'object')) out[k] = typeof v == 'string' ? v.slice(0, 1000) : v;
+    }
+    return out;
+  };
+
+  // ---- sending: one request at a time (the first answer sets the anon_id cookie) while the
+  // rest waits in the buffer; failures back off; sendBeacon when the page is going away.
+  let busy, leaving, failures = 0, retryAt = 0;
+  const sent = new Set(); // events on their way (or beaconed) from this page
+  // A string body goes as text/plain, which needs no CORS preflight.
+  const post = (path, body, headers) => fetch(api + path, {
+    method: 'POST', body, headers, keepalive: body.length < 6e4, credentials: 'include'
+  });
+  const flush = () => {
+    if ((busy || Date.now() < retryAt) && !leaving) return;
+    const batch = buffer.filter((e) => !e.s && !sent.has(e)).slice(0, 50);
+    if (!batch.length) return;
+    const done = (state) => {
+      for (const e of batch) { sent.delete(e); e.s = state; }
+      save();
+    };
+    batch.forEach((e) => sent.add(e));
+    const body = JSON.stringify({ events: batch });
+    // Not marked: nobody hears the answer to a beacon, so the next page sends these again (the
+    // server stores an event_id once).
+    if (leaving && n.sendBeacon?.(api + '/api/track', body)) return;
+    busy = 1;
+    const fail = (seconds) => {
+      done();
+      retryAt = Date.now() + 1000 * (seconds || Math.min(2 ** ++failures, 300));
+    };
+    post('/api/track', body).then((res) => {
+      if (res.ok) { failures = 0; done(1); }
+      // Refused for good (invalid, forbidden): kept for promote, never sent again.
+      else if (res.status < 500 && res.status != 429) done(2);
+      else fail(+res.headers.get('Retry-After'));
+    }, () => fail()).then(() => { busy = 0; flush(); }).catch(log);
+  };
+
+  const send = (name, params, page_path = here()) => {
+    if (!/^[\w.:-]{1,64}$/.test(name)) return log(name); // would get the whole batch refused
+    const event_id = crypto.getRandomValues(new Uint32Array(4)).join('-'); // 128 random bits
+    buffer.push({ event_name: name, page_path, params: flat(params), event_id, ts: Date.now() });
+    save();
+    flush();
+  };
+
+  // ---- page views and engagement (visible time on the page)
+  let lastPath, shownAt, referrer = d.referrer;
+  // Sends the visible time since the last call (if any) and restarts the clock if visible
+  // (pagehide may come before visibilitychange: the page is gone all the same).
+  const engage = () => {
+    const now = Date.now(), engaged_ms = shownAt && now - shownAt;
+    shownAt = !d.hidden && !leaving && now;
+    if (engaged_ms > 0 && lastPath) send('page_engagement', { engaged_ms }, lastPath);
+  };
+  const pageview = (params) => {
+    engage();
+    lastPath = here();
+    send('page_view', { title: d.title, ...(referrer && { referrer }), ...flat(params) });
+    referrer = '';
+  };
+  const navigated = guard(() => { if (auto && lastPath && here() != lastPath) pageview(); });
+  for (const fn of ['pushState', 'replaceState']) {
+    const original = history[fn];
+    history[fn] = function (...args) {
+      const result = original.apply(this, args);
+      navigated();
+      return result;
+    };
+  }
+  on(w, 'popstate', navigated);
+  // Hidden: report the time; shown again: restart the clock (engage() does both) and retry.
+  const hidden = (e) => {
+    leaving = e.type == 'pagehide';
+    engage();
+    flush();
+    leaving = 0;
+  };
+  on(d, 'visibilitychange', hidden);
+  on(w, 'pagehide', hidden);
+
+  // ---- links: outbound clicks and file downloads
+  const clicked = (e) => {
+    const a = e.target.closest?.('a[href]');
+    if (!a || (e.type == 'auxclick' && e.button != 1)) return;
+    const url = new URL(a.getAttribute('href'), d.baseURI);
+    const href = url.origin + url.pathname;
+    if (!/^https?:$/.test(url.protocol)) return;
+    if (/\.(pdf|docx?|xlsx?|pptx?|od[ts]|csv|txt|zip|rar|7z|gz|dmg|exe|msi|epub|mp[34])$/i.test(url.pathname) || a.hasAttribute('download')) send('file_download', { href });
+    else if (url.host != loc.host) send('outbound_click', { href });
+  };
+  on(w, 'click', clicked);
+  on(w, 'auxclick', clicked);
+
+  const track = (name, params) => name == 'page_view' ? pageview(params) : send(name, params);
+
+  // ---- the site's Google tag: gtag('event', name, params) pushes its arguments onto dataLayer
+  const mirror = guard((item) => {
+    if (item?.[0] == 'event') { if (!(auto && item[1] == 'page_view')) track(item[1], item[2]); }
+    else if (typeof item?.event == 'string' && !/^gtm\./.test(item.event)) track(item.event, item);
+  });
+
+  // ---- promote: link this tab's journey to the e-mail address the visitor just submitted
+  const promote = async (email, { form, consent } = {}) => {
+    const make = (events) => JSON.stringify({ email, client_events: events, form, consent });
+    let body = make(buffer);
+    // A keepalive body must stay under 64 KiB: leave out what the server already has.
+    if (body.length >= 6e4) body = make(buffer.filter((e) => e.s != 1));
+    const res = await post('/api/track/promote', body, { 'Content-Type': 'application/json' });
+    const answer = await res.json();
+    if (!res.ok) throw Object.assign(Error(answer.error), { status: res.status, answer });
+    return answer;
+  };
+  const submitted = guard((form) => {
+    if (!form?.hasAttribute?.('data-leadtrail-promote')) return;
+    const email = form.querySelector('input[type=email]')?.value.trim();
+    // (A site handler that cancels the submit event and calls form.submit() itself gets two
+    // promotes: the server answers the second with the same journey.)
+    if (!email) return;
+    const box = form.elements[form.getAttribute('data-leadtrail-consent')];
+    engage(); // the time spent on the form belongs to the journey
+    promote(email, {
+      form: form.getAttribute('data-leadtrail-form') || form.getAttribute('id') || form.getAttribute('name') || undefined,
+      consent: box ? !!box.checked : undefined
+    }).catch(log);
+  });
+  // Capture on window runs before any handler of the site, even one that cancels the event;
+  // nothing here cancels or delays the submission.
+  on(w, 'submit', (e) => submitted(e.target));
+  const nativeSubmit = HTMLFormElement.prototype.submit; // fires no submit event
+  HTMLFormElement.prototype.submit = function (...args) {
+    submitted(this);
+    return nativeSubmit.apply(this, args);
+  };
+
+  w.leadtrail = {
+    track: guard(track),
+    pageview: guard(pageview),
+    promote // async: rejects, never throws
+  };
+
+  const layer = (w.dataLayer ||= []);
+  layer.forEach(mirror); // pushed before this script ran
+  const push = layer.push;
+  layer.push = function (...items) {
+    const result = push.apply(this, items);
+    items.forEach(mirror);
+    return result;
+  };
+
+  if (auto) pageview();
+  flush(); // what earlier pages of this tab could not deliver
+})();
