@@ -1,0 +1,76 @@
+"""Helpers for tests that talk to the app in-process and look at the database directly."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from starlette.testclient import TestClient
+
+from browser import CHROME_UA
+from leadtrail.settings import Settings, load_settings
+
+TEST_SECRET = "leadtrail-test-secret-key-0123456789abcdef"
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Test settings: a fixed key, no rate limit, no random prune, unless overridden."""
+    values = dict(database_url=database_url, secret_key=TEST_SECRET, rate_limit=0, prune_probability=0.0)
+    values.update(overrides)
+    return load_settings(values, env={})
+
+
+@contextmanager
+def app_client(database_url: str, **overrides: Any) -> Iterator[TestClient]:
+    """The whole app in-process (lifespan included), speaking as an ordinary Chrome browser."""
+    from leadtrail.app import create_app
+
+    settings = make_settings(database_url, **overrides)
+    with TestClient(create_app(settings), headers={"User-Agent": CHROME_UA}) as client:
+        yield client
+
+
+def run_store(database_url: str, work) -> Any:
+    """Runs `work(store)` against the database with a store of its own."""
+    from leadtrail.store import open_store
+
+    async def go():
+        store = await open_store(make_settings(database_url))
+        try:
+            await store.migrate()
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def row_counts(database_url: str) -> tuple[int, int]:
+    """(session_events rows, submission_journeys rows)."""
+
+    async def counts(store):
+        return await store.count("events"), await store.count("journeys")
+
+    return run_store(database_url, counts)
+
+
+def page_view(path: str = "/", event_id: str | None = None, **params: Any) -> dict:
+    event: dict[str, Any] = {"event_name": "page_view", "page_path": path, "params": params}
+    if event_id:
+        event["event_id"] = event_id
+    return event
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def anon_id_of(client: TestClient) -> str | None:
+    value = client.cookies.get("anon_id")
+    return value.split(".", 1)[0] if value else None
+
+
+def buffered_events(database_url: str, anon_id: str) -> list[dict]:
+    """Every stored event of one visitor, expired or not, oldest first."""
+    return run_store(database_url, lambda store: store.snapshot_events(anon_id, since=EPOCH))
