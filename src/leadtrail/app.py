@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+from types import ModuleType
 from typing import AsyncIterator
 
 from starlette.applications import Starlette
@@ -62,27 +63,24 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return json_response({"error": "internal error", "details": []}, 500)
 
 
-def _optional_routes(name: str, settings: Settings) -> list[BaseRoute]:
-    # Transitional: features land one by one; a missing feature module is skipped, any other
-    # import error is raised.
-    try:
-        module = importlib.import_module(f"leadtrail.routes.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"leadtrail.routes.{name}":
-            return []
-        raise
-    return list(module.routes(settings))
-
-
-def feature_routes(settings: Settings) -> list[BaseRoute]:
-    found = _optional_routes("script", settings) + _optional_routes("dashboard", settings)
-    if settings.demo:
-        found += _optional_routes("demo", settings)
-    return found
+def feature_modules(settings: Settings) -> list[ModuleType]:
+    """Route modules beyond the API: each has routes(settings), and may have on_startup(services)."""
+    names = ["script", "dashboard"] + (["demo"] if settings.demo else [])
+    modules = []
+    for name in names:
+        # Transitional while features land one by one: a missing module is skipped; any other
+        # import error is raised.
+        try:
+            modules.append(importlib.import_module(f"leadtrail.routes.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"leadtrail.routes.{name}":
+                raise
+    return modules
 
 
 def create_app(settings: Settings) -> Starlette:
     services = Services.build(settings)
+    features = feature_modules(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -91,8 +89,9 @@ def create_app(settings: Settings) -> Starlette:
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         services.pruner.start_periodic()
-        for hook in services.extras.get("startup", []):
-            await hook(services)
+        for module in features:
+            if hasattr(module, "on_startup"):
+                await module.on_startup(services)
         try:
             yield
         finally:
@@ -101,7 +100,7 @@ def create_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=[*track.routes(), *promote.routes(), *health.routes(), *openapi.routes(),
-                *feature_routes(settings)],
+                *(route for module in features for route in module.routes(settings))],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, 500: server_error},
     )
