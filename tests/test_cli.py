@@ -1,0 +1,94 @@
+"""The `leadtrail` command line with a real database."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from click.testing import CliRunner
+
+from leadtrail.cli import main
+from leadtrail.store import EventRow, JourneyRecord, utcnow
+from support import run_store
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input, env={"LEADTRAIL_SECRET_KEY": None}, catch_exceptions=False)
+
+
+def test_migrate_applies_then_show_lists_applied(database_url):
+    """`migrate` applies every migration once; `migrate --show` lists each as applied."""
+    first = invoke("migrate", "--database-url", database_url)
+    assert first.exit_code == 0 and "applied 4" in first.output or "applied" in first.output
+    again = invoke("migrate", "--database-url", database_url)
+    assert "applied 0 migration" in again.output
+    show = invoke("migrate", "--show", "--database-url", database_url)
+    lines = show.output.strip().splitlines()
+    assert lines and all(line.startswith("applied") for line in lines)
+    assert any("initial" in line for line in lines)
+
+
+def test_prune_deletes_only_expired_events_and_prints_the_count(database_url):
+    """`prune` deletes events past EVENT_TTL, keeps the rest and says how many it deleted."""
+    now = utcnow()
+    run_store(database_url, lambda store: store.add_events(
+        [EventRow("v", "old", "/", "{}", now - timedelta(hours=25))] * 1
+        + [EventRow("v", "old2", "/", "{}", now - timedelta(hours=30))]
+        + [EventRow("v", "new", "/", "{}", now - timedelta(hours=1))]))
+    result = invoke("prune", "--database-url", database_url)
+    assert result.exit_code == 0
+    assert "deleted 2 expired event(s)" in result.output
+    assert run_store(database_url, lambda store: store.count("events")) == 1
+
+
+def _seed_journey(database_url: str, email: str, anon_id: str | None = "v1") -> None:
+    now = utcnow()
+    events = [
+        {"id": 1, "event_name": "page_view", "page_path": "/?utm_source=newsletter&utm_medium=email",
+         "params": {"title": "Home", "event_id": "a"}, "created_at": (now - timedelta(minutes=50)).isoformat()},
+        {"id": 2, "event_name": "page_view", "page_path": "/services",
+         "params": {"title": "Services", "referrer": "https://www.google.com", "event_id": "b"},
+         "created_at": (now - timedelta(minutes=5)).isoformat()},
+    ]
+    client = [{"event_name": "page_view", "page_path": "/book", "params": {}, "event_id": "c", "ts": None}]
+    run_store(database_url, lambda store: store.save_journey(
+        JourneyRecord(email, anon_id, events, client, "booking", True, {}), now, timedelta(minutes=10)))
+
+
+def test_export_prints_journeys_with_visits_and_channels(database_url):
+    """`export --email` prints every journey of the address (any case) reconstructed, as JSON."""
+    _seed_journey(database_url, "ann@example.com")
+    _seed_journey(database_url, "other@example.com")
+    result = invoke("export", "--email", "ANN@Example.com", "--database-url", database_url)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["email"] == "ann@example.com"
+    [journey] = doc["journeys"]
+    assert journey["form"] == "booking" and journey["consent"] is True
+    assert [v["channel"] for v in journey["visits"]] == ["Email", "Organic Search"]
+    assert {e["source"] for e in journey["timeline"]} == {"server", "client"}
+    assert journey["summary"]["visits"] == 2
+
+
+def test_erase_deletes_every_journey_of_the_address(database_url):
+    """`erase --email` deletes that address's journeys only and prints how many."""
+    _seed_journey(database_url, "bob@example.com")
+    _seed_journey(database_url, "bob@example.com", anon_id=None)
+    _seed_journey(database_url, "keep@example.com", anon_id="v2")
+    result = invoke("erase", "--email", "Bob@Example.com", "--database-url", database_url)
+    assert result.exit_code == 0 and "erased 2 journey(s)" in result.output
+    assert json.loads(invoke("export", "--email", "bob@example.com", "--database-url", database_url).output)["journeys"] == []
+    assert run_store(database_url, lambda store: store.count("journeys")) == 1
+
+
+def test_bad_email_argument_is_a_usage_error(sqlite_url):
+    """A malformed --email is refused with a message and exit code 2, and nothing runs."""
+    result = CliRunner().invoke(main, ["erase", "--email", "nope", "--database-url", sqlite_url])
+    assert result.exit_code == 2 and "not an e-mail address" in result.output
+
+
+def test_serve_refuses_to_start_without_a_secret_key(sqlite_url):
+    """Outside demo mode, serve exits with a clear message when no secret key is set."""
+    result = CliRunner().invoke(main, ["serve", "--database-url", sqlite_url], env={"LEADTRAIL_SECRET_KEY": ""})
+    assert result.exit_code == 1
+    assert "LEADTRAIL_SECRET_KEY is not set" in result.output
