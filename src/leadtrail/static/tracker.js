@@ -52,7 +52,7 @@
   try { storage = w.sessionStorage; } catch (err) { log(err); } // blocked storage throws
 
   if (n.globalPrivacyControl || (n.webdriver && !w.leadtrailTest && attr('allow-automation') == null)) {
-    if (n.globalPrivacyControl) storage?.removeItem(KEY);
+    storage?.removeItem(KEY); // keep nothing either
     w.leadtrail = { track() {}, pageview() {}, promote: async () => null };
     return;
   }
@@ -133,10 +133,12 @@
   const pageview = (params) => {
     engage();
     lastPath = here();
-    send('page_view', { title: d.title, ...(referrer && { referrer }), ...flat(params) });
+    send('page_view', { title: d.title, ...(referrer && { referrer }), ...params });
     referrer = '';
   };
-  const navigated = guard(() => { if (auto && lastPath && here() != lastPath) pageview(); });
+  // Routers set the new title after changing the URL, and may redirect at once: look a moment
+  // later, and count only a new path or query.
+  const navigated = () => setTimeout(guard(() => { if (auto && lastPath && here() != lastPath) pageview(); }), 100);
   for (const fn of ['pushState', 'replaceState']) {
     const original = history[fn];
     history[fn] = function (...args) {
