@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadtrail import channels
@@ -175,6 +175,7 @@ _junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(
                   st.lists(st.integers(), max_size=2))
 
 
+@settings(deadline=None)
 @given(referrer=_junk, source=_junk, medium=_junk, campaign=_junk,
        click_ids=st.one_of(st.none(), _junk, st.dictionaries(st.text(max_size=10), _junk, max_size=3)))
 def test_classify_never_raises_and_returns_a_known_group(referrer, source, medium, campaign, click_ids):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from statistics import median
 from urllib.parse import parse_qsl
 
@@ -19,6 +20,7 @@ MATCH_WINDOW = timedelta(seconds=5)  # id-less events of both capture paths this
 
 _US = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 _GAP_US = VISIT_GAP // _US
 _WINDOW_US = MATCH_WINDOW // _US
 _MIN_US = (datetime.min.replace(tzinfo=timezone.utc) - _EPOCH) // _US
@@ -48,6 +50,11 @@ def _event_id(value: object) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _minute_iso(minute: int) -> str:
+    return (_EPOCH + timedelta(minutes=minute)).isoformat()[:17]
+
+
 def _instant_us(value: object) -> int | None:
     """µs since the epoch of an aware/naive (taken as UTC) datetime or ISO 8601 text; else None."""
     if isinstance(value, str):
@@ -57,12 +64,14 @@ def _instant_us(value: object) -> int | None:
             return None
     if not isinstance(value, datetime):
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    try:
-        return min(max((value - _EPOCH) // _US, _MIN_US), _MAX_US)
-    except OverflowError:
-        return None
+    # Integer arithmetic on the fields: exact, and several times faster than timedelta division,
+    # which dominated reconstruct() on 2,500-event journeys.
+    us = ((value.toordinal() - _EPOCH_ORDINAL) * 86_400 + value.hour * 3600 + value.minute * 60
+          + value.second) * 1_000_000 + value.microsecond
+    offset = value.utcoffset()
+    if offset:
+        us -= offset // _US
+    return _MIN_US if us < _MIN_US else _MAX_US if us > _MAX_US else us
 
 
 def _client_us(value: object) -> int | None:
@@ -74,7 +83,11 @@ def _client_us(value: object) -> int | None:
 
 
 def _iso(us: int | None) -> str | None:
-    return None if us is None else (_EPOCH + timedelta(microseconds=us)).isoformat(timespec="microseconds")
+    """The storage format, "2026-11-27T02:25:44.123456+00:00"; minutes are cached (events cluster)."""
+    if us is None:
+        return None
+    minute, rest = divmod(us, 60_000_000)
+    return f"{_minute_iso(minute)}{rest // 1_000_000:02d}.{rest % 1_000_000:06d}+00:00"
 
 
 def _base_path(path: str | None) -> str | None:
@@ -261,7 +274,7 @@ def _describe_visit(index: int, visit: list[_Event]) -> dict:
     landing = next((e for e in visit if e.name == "page_view"), None) \
         or next((e for e in visit if e.path is not None), None)
     query: dict[str, str] = {}
-    if landing is not None and "?" in landing.path:
+    if landing is not None and landing.path and "?" in landing.path:
         for key, value in parse_qsl(landing.path.split("#", 1)[0].split("?", 1)[1]):
             query.setdefault(key.lower(), value.strip())
     utm = {k: query[f"utm_{k}"] for k in _UTM_KEYS if query.get(f"utm_{k}")}
