@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -126,7 +127,9 @@ class PgServer:
         try:
             # Own session/process group, so kill9() can take every backend down at once
             # and Ctrl-C in the terminal does not reach the server behind our back.
-            self.proc = subprocess.Popen(self._as_server_user(argv, pdeathsig=True), env=self._env(),
+            # pdeathsig fires when the *thread* that forked exits, so only from the main thread.
+            pdeathsig = threading.current_thread() is threading.main_thread()
+            self.proc = subprocess.Popen(self._as_server_user(argv, pdeathsig=pdeathsig), env=self._env(),
                                          cwd=self.base, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         finally:
