@@ -151,7 +151,9 @@ def test_referrer_medium_is_organic_for_search_and_referral_otherwise():
     ("https://WWW.Google.COM:443/search?q=x", "google.com"),
     ("www.bing.com", "bing.com"),
     ("android-app://com.google.android.gm", "com.google.android.gm"),
+    ("http://[::1]:8080", "::1"), ("https://bücher.example", "bücher.example"),
     ("", None), ("   ", None), (None, None), (42, None), ("http://[::1", None), ("https://", None),
+    ('https://"><img src=x onerror=alert(1)>.example/', None), ("https://a b.example", None),
 ])
 def test_host_of(raw, host):
     """host_of reduces a referrer URL, origin or host to a lower-case host without www., or None."""

@@ -212,6 +212,16 @@ def test_organic_search_referrer_and_ai_assistant_referrer():
         ("bing.com", "Organic Search"), ("chatgpt.com", "AI Assistants")]
 
 
+def test_ref_query_names_the_source_when_there_is_no_referrer_or_utm_source():
+    """A Plausible-style ?ref= tag names the source of a visit without referrer or utm_source."""
+    journey = reconstruct([server("a", path="/?ref=twitter", at=T0),
+                           server("b", path="/?ref=weekly-news", at=T0 + timedelta(hours=1)),
+                           server("c", path="/?ref=x", at=T0 + timedelta(hours=2), referrer="https://blog.example")],
+                          [], SUBMITTED)
+    assert [(v["channel"], v["source"]) for v in journey["visits"]] == [
+        ("Organic Social", "twitter"), ("Unassigned", "weekly-news"), ("Referral", "blog.example")]
+
+
 def test_junk_referrer_and_params_do_not_raise():
     """Non-string referrers, nested values and odd query strings in params are tolerated."""
     junk = [server("a", at=T0, referrer=12), server("b", "page_engagement", at=T0, engaged_ms="lots"),

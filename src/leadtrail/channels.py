@@ -127,6 +127,9 @@ class Attribution(NamedTuple):
     medium: str    # utm_medium as given, or the inferred one ("organic", "referral", "cpc", "(none)")
 
 
+_HOST = re.compile(r"[\w.:-]{1,253}\Z")  # DNS names (IDN too), IPv4, bracket-less IPv6
+
+
 def host_of(referrer: object) -> str | None:
     """Host of a referrer URL, origin or bare host, lower-cased and without "www."; else None."""
     if not isinstance(referrer, str):
@@ -138,10 +141,10 @@ def host_of(referrer: object) -> str | None:
         host = urlsplit(text if "://" in text else "//" + text).hostname
     except ValueError:  # e.g. a malformed IPv6 literal
         return None
-    if not host:
+    host = (host or "").rstrip(".")
+    if not _HOST.match(host):  # forged referrers carry markup or spaces, which no host has
         return None
-    host = host.rstrip(".")
-    return host[4:] if host.startswith("www.") else host or None
+    return host[4:] if host.startswith("www.") else host
 
 
 def site_of(source: object) -> tuple[str, str | None] | None:

@@ -280,7 +280,9 @@ def _describe_visit(index: int, visit: list[_Event]) -> dict:
     utm = {k: query[f"utm_{k}"] for k in _UTM_KEYS if query.get(f"utm_{k}")}
     click_ids = {k: query[k] for k in channels.CLICK_ID_PARAMS if query.get(k)}
     referrer = channels.host_of(landing.params.get("referrer")) if landing is not None else None
-    attribution = channels.classify(referrer_host=referrer, utm_source=utm.get("source"),
+    # Plausible-style ?ref= / ?source= tags name the source when nothing better does.
+    source = utm.get("source") or (None if referrer else query.get("ref") or query.get("source"))
+    attribution = channels.classify(referrer_host=referrer, utm_source=source,
                                     utm_medium=utm.get("medium"), utm_campaign=utm.get("campaign"),
                                     click_ids=click_ids)
     times = [e.t for e in visit if e.t is not None]
