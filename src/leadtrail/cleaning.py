@@ -1,0 +1,244 @@
+"""Pure cleaning of what browsers send: page paths, referrers, hrefs and free text.
+
+The rules come from docs/security.md: a query-parameter allowlist, e-mail and token redaction,
+referrers reduced to their origin. Every function here is total on its input type, idempotent
+(cleaning a cleaned value changes nothing) and cheap on the common case, because it runs on
+every /api/track event.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_PATH = 2048
+MAX_QUERY_VALUE = 200
+MAX_TEXT = 1000
+MAX_KEY = 64
+EMAIL_MARK = "[email]"
+TOKEN_MARK = "[token]"
+
+# What attribution needs from a landing page's query: campaign tags and ad click ids. Anything
+# else (search terms, session ids, reset tokens, e-mail links) is dropped, as Plausible does.
+ALLOWED_QUERY_PARAMS = frozenset((
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+    "gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "ttclid", "twclid", "li_fat_id",
+    "ref", "source",
+))
+
+# --- e-mail addresses -------------------------------------------------------------------------
+# A naive `local@domain` regex backtracks quadratically on long runs of local-part characters, and
+# it would have to run over every string. Instead we find each "@" (also "%40", double-encoded
+# "%2540" and the full-width "＠"), match the domain forwards with possessive quantifiers, and
+# match the local part backwards on the reversed string, never past the previous separator. That is
+# linear in the input, even for hostile input.
+_SEP = re.compile(r"@|\uff20|%(?:25)*40")
+# Domain labels may hold percent-encoded bytes too ("%63" for "c"), but an encoded dot separates.
+_LABEL = r"(?:[\w-]|%(?!(?:25)*2[eE])[0-9A-Fa-f]{2})++"
+_DOMAIN = re.compile(_LABEL + r"(?:(?:\.|%(?:25)*2[eE])" + _LABEL + ")+")
+# RFC 5322 atext (plus "%" for percent-encoded bytes) minus "/", so that "/contact/jo@x.io" loses
+# only "jo@x.io" and keeps its path.
+_LOCAL_REV = re.compile(r"[\w.!#$%&'*+=?^`{|}~-]++")
+
+
+def redact_text(s: str) -> str:
+    """Replace every e-mail address in `s` (plain or percent-encoded) with "[email]"."""
+    if "@" not in s and "%" not in s and "\uff20" not in s:  # nearly every title and path
+        return s
+    out = []
+    n = len(s)
+    rev = None
+    copied = 0  # s[:copied] is already in `out`
+    bound = 0  # a local part may not reach back before this (the previous separator's end)
+    pos = 0
+    while (sep := _SEP.search(s, pos)) is not None:
+        at, pos = sep.span()
+        domain = _DOMAIN.match(s, pos)
+        if domain is not None and at > bound:
+            if rev is None:
+                rev = s[::-1]
+            local = _LOCAL_REV.match(rev, n - at, n - bound)
+            if local is not None:
+                out.append(s[copied:at - (local.end() - local.start())])
+                out.append(EMAIL_MARK)
+                copied = pos = domain.end()
+        bound = pos
+    if not out:
+        return s
+    out.append(s[copied:])
+    return "".join(out)
+
+
+# --- secret-looking tokens in paths -----------------------------------------------------------
+# JWTs (every JWS header is base64 of '{"', hence "eyJ") and long runs of base64url characters.
+_TOKENISH = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]{32,}")
+_HEX_ID = re.compile(r"[0-9A-Fa-f-]+")
+_PIECE = re.compile(r"[A-Za-z0-9]{16,}")
+_RUN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
+def _looks_secret(run: str) -> bool:
+    """Heuristic: hashes/UUIDs (32+ hex digits) and random base64url, but not long readable slugs."""
+    if _HEX_ID.fullmatch(run) and len(run) - run.count("-") >= 32 and any(c.isdigit() for c in run):
+        return True
+    # Random base64url has long stretches without "-"/"_" that mix digits with letters of both
+    # cases (or are digit-heavy, for lower-case base36 ids); slugs are short words joined by "-".
+    for piece in _PIECE.findall(run):
+        digits = sum(c.isdigit() for c in piece)
+        if digits and (digits * 4 >= len(piece) or (not piece.islower() and not piece.isupper())):
+            return True
+    return False
+
+
+def _token_sub(m: re.Match) -> str:
+    text = m.group()
+    return TOKEN_MARK if text.startswith("eyJ") and "." in text or _looks_secret(text) else text
+
+
+def _redact_path(path: str) -> str:
+    """E-mails, then tokens, in the path part of a URL (no query, no fragment)."""
+    path = redact_text(path)
+    if len(path) >= 16:
+        path = _TOKENISH.sub(_token_sub, path)
+    return path
+
+
+def _cap_path(path: str) -> str:
+    """Cut a path to MAX_PATH without leaving half a token or half a marker behind.
+
+    Cutting inside a run of token characters could turn a readable run into a shorter one that
+    looks different to the next cleaning, so the partial run is dropped too: that keeps cleaning
+    idempotent.
+    """
+    if len(path) <= MAX_PATH:
+        return path
+    return path[:MAX_PATH].rstrip(_RUN_CHARS + "[")
+
+
+_SPECIAL = re.compile("[?#@%\uff20]")
+
+
+# --- page paths -------------------------------------------------------------------------------
+def clean_page_path(raw: str) -> str:
+    """Drop the fragment and non-allowlisted query parameters, redact e-mails and tokens.
+
+    `raw` starts with "/" (the caller validated it). The result starts with "/" and has at most
+    MAX_PATH characters.
+    """
+    if _SPECIAL.search(raw) is None:
+        # Fast path, most page views: nothing to drop and no address; only a long path can hold
+        # a token (a JWT needs "eyJ" and a few dots, other tokens 32 characters).
+        if len(raw) < 32 and "eyJ" not in raw:
+            return raw
+        return _cap_path(_TOKENISH.sub(_token_sub, raw))
+    raw = raw.partition("#")[0]
+    path, _, query = raw.partition("?")
+    path = _redact_path(path)
+    kept = []
+    if query:
+        allowed = ALLOWED_QUERY_PARAMS
+        for part in query.split("&"):
+            name, eq, value = part.partition("=")
+            if name in allowed:
+                # Redact before cutting, so a cut cannot hide the end of an address from the regex.
+                kept.append(name + eq + redact_text(value)[:MAX_QUERY_VALUE] if value else part)
+    if kept:
+        result = path + "?" + "&".join(kept)
+        if len(result) <= MAX_PATH:
+            return result
+    # Only reachable through redaction making a near-limit path longer: drop the query first.
+    return _cap_path(path)
+
+
+# --- referrers and links ----------------------------------------------------------------------
+# scheme://[userinfo@]host[:port] followed by the end or a path/query/fragment. The userinfo can
+# hold credentials or an address, so it never survives.
+_AUTHORITY = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.-]{0,31})://(?:[^/?#\\]*@)?"
+    r"(\[[0-9A-Fa-f:.]{2,45}\]|[\w-]+(?:\.[\w-]+)*\.?)(?::([0-9]{1,5}))?(?=[/?#\\]|\Z)"
+)
+_PLAIN_ORIGIN = re.compile(r"(https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?:[/?#]|\Z)")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Schemes whose "host" is not a place anyone came from.
+_NOT_ORIGINS = frozenset(("javascript", "vbscript", "data", "blob", "file", "about"))
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,31}):")
+
+
+def _origin(url: str) -> tuple[str, int] | None:
+    """(origin, index where the path starts), or None when `url` has no usable authority."""
+    m = _AUTHORITY.match(url)
+    if m is None:
+        return None
+    scheme, host, port = m.group(1).lower(), m.group(2).lower().rstrip("."), m.group(3)
+    if scheme in _NOT_ORIGINS or not host or len(host) > 253:
+        return None
+    origin = f"{scheme}://{host}"
+    if port is not None:
+        number = int(port)
+        if not 0 < number < 65536:
+            return None
+        if _DEFAULT_PORTS.get(scheme) != number:
+            origin += f":{number}"
+    return origin, m.end()
+
+
+def reduce_referrer(raw: str) -> str | None:
+    """Keep the origin of a referring URL ("https://www.google.com"); None for anything else.
+
+    App referrers such as "android-app://com.google.android.gm/" keep scheme and host too.
+    """
+    if type(raw) is not str:
+        return None
+    m = _PLAIN_ORIGIN.match(raw)
+    if m is not None:  # the usual "https://www.google.com/...": already lower-case, no port
+        return m.group(1)
+    found = _origin(raw.strip())
+    return found[0] if found is not None else None
+
+
+def clean_href(raw: str) -> str | None:
+    """A clicked link without its query, fragment, credentials or addresses.
+
+    "https://x.com/a?b#c" -> "https://x.com/a"; "mailto:jo@x.com" -> "mailto:"; "tel:+44..." ->
+    "tel:" (any link without "//" keeps only its scheme); a relative link keeps its cleaned path.
+    """
+    if type(raw) is not str:
+        return None
+    s = raw.strip()
+    m = _SCHEME.match(s)
+    if m is not None:
+        if s[m.end():m.end() + 2] != "//":
+            return m.group(1).lower() + ":"
+        found = _origin(s)
+        if found is None:
+            return None
+        origin, at = found
+        path = _redact_path(s[at:].partition("#")[0].partition("?")[0].replace("\\", "/"))
+        return _cap_path(origin + path)
+    path = s.partition("#")[0].partition("?")[0]
+    return _cap_path(_redact_path(path)) or None
+
+
+# --- params -----------------------------------------------------------------------------------
+def clean_params(params: dict, event_name: str) -> dict:
+    """Clean an already validated flat params object.
+
+    Strings lose e-mail addresses (keys too); `referrer` is reduced to its origin and `href` to a
+    link without query. Those two rules apply whatever the event (not only page_view or
+    outbound_click/file_download), so a custom event cannot carry a full URL past them;
+    `event_name` is there for per-event rules. Non-string referrer/href values become None.
+    """
+    out = {}
+    for key, value in params.items():
+        if type(value) is str:
+            if key == "referrer":
+                value = reduce_referrer(value)
+            elif key == "href":
+                value = clean_href(value)
+            else:
+                value = redact_text(value)
+                if len(value) > MAX_TEXT:
+                    value = value[:MAX_TEXT]
+        elif key == "referrer" or key == "href":
+            value = None
+        out[redact_text(key)[:MAX_KEY]] = value
+    return out

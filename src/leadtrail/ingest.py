@@ -1,0 +1,335 @@
+"""Pure: a raw /api/track body -> list[CleanEvent], or an IngestError saying what is wrong.
+
+Validation follows docs/contract.md. Where the contract is silent:
+- Unknown keys on an event or on the `{"events": [...]}` wrapper are ignored (forward compatible).
+- `page_path`, `params`, `event_id` and `ts` may be missing or null (null means "not sent").
+- `params` keys: 1-64 characters. No string anywhere may contain NUL (PostgreSQL cannot store it).
+- Integers must fit in 64 signed bits (what SQLite, jsonb and orjson all round-trip).
+- `ts`: an integer, or a float with no fractional part (JSON Schema's "integer"), between
+  2000-01-01 and 2100-01-01 inclusive.
+- Client params named `event_id` or `client_ts` are dropped: those keys in stored params belong to
+  the server (deduplication reads `params->>'event_id'`).
+- Duplicate keys in any JSON object are an error (orjson silently keeps the last one).
+- At most MAX_DETAILS problems are listed; a batch is all or nothing.
+This runs on every request, so the happy path avoids work: no per-event string formatting, no
+second parse; see bench/bench_ingest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, NamedTuple
+
+import orjson
+
+from .cleaning import MAX_PATH, clean_page_path, clean_params, redact_text
+
+MAX_TRACK_BODY = 64 * 1024
+MAX_BATCH = 50
+MAX_CLIENT_EVENTS = 500
+MAX_PARAMS = 50
+MAX_KEY = 64
+MAX_VALUE = 1000
+MAX_EVENT_ID = 64
+MAX_DETAILS = 20
+TS_MIN = 946_684_800_000  # 2000-01-01T00:00:00Z in ms
+TS_MAX = 4_102_444_800_000  # 2100-01-01T00:00:00Z in ms
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_BOM = b"\xef\xbb\xbf"
+_RESERVED_PARAMS = ("event_id", "client_ts")
+
+NAME_RULE = "must be 1-64 characters of letters, digits, _ . : -"
+PATH_RULE = f'must be null or a string of at most {MAX_PATH} characters starting with "/", without NUL'
+PARAMS_RULE = f"must be a flat JSON object of at most {MAX_PARAMS} keys"
+KEY_RULE = f"must be 1-{MAX_KEY} characters without NUL"
+VALUE_RULE = f"must be a string (at most {MAX_VALUE} characters, no NUL), a number, a boolean or null"
+ID_RULE = f"must be a string of 1-{MAX_EVENT_ID} characters without NUL"
+TS_RULE = "must be an integer number of milliseconds since the epoch, between the years 2000 and 2100"
+
+
+class IngestError(Exception):
+    """A request that must be refused: HTTP status, a one-line message, and one detail per problem."""
+
+    def __init__(self, status: int, message: str, details: list[str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = list(details or [])
+
+
+class CleanEvent(NamedTuple):
+    event_name: str
+    page_path: str | None
+    params: dict
+
+
+def _bad(message: str, problems: list[str]) -> IngestError:
+    if len(problems) > MAX_DETAILS:
+        problems = problems[:MAX_DETAILS] + [f"... and {len(problems) - MAX_DETAILS} more problems"]
+    return IngestError(400, message, problems)
+
+
+def _check_value(value: Any) -> bool:
+    t = type(value)
+    if t is str:
+        return len(value) <= MAX_VALUE and "\x00" not in value
+    if t is int:
+        return INT_MIN <= value <= INT_MAX
+    if t is float:
+        return math.isfinite(value)
+    return value is None or t is bool
+
+
+def _prefix(where: str | int) -> str:
+    """"events[3]." for a batch index, "where." for a name, "" for a lone event (error path only)."""
+    if type(where) is int:
+        return f"events[{where}]."
+    return where + "." if where else ""
+
+
+def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
+    """Validate and clean one event; on failure append its problems and return None.
+
+    Returns (event_name, page_path, cleaned params without reserved keys, event_id, ts).
+    `where` is only formatted when there is a problem to report.
+    """
+    if type(obj) is not dict:
+        problems.append(f"{_prefix(where)[:-1] or 'body'}: must be a JSON object")
+        return None
+    before = len(problems)
+
+    name = obj.get("event_name")
+    if name is None:
+        problems.append(f"{_prefix(where)}event_name: is required; {NAME_RULE}")
+    elif type(name) is not str or _NAME.fullmatch(name) is None:
+        problems.append(f"{_prefix(where)}event_name: {NAME_RULE}")
+
+    path = obj.get("page_path")
+    if path is not None and (type(path) is not str or len(path) > MAX_PATH or path[:1] != "/"
+                             or "\x00" in path):
+        problems.append(f"{_prefix(where)}page_path: {PATH_RULE}")
+
+    params = obj.get("params")
+    if params is not None:
+        if type(params) is not dict:
+            problems.append(f"{_prefix(where)}params: {PARAMS_RULE}")
+        elif len(params) > MAX_PARAMS:
+            problems.append(f"{_prefix(where)}params: {PARAMS_RULE} (got {len(params)})")
+        else:
+            for key, value in params.items():
+                if type(key) is not str or not 0 < len(key) <= MAX_KEY or "\x00" in key:
+                    problems.append(f"{_prefix(where)}params: key {str(key)[:MAX_KEY]!r} {KEY_RULE}")
+                elif not _check_value(value):
+                    problems.append(f"{_prefix(where)}params.{key}: {VALUE_RULE}")
+
+    event_id = obj.get("event_id")
+    if event_id is not None and (type(event_id) is not str or not 0 < len(event_id) <= MAX_EVENT_ID
+                                 or "\x00" in event_id):
+        problems.append(f"{_prefix(where)}event_id: {ID_RULE}")
+
+    ts = obj.get("ts")
+    if ts is not None:
+        t = type(ts)
+        if t is float and ts.is_integer():  # 1.7e12 is an integer to JSON Schema too
+            ts = int(ts)
+        elif t is not int:
+            ts = TS_MIN - 1  # bools and fractions fail the range check below
+        if not TS_MIN <= ts <= TS_MAX:
+            problems.append(f"{_prefix(where)}ts: {TS_RULE}")
+
+    if len(problems) != before:
+        return None
+    # Clean only once everything is known valid; cleaning is the costly part.
+    if path is not None:
+        path = clean_page_path(path)
+    if params:
+        if "event_id" in params or "client_ts" in params:
+            params = {k: v for k, v in params.items() if k not in _RESERVED_PARAMS}
+        params = clean_params(params, name)
+    else:
+        params = {}
+    if event_id is not None:
+        event_id = redact_text(event_id)[:MAX_EVENT_ID]
+    return name, path, params, event_id, ts
+
+
+def validate_event(obj: Any, where: str = "") -> CleanEvent:
+    """One event as stored in session_events, or IngestError(400) naming each problem.
+
+    `where` prefixes the details ("events[3]" gives "events[3].event_name: ...").
+    """
+    problems: list[str] = []
+    checked = _check(obj, where, problems)
+    if checked is None:
+        raise _bad("invalid event", problems)
+    return _stored(checked)
+
+
+def _stored(checked: tuple) -> CleanEvent:
+    name, path, params, event_id, ts = checked
+    if event_id is not None:
+        params["event_id"] = event_id
+    if ts is not None:
+        params["client_ts"] = ts
+    return CleanEvent(name, path, params)
+
+
+# --- JSON -------------------------------------------------------------------------------------
+def _as_bytes(body: bytes) -> bytes:
+    """The body as bytes without a UTF-8 byte order mark (RFC 8259 §8.1 lets parsers ignore it)."""
+    if type(body) is not bytes:
+        body = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+    return body[3:] if body.startswith(_BOM) else body
+
+
+def _loads(body: bytes) -> Any:
+    """orjson.loads with IngestError on failure."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        what = "must be UTF-8" if "UTF-8" in exc.msg else "is not valid JSON"
+        raise IngestError(400, "malformed JSON",
+                          [f"body: {what} ({exc.msg} at line {exc.lineno} column {exc.colno})"]) from None
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _pairs(pairs: list) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return d
+
+
+def _reject_duplicate_keys(body: bytes, doc: Any, members: int) -> None:
+    """Raise IngestError if any JSON object in `body` repeats a key.
+
+    orjson silently keeps the last of duplicate keys, and a second parse with the standard
+    library's object_pairs_hook would cost more than the rest of the request. Instead we count:
+    outside strings every ":" in JSON separates a key from its value, so
+        raw ":" count = members parsed + duplicates dropped + ":" inside raw string tokens.
+    `members` is the caller's cheap count of the usual objects; when it equals the raw count, no
+    string holds a ":" and nothing was dropped. Otherwise orjson re-serialises the document (it
+    never escapes ":"), whose count is members parsed + ":" inside decoded strings; the two
+    counts agree exactly when nothing was dropped, unless an escaped colon (\\u003a) decoded into a
+    ":" that is not in the raw text. That case, any disagreement, and documents orjson cannot
+    re-serialise (deeper than 255 levels) are settled by the standard library parser.
+    """
+    raw = body.count(b":")
+    if raw == members:
+        return
+    if b"\\u003" not in body:
+        try:
+            if orjson.dumps(doc).count(b":") == raw:
+                return
+        except orjson.JSONEncodeError:
+            pass
+    try:
+        json.loads(body.decode("utf-8"), object_pairs_hook=_pairs)
+    except _Duplicate as dup:
+        raise IngestError(400, "malformed JSON",
+                          [f"body: duplicate key {str(dup.args[0])[:MAX_KEY]!r} in a JSON object"]) from None
+    except (ValueError, RecursionError):
+        raise IngestError(400, "malformed JSON", ["body: is not valid JSON (nested too deeply)"]) from None
+
+
+def load_json(body: bytes) -> Any:
+    """Parse a request body strictly (UTF-8, no NaN, no duplicate keys) or raise IngestError(400)."""
+    body = _as_bytes(body)
+    doc = _loads(body)
+    _reject_duplicate_keys(body, doc, -1)
+    return doc
+
+
+# --- entry points -----------------------------------------------------------------------------
+def parse_track_body(body: bytes) -> list[CleanEvent]:
+    """A /api/track body (one event or {"events": [...]} of 1-50) -> cleaned events to store.
+
+    All or nothing: any invalid event refuses the whole request. An event_id repeated within the
+    batch is stored once (the first).
+    """
+    body = _as_bytes(body)
+    if len(body) > MAX_TRACK_BODY:
+        raise IngestError(413, "body too large", [f"body: at most {MAX_TRACK_BODY} bytes, got {len(body)}"])
+    doc = _loads(body)
+    if type(doc) is not dict:
+        raise IngestError(400, "invalid body", ['body: must be a JSON object: an event or {"events": [...]}'])
+
+    if "events" in doc:
+        items = doc["events"]
+        if "event_name" in doc:
+            raise IngestError(400, "invalid body", ['body: is either one event or {"events": [...]}, not both'])
+        if type(items) is not list or not 0 < len(items) <= MAX_BATCH:
+            got = f" (got {len(items)})" if type(items) is list else ""
+            raise IngestError(400, "invalid body", [f"events: must be an array of 1-{MAX_BATCH} events{got}"])
+        members = len(doc)
+        batch = True
+    else:
+        items = (doc,)
+        members = 0
+        batch = False
+
+    problems: list[str] = []
+    checked_events = []
+    for i, obj in enumerate(items):
+        if type(obj) is dict:
+            members += len(obj)
+            params = obj.get("params")
+            if type(params) is dict:
+                members += len(params)
+        checked_events.append(_check(obj, i if batch else "", problems))
+    _reject_duplicate_keys(body, doc, members)
+    if problems:
+        raise _bad("invalid events" if batch else "invalid event", problems)
+
+    if not batch:
+        return [_stored(checked_events[0])]
+    events = []
+    seen: set[str] = set()
+    for checked in checked_events:
+        event_id = checked[3]
+        if event_id is not None:
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+        events.append(_stored(checked))
+    return events
+
+
+def parse_client_events(items: list) -> tuple[list[dict], int]:
+    """The promote request's browser buffer -> (cleaned client events, number dropped).
+
+    Each valid item becomes {"event_name", "page_path", "params", "event_id", "ts"}; an invalid
+    one (stale or tampered buffer) is dropped and counted, never failing the promote. A repeated
+    event_id keeps its first item; repeats are not counted as dropped.
+    """
+    if type(items) is not list:
+        raise IngestError(400, "invalid promote request", ["client_events: must be an array of events"])
+    if len(items) > MAX_CLIENT_EVENTS:
+        raise IngestError(400, "invalid promote request",
+                          [f"client_events: at most {MAX_CLIENT_EVENTS} events, got {len(items)}"])
+    events = []
+    dropped = 0
+    seen: set[str] = set()
+    for obj in items:
+        checked = _check(obj, "", [])
+        if checked is None:
+            dropped += 1
+            continue
+        name, path, params, event_id, ts = checked
+        if event_id is not None:
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+        events.append({"event_name": name, "page_path": path, "params": params, "event_id": event_id, "ts": ts})
+    return events, dropped
