@@ -62,8 +62,8 @@ def test_without_cookie_the_journey_holds_client_events_only(database_url):
     with app_client(database_url) as client:
         client.post("/api/track", json=page_view("/", "a"))
         client.cookies.clear()
-        r = client.post("/api/track/promote", json={"email": "c@d.co", "client_events": [client_event("page_view", "/x", "z")]},
-                        cookies={"anon_id": "forged.value"})
+        client.cookies.set("anon_id", "forged.value")
+        r = client.post("/api/track/promote", json={"email": "c@d.co", "client_events": [client_event("page_view", "/x", "z")]})
         assert r.status_code == 201
         assert r.json()["server_events"] == 0 and r.json()["client_events"] == 1
     [journey] = journeys_of(database_url, "c@d.co")

@@ -71,10 +71,13 @@ def feature_modules(settings: Settings) -> list[ModuleType]:
         # Transitional while features land one by one: a missing module is skipped; any other
         # import error is raised.
         try:
-            modules.append(importlib.import_module(f"leadtrail.routes.{name}"))
+            module = importlib.import_module(f"leadtrail.routes.{name}")
         except ModuleNotFoundError as exc:
             if exc.name != f"leadtrail.routes.{name}":
                 raise
+            continue
+        if hasattr(module, "routes"):
+            modules.append(module)
     return modules
 
 
