@@ -16,7 +16,7 @@ SUBMITTED = T0 + timedelta(hours=3)
 
 
 def ms(dt: datetime) -> int:
-    return int(dt.timestamp() * 1000)
+    return (dt - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
 
 
 def server(eid, name="page_view", path="/", at=T0, row_id=None, **params):
@@ -69,15 +69,17 @@ def test_duplicate_client_buffer_entries_collapse_to_one_event():
 
 def test_event_without_id_matches_same_name_and_path_within_five_seconds():
     """A client event without event_id merges with a server event of the same name and path 5 s away."""
-    journey = reconstruct([server(None, "cta", "/book", at=T0)],
-                          [client(None, "cta", "/book", ts=ms(T0) + 5000)], SUBMITTED)
+    whole_ms = T0.replace(microsecond=123_000)  # so that 5,000 ms is exactly the window
+    journey = reconstruct([server(None, "cta", "/book", at=whole_ms)],
+                          [client(None, "cta", "/book", ts=ms(whole_ms) + 5000)], SUBMITTED)
     assert [e["source"] for e in journey["timeline"]] == ["both"]
 
 
 def test_event_without_id_beyond_five_seconds_stays_separate():
     """Same name and path but 5.001 s apart are two events, neither lost."""
-    journey = reconstruct([server(None, "cta", "/book", at=T0)],
-                          [client(None, "cta", "/book", ts=ms(T0) + 5001)], SUBMITTED)
+    whole_ms = T0.replace(microsecond=123_000)
+    journey = reconstruct([server(None, "cta", "/book", at=whole_ms)],
+                          [client(None, "cta", "/book", ts=ms(whole_ms) + 5001)], SUBMITTED)
     assert sorted(e["source"] for e in journey["timeline"]) == ["client", "server"]
 
 
@@ -210,6 +212,14 @@ def test_organic_search_referrer_and_ai_assistant_referrer():
                            server("b", at=T0 + timedelta(hours=1), referrer="https://chatgpt.com")], [], SUBMITTED)
     assert [(v["referrer"], v["channel"]) for v in journey["visits"]] == [
         ("bing.com", "Organic Search"), ("chatgpt.com", "AI Assistants")]
+
+
+def test_site_hosts_turn_self_referrals_into_direct():
+    """A visit whose landing referrer is the site itself (given as site_hosts) has no referrer: Direct."""
+    events = [server("a", path="/services", at=T0, referrer="https://www.lumen.example")]
+    assert reconstruct(events, [], SUBMITTED)["visits"][0]["channel"] == "Referral"
+    visit = reconstruct(events, [], SUBMITTED, site_hosts=["https://lumen.example"])["visits"][0]
+    assert (visit["referrer"], visit["channel"]) == (None, "Direct")
 
 
 def test_ref_query_names_the_source_when_there_is_no_referrer_or_utm_source():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from statistics import median
@@ -101,7 +102,7 @@ def _event_fields(raw: dict) -> tuple[str, str | None, dict]:
 
 
 def _merge(server_events: object, client_events: object) -> list[_Event]:
-    """Every distinct event once, marked server/client/both, with a sort key (see _fill_keys)."""
+    """Every distinct event once, marked server/client/both, with a time and a sort key."""
     events: list[_Event] = []
     by_id: dict[str, _Event] = {}
     for raw in server_events if isinstance(server_events, list) else ():
@@ -115,7 +116,7 @@ def _merge(server_events: object, client_events: object) -> list[_Event]:
         events.append(event)
         if eid is not None:
             by_id[eid] = event
-    _fill_keys(events)
+    _place_untimed(events)  # a server row whose created_at is unreadable follows the one before
 
     # Client buffer in its own order: (server event it matched, event_id, fields, client clock µs).
     buffer: list[tuple[_Event | None, str | None, tuple, int | None]] = []
@@ -151,7 +152,7 @@ def _merge(server_events: object, client_events: object) -> list[_Event]:
                 events.append(match)
         order.append(match)
     # Client-only events carry their own key; ones without a clock follow their buffer predecessor.
-    _fill_keys(order)
+    _place_untimed(order)
     return events
 
 
@@ -193,28 +194,20 @@ def _match_without_id(index: dict, eid: str | None, fields: tuple, t: int | None
     return event
 
 
-def _chain(keys: list[tuple | None]) -> list[tuple | None]:
-    """Give each missing key a place right after its predecessor (before its successor when it
-    leads the sequence); leaves None only when no item of the sequence has a key."""
-    keys = list(keys)
+def _place_untimed(events: list[_Event]) -> None:
+    """Put each event without a time right after its predecessor in `events` (right before its
+    successor when it leads); none is placed only when no event of the sequence has a time."""
     last, leading = None, []
-    for i, key in enumerate(keys):
-        if key is None:
-            if last is None:
-                leading.append(i)
-            else:
-                last = keys[i] = (last[0], last[1], last[2] + 1)
-            continue
-        for n, j in enumerate(reversed(leading), 1):
-            keys[j] = (key[0], key[1], key[2] - n)
-        leading, last = [], key
-    return keys
-
-
-def _fill_keys(events: list[_Event]) -> None:
-    for event, key in zip(events, _chain([e.key for e in events])):
-        if event.key is None and key is not None:
-            event.key, event.t = key, key[0]
+    for event in events:
+        if event.key is not None:
+            for n, early in enumerate(reversed(leading), 1):
+                early.key, early.t = (event.key[0], event.key[1], event.key[2] - n), event.key[0]
+            last, leading = event.key, []
+        elif last is None:
+            leading.append(event)
+        else:
+            last = event.key = (last[0], last[1], last[2] + 1)
+            event.t = last[0]
 
 
 def _engaged_ms(value: object) -> float | None:
@@ -268,7 +261,7 @@ def _time_on_page(ordered: list[_Event]) -> dict[int, int | None]:
     return result
 
 
-def _describe_visit(index: int, visit: list[_Event]) -> dict:
+def _describe_visit(index: int, visit: list[_Event], own_hosts: frozenset[str]) -> dict:
     views = sum(1 for e in visit if e.name == "page_view")
     # The first page_view lands the visit; without one, the first event that names a page.
     landing = next((e for e in visit if e.name == "page_view"), None) \
@@ -280,6 +273,8 @@ def _describe_visit(index: int, visit: list[_Event]) -> dict:
     utm = {k: query[f"utm_{k}"] for k in _UTM_KEYS if query.get(f"utm_{k}")}
     click_ids = {k: query[k] for k in channels.CLICK_ID_PARAMS if query.get(k)}
     referrer = channels.host_of(landing.params.get("referrer")) if landing is not None else None
+    if referrer in own_hosts:  # the tracker sends document.referrer on every page load
+        referrer = None
     # Plausible-style ?ref= / ?source= tags name the source when nothing better does.
     source = utm.get("source") or (None if referrer else query.get("ref") or query.get("source"))
     attribution = channels.classify(referrer_host=referrer, utm_source=source,
@@ -302,18 +297,22 @@ def _describe_visit(index: int, visit: list[_Event]) -> dict:
 
 
 def _touch(visit: dict | None) -> dict | None:
-    if visit is None:
-        return None
-    return {"channel": visit["channel"], "source": visit["source"],
-            "landing_page": visit["landing_page"], "at": visit["started_at"]}
+    keys = ("channel", "source", "landing_page")
+    return None if visit is None else {**{k: visit[k] for k in keys}, "at": visit["started_at"]}
 
 
-def reconstruct(server_events: list[dict], client_events: list[dict], submitted_at: datetime) -> dict:
-    """The journey of one enquiry: merged timeline, visits with attribution, and a summary."""
+def reconstruct(server_events: list[dict], client_events: list[dict], submitted_at: datetime,
+                *, site_hosts: Iterable[str] = ()) -> dict:
+    """The journey of one enquiry: merged timeline, visits with attribution, and a summary.
+
+    `site_hosts` (hosts or origins of the site itself) turns self-referrals into "no referrer":
+    a visit resumed from a tab left open otherwise reads as a Referral from the site.
+    """
+    own_hosts = frozenset(filter(None, map(channels.host_of, site_hosts or ())))
     events = _merge(server_events, client_events)
     # Events no clock could place (no usable time anywhere) go last, in input order.
     ordered = sorted(events, key=lambda e: e.key if e.key is not None else (math.inf, e.idx, 0))
-    visits = [_describe_visit(i, v) for i, v in enumerate(_split_visits(ordered))]
+    visits = [_describe_visit(i, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
     on_page = _time_on_page(ordered)
     timeline = [{
         "event_id": e.eid, "event_name": e.name, "page_path": e.path, "params": e.params,
