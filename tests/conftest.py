@@ -227,7 +227,8 @@ class LiveServer:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         """Send `sig` and wait; SIGKILL the whole group if it will not exit. Returns the
-        exit code (negative = killed by that signal)."""
+        exit code (negative = died of that signal; uvicorn re-raises SIGTERM after a
+        graceful shutdown, so a clean stop is 0 or -SIGTERM)."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:

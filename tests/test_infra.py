@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import signal
 import threading
 import urllib.parse
 
@@ -170,4 +171,5 @@ def test_live_server_answers_healthz(start_server, database_url):
     server = start_server(database_url)
     r = httpx.get(server.url + "/healthz", headers={"User-Agent": CHROME_UA})
     assert r.status_code == 200
-    assert server.stop() == 0, server.logs()
+    # uvicorn re-raises SIGTERM after its graceful shutdown, so -SIGTERM is a clean stop too.
+    assert server.stop() in (0, -signal.SIGTERM), server.logs()
