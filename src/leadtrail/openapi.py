@@ -6,21 +6,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .promote import EMAIL_PATTERN
 from .web import json_response
 
-_NAME = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_.:-]+$"}
-_SCALAR = {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]}
+# The rules of ingest.py and promote.py, as JSON Schema (OpenAPI 3.1 takes JSON Schema 2020-12).
+_NO_NUL = "^[^\x00]*$"
+_NAME = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}
+_SCALAR = {"anyOf": [
+    {"type": "string", "maxLength": 1000, "pattern": _NO_NUL},
+    {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+    {"type": "number", "not": {"type": "integer"}},
+    {"type": "boolean"},
+    {"type": "null"},
+]}
 EVENT = {
     "type": "object",
     "required": ["event_name"],
+    "not": {"required": ["events"]},
     "properties": {
         "event_name": _NAME,
-        "page_path": {"anyOf": [{"type": "string", "maxLength": 2048, "pattern": "^/"}, {"type": "null"}]},
-        "params": {"type": "object", "maxProperties": 50,
+        "page_path": {"type": ["string", "null"], "maxLength": 2048, "pattern": "^/[^\x00]*$"},
+        "params": {"type": ["object", "null"], "maxProperties": 50,
                    "additionalProperties": _SCALAR,
-                   "propertyNames": {"minLength": 1, "maxLength": 64}},
-        "event_id": {"type": "string", "minLength": 1, "maxLength": 64},
-        "ts": {"type": "integer", "minimum": 946684800000, "maximum": 4102444800000,
+                   "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": _NO_NUL}},
+        "event_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": _NO_NUL},
+        "ts": {"type": ["integer", "null"], "minimum": 946684800000, "maximum": 4102444800000,
                "description": "client clock, milliseconds since the epoch"},
     },
 }
@@ -43,17 +53,18 @@ _ERRORS = {
     "429": _error("too many requests; see Retry-After"),
     "503": _error("storage unavailable; see Retry-After"),
 }
-TRACK_BODY = {"oneOf": [EVENT, {"type": "object", "required": ["events"], "properties": {
+TRACK_BODY = {"anyOf": [EVENT, {"type": "object", "required": ["events"], "not": {"required": ["event_name"]}, "properties": {
     "events": {"type": "array", "minItems": 1, "maxItems": 50, "items": EVENT}}}]}
 PROMOTE_BODY = {
     "type": "object",
     "required": ["email"],
     "properties": {
-        "email": {"type": "string", "format": "email", "maxLength": 254},
-        "client_events": {"type": "array", "maxItems": 500, "items": {"type": "object"},
+        "email": {"type": "string", "maxLength": 254, "pattern": EMAIL_PATTERN,
+                  "description": "compared case-insensitively; stored trimmed and lower-cased"},
+        "client_events": {"type": ["array", "null"], "maxItems": 500, "items": {},
                           "description": "the tracker's buffer; invalid items are dropped, not refused"},
-        "form": {"type": "string", "maxLength": 100},
-        "consent": {"type": "boolean"},
+        "form": {"type": ["string", "null"], "maxLength": 100},
+        "consent": {"type": ["boolean", "null"]},
     },
 }
 PROMOTED = {
@@ -68,7 +79,7 @@ PROMOTED = {
 }
 
 DOCUMENT = {
-    "openapi": "3.0.3",
+    "openapi": "3.1.0",
     "info": {"title": "leadtrail", "version": "1",
              "description": "First-party analytics ingest and enquiry promotion."},
     "paths": {

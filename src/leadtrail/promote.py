@@ -15,7 +15,13 @@ MAX_FORM = 100
 MAX_CLIENT_EVENTS = 500
 # Pragmatic, not RFC 5322: one @, no spaces or brackets, a dot in the domain. The form's own
 # server validates deliverability; we only refuse what cannot be an address.
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+# Spelled without \s so every regex engine (and the OpenAPI document) reads it the same way:
+# no controls, no Unicode spaces, none of the specials that need quoting in an address.
+EMAIL_PATTERN = (
+    r"^[^@<>()\[\],;:\"\\\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]{1,64}"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 class PromoteRequest(NamedTuple):
@@ -46,7 +52,7 @@ def parse_promote_body(body: bytes) -> PromoteRequest:
     email = normalise_email(email_raw) if isinstance(email_raw, str) else ""
     if not isinstance(email_raw, str):
         errors.append("email: required, a string")
-    elif not valid_email(email):
+    elif not valid_email(email_raw.strip()):
         errors.append("email: not a valid e-mail address")
     form = data.get("form")
     if form is not None and (not isinstance(form, str) or len(form) > MAX_FORM):
