@@ -160,3 +160,15 @@ def test_rate_limit_answers_429_with_retry_after(database_url):
     assert statuses.count(204) == 15  # burst of max(10, 60 // 4)
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert row_counts(database_url)[0] == 15
+
+
+def test_a_referrer_from_the_site_itself_is_dropped(database_url):
+    """A page_view whose referrer is the page's own origin keeps no referrer; another site's is kept."""
+    with app_client(database_url, allowed_origins="https://shop.example") as client:
+        headers = {"Origin": "https://shop.example"}
+        client.post("/api/track", json=page_view("/a", "1", referrer="https://shop.example/prev"), headers=headers)
+        client.post("/api/track", json=page_view("/b", "2", referrer="https://duckduckgo.com/"), headers=headers)
+        anon = anon_id_of(client)
+    events = buffered_events(database_url, anon)
+    assert "referrer" not in events[0]["params"]
+    assert events[1]["params"]["referrer"] == "https://duckduckgo.com"

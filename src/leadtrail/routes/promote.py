@@ -17,7 +17,7 @@ from ..services import Services
 from ..store import JourneyRecord, StoreUnavailable, utcnow
 from ..web import (HTTPProblem, check_origin, client_address, cors_headers, json_response, media_type,
                    preflight_response, problem_response, read_body)
-from .track import check_rate, gpc_opt_out
+from .track import check_rate, drop_self_referrals, gpc_opt_out
 
 MAX_PROMOTE_BODY = 256 * 1024
 IDEMPOTENCY_WINDOW = timedelta(minutes=10)
@@ -41,6 +41,7 @@ async def promote(request: Request) -> Response:
         check_rate(services.email_limiter, req.email, "e-mail address")
         anon_id = services.signer.verify(request.cookies.get(COOKIE_NAME))
         client_events = req.client_events
+        drop_self_referrals([e["params"] for e in client_events], request)
         if gpc_opt_out(request, services):
             anon_id, client_events = None, []
         now = utcnow()

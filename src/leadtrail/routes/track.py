@@ -1,8 +1,17 @@
-"""POST /api/track: validate, clean, group-commit, answer 204 only after the commit."""
+"""POST /api/track: validate, clean, group-commit, answer 204 only after the commit.
+
+This is the hot path. `respond()` holds the logic once; two doors lead to it:
+- `asgi(services)`: a plain ASGI handler that app.py calls for POST /api/track before Starlette's
+  routing, with a `LeanRequest` and raw response messages (no Request, Response or middleware
+  objects per request);
+- the Starlette route below, kept for everything else that looks at the route table.
+"""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+import logging
+
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -12,15 +21,33 @@ from ..ingest import IngestError, parse_track_body
 from ..ratelimit import retry_after_header
 from ..services import Services
 from ..store import EventRow, StoreUnavailable, dumps, utcnow
-from ..web import (HTTPProblem, check_origin, client_address, cors_headers, is_https, media_type,
-                   preflight_response, problem_response, read_body)
+from ..web import (HTTPProblem, LeanRequest, check_origin, client_address, cors_headers, is_https, media_type,
+                   preflight_response, problem_body, read_body)
+
+log = logging.getLogger("leadtrail.track")
 
 MAX_TRACK_BODY = 64 * 1024
 TRACK_MEDIA_TYPES = ("application/json", "text/plain")
+RETRY_AFTER_UNAVAILABLE = "2"
+
+Headers = list[tuple[bytes, bytes]]
 
 
 def gpc_opt_out(request: Request, services: Services) -> bool:
     return services.settings.honor_gpc and request.headers.get("sec-gpc") == "1"
+
+
+def drop_self_referrals(params_list, request: Request) -> None:
+    """A referrer from the site itself (a tab reopened, a full page load) says nothing about
+    where the visitor came from; the page's origin is the Origin header the browser sends."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return
+    origin = origin.lower()
+    for params in params_list:
+        referrer = params.get("referrer")
+        if referrer is not None and referrer.lower() == origin:
+            del params["referrer"]
 
 
 def check_rate(limiter, key: str, what: str) -> None:
@@ -29,40 +56,89 @@ def check_rate(limiter, key: str, what: str) -> None:
         raise HTTPProblem(429, f"too many requests from this {what}; retry later", headers=retry_after_header(wait))
 
 
-async def track(request: Request) -> Response:
-    services: Services = request.app.state.services
+def _encode(headers: dict[str, str]) -> Headers:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+def _problem(problem: HTTPProblem, cors: dict[str, str], cookie: bytes | None = None) -> tuple[int, Headers, bytes]:
+    body = problem_body(problem)
+    headers = _encode({**problem.headers, **cors})
+    headers.append((b"content-type", b"application/json"))
+    headers.append((b"content-length", str(len(body)).encode()))
+    if cookie is not None:
+        headers.append((b"set-cookie", cookie))
+    return problem.status, headers, body
+
+
+async def respond(request: Request | LeanRequest, services: Services) -> tuple[int, Headers, bytes]:
+    """(status, raw headers, body) for one POST /api/track."""
     settings = services.settings
-    cors = cors_headers(request, settings)
+    cors = cors_headers(request, settings) if "origin" in request.headers else {}
+    cookie: bytes | None = None
     try:
         if media_type(request) not in TRACK_MEDIA_TYPES:
             raise HTTPProblem(415, "send JSON as application/json or text/plain",
                               [f"got Content-Type {request.headers.get('content-type')!r}"])
         check_origin(request, settings)
-        check_rate(services.address_limiter, client_address(request, settings), "address")
+        if services.address_limiter.enabled:
+            check_rate(services.address_limiter, client_address(request, settings), "address")
         body = await read_body(request, MAX_TRACK_BODY)
         try:
             events = parse_track_body(body)
         except IngestError as exc:
             raise HTTPProblem(exc.status, exc.message, exc.details) from None
         if gpc_opt_out(request, services) or is_bot(request.headers.get("user-agent")):
-            return Response(status_code=204, headers=cors)
-        anon_id = services.signer.verify(request.cookies.get(COOKIE_NAME))
+            return 204, _encode(cors), b""
+        presented = request.cookies.get(COOKIE_NAME)
+        anon_id = services.signer.verify(presented)
         if anon_id is None:
-            anon_id, cookie = services.signer.mint()
+            anon_id, value = services.signer.mint()
         else:
-            cookie = services.signer.cookie_value(anon_id)
+            value = presented  # verified: the same id and signature, renewed below
             check_rate(services.anon_limiter, anon_id, "visitor")
+        cookie = anon_cookie_header(value, settings.event_ttl, is_https(request, settings)).encode("latin-1")
+        drop_self_referrals([e.params for e in events], request)
         now = utcnow()
         rows = [EventRow(anon_id, e.event_name, e.page_path, dumps(e.params), now) for e in events]
         try:
             await services.store.add_events(rows)
         except StoreUnavailable:
-            raise HTTPProblem(503, "storage unavailable; retry later", headers={"Retry-After": "2"}) from None
+            # The cookie goes out with the 503 too: the outcome of a write cut off mid-commit is
+            # unknown, and a retry under the same anon_id and event_id is then stored once.
+            return _problem(HTTPProblem(503, "storage unavailable; retry later",
+                                        headers={"Retry-After": RETRY_AFTER_UNAVAILABLE}), cors, cookie)
     except HTTPProblem as problem:
-        return problem_response(problem, cors)
+        return _problem(problem, cors)
     services.pruner.maybe_prune()
-    headers = {"Set-Cookie": anon_cookie_header(cookie, settings.event_ttl, is_https(request, settings)), **cors}
-    return Response(status_code=204, headers=headers)
+    headers = [(b"set-cookie", cookie)]
+    if cors:
+        headers += _encode(cors)
+    return 204, headers, b""
+
+
+def asgi(services: Services, extra_headers: Headers):
+    """The lean ASGI handler for POST /api/track; `extra_headers` go on every response."""
+
+    async def handle(scope, receive, send) -> None:
+        try:
+            status, headers, body = await respond(LeanRequest(scope, receive), services)
+        except ClientDisconnect:
+            return
+        headers.extend(extra_headers)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return handle
+
+
+async def track(request: Request) -> Response:
+    try:
+        status, headers, body = await respond(request, request.app.state.services)
+    except ClientDisconnect:
+        return Response(status_code=204)  # nobody is listening; nothing was stored
+    response = Response(status_code=status)
+    response.body, response.raw_headers = body, headers  # headers already complete
+    return response
 
 
 async def track_preflight(request: Request) -> Response:
