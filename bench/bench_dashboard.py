@@ -1,0 +1,219 @@
+"""Dashboard latency at 100,000 journeys, on SQLite and on PostgreSQL, through the real app.
+
+Fills each database with realistic journeys (summaries and events, as promote stores them; see
+tests/test_dashboard_helpers.py), logs in through the real form, then times requests to the
+in-process ASGI app: the list's first page, an e-mail search, a date range, page 50 (following
+the "older" cursor), the journey page, the insights page and the CSV export. Prints p50/p95;
+asserts nothing. Goal: list p95 < 150 ms, journey page < 100 ms on both databases.
+
+Run:  .venv/bin/python bench/bench_dashboard.py [--journeys 100000] [--only sqlite|postgres]
+      [--keep DIR]  (reuse a filled SQLite file in DIR between runs)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for p in (ROOT / "src", ROOT / "tests"):
+    sys.path.insert(0, str(p))
+
+from leadtrail.store import dumps, iso  # noqa: E402
+from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, make_journey  # noqa: E402
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+SPREAD = timedelta(days=365)
+COLUMNS = ("email", "anon_id", "events", "client_events", "created_at", "updated_at", "form", "consent",
+           "first_channel", "first_source", "landing_page", "visits", "page_views", "time_to_enquiry_ms")
+
+
+def journeys(n: int, seed: int = 1):
+    """n rows in insert order (oldest first), as tuples in COLUMNS order."""
+    rng = random.Random(seed)
+    for i in range(n):
+        at = NOW - SPREAD + SPREAD * (i + 1) / (n + 1) + timedelta(microseconds=rng.randrange(10**6))
+        r = make_journey(rng, at)
+        s = r.summary
+        yield (r.email, r.anon_id, dumps(r.events), dumps(r.client_events), at, at, r.form, r.consent,
+               s["first_channel"], s["first_source"], s["landing_page"], s["visits"], s["page_views"],
+               s["time_to_enquiry_ms"])
+
+
+def progress(i: int, n: int, started: float) -> None:
+    if i % 10000 == 0 or i == n:
+        print(f"  {i:>7,}/{n:,} journeys ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+
+
+async def migrate(url: str) -> None:
+    from leadtrail.store import open_store
+    from test_dashboard_helpers import OWNER_EMAIL  # noqa: F401
+    from support import make_settings
+
+    store = await open_store(make_settings(url))
+    try:
+        await store.migrate()
+    finally:
+        await store.close()
+
+
+def fill_sqlite(path: str, n: int) -> None:
+    asyncio.run(migrate(f"sqlite:///{path}"))
+    conn = sqlite3.connect(path, isolation_level=None)
+    have = conn.execute("select count(*) from submission_journeys").fetchone()[0]
+    if have >= n:
+        print(f"  SQLite already holds {have:,} journeys", file=sys.stderr)
+        return
+    sql = f"insert into submission_journeys ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
+    started = time.perf_counter()
+    batch = []
+    conn.execute("begin")
+    for i, row in enumerate(journeys(n), 1):
+        row = list(row)
+        row[4] = row[5] = iso(row[4])
+        batch.append(row)
+        if len(batch) == 2000:
+            conn.executemany(sql, batch)
+            batch.clear()
+        progress(i, n, started)
+    conn.executemany(sql, batch)
+    conn.execute("commit")
+    conn.execute("analyze")
+    conn.close()
+
+
+async def fill_postgres(url: str, n: int) -> None:
+    import asyncpg
+
+    await migrate(url)
+    conn = await asyncpg.connect(url)
+    try:
+        started = time.perf_counter()
+        batch = []
+        for i, row in enumerate(journeys(n), 1):
+            batch.append(row)
+            if len(batch) == 2000:
+                await conn.copy_records_to_table("submission_journeys", records=batch, columns=COLUMNS)
+                batch.clear()
+            progress(i, n, started)
+        if batch:
+            await conn.copy_records_to_table("submission_journeys", records=batch, columns=COLUMNS)
+        await conn.execute("vacuum analyze submission_journeys")
+    finally:
+        await conn.close()
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def bench_app(url: str, label: str, rounds: int) -> None:
+    from starlette.testclient import TestClient
+
+    from leadtrail.accounts import create_user
+    from leadtrail.app import create_app
+    from support import CHROME_UA, make_settings, run_store
+    from test_dashboard_helpers import login
+
+    try:
+        run_store(url, lambda store: create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
+    except Exception as exc:  # already there from an earlier run
+        if "exists" not in str(exc):
+            raise
+    app = create_app(make_settings(url))
+    with TestClient(app, headers={"User-Agent": CHROME_UA}) as client:
+        assert login(client).status_code == 303
+        first = client.get("/cp/")
+        ids = [int(m) for m in re.findall(r'href="/cp/journeys/(\d+)"', first.text)]
+        # Page 50: follow the "older" cursor 49 times, then time that URL.
+        url50 = "/cp/"
+        for _ in range(49):
+            page = client.get(url50)
+            match = re.search(r'href="(/cp/\?[^"]*before=[^"]+)"', page.text)
+            url50 = match.group(1).replace("&amp;", "&")
+        sample_ids = random.Random(3).sample(range(1, max(ids) + 1), 40) + ids[:10]
+        month_ago = (NOW - timedelta(days=30)).date().isoformat()
+        quarter = ((NOW - timedelta(days=200)).date().isoformat(), (NOW - timedelta(days=110)).date().isoformat())
+        cases = [
+            ("list: first page", lambda i: "/cp/"),
+            ("list: search 'olivia.4'", lambda i: f"/cp/?q=olivia.{4 + i % 5}"),
+            ("list: search '@proton.me'", lambda i: "/cp/?q=%40proton.me"),
+            ("list: search (no match)", lambda i: f"/cp/?q=nobody{i}@nowhere.example"),
+            ("list: date range (90 days)", lambda i: f"/cp/?from={quarter[0]}&to={quarter[1]}"),
+            ("list: last 30 days", lambda i: f"/cp/?from={month_ago}"),
+            ("list: page 50", lambda i: url50),
+            ("journey page", lambda i: f"/cp/journeys/{sample_ids[i % len(sample_ids)]}"),
+            ("journey JSON", lambda i: f"/cp/journeys/{sample_ids[i % len(sample_ids)]}.json"),
+            ("insights: last 30 days", lambda i: "/cp/insights"),
+            ("insights: whole year", lambda i: f"/cp/insights?from={(NOW - SPREAD).date().isoformat()}"),
+        ]
+        print(f"\n{label}")
+        print(f"  {'request':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}   n")
+        for name, make_url in cases:
+            n = rounds if not name.startswith("insights") else max(5, rounds // 5)
+            for i in range(3):
+                client.get(make_url(i))  # warm caches and prepared statements
+            samples = []
+            for i in range(n):
+                target = make_url(i)
+                t0 = time.perf_counter()
+                response = client.get(target)
+                samples.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, (target, response.status_code)
+            print(f"  {name:32} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f} "
+                  f"{max(samples):8.1f} {n:4}")
+        t0 = time.perf_counter()
+        response = client.get(f"/cp/export.csv?from={month_ago}")
+        rows = response.text.count("\n") - 1
+        print(f"  {'CSV export, last 30 days':32} {(time.perf_counter() - t0) * 1000:8.1f} ms for {rows:,} rows")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--journeys", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--only", choices=("sqlite", "postgres"))
+    parser.add_argument("--keep", help="directory for a SQLite file reused between runs")
+    args = parser.parse_args()
+    print(f"leadtrail dashboard benchmark: {args.journeys:,} journeys over {SPREAD.days} days, "
+          f"{os.cpu_count()} CPU(s), in-process ASGI (Starlette TestClient)")
+
+    if args.only in (None, "sqlite"):
+        workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="leadtrail-bench-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        path = str(workdir / f"bench-{args.journeys}.db")
+        print(f"filling SQLite {path}", file=sys.stderr)
+        fill_sqlite(path, args.journeys)
+        size = os.path.getsize(path) / 2**20
+        bench_app(f"sqlite:///{path}", f"SQLite ({size:,.0f} MiB file)", args.rounds)
+
+    if args.only in (None, "postgres"):
+        from pgserver import PgServer
+
+        server = PgServer()
+        try:
+            server.initdb()
+            server.start()
+            url = server.create_database("bench")
+            print("filling PostgreSQL", file=sys.stderr)
+            asyncio.run(fill_postgres(url, args.journeys))
+            size = server.psql("select pg_database_size('bench') / 1048576")
+            version = server.psql("show server_version")
+            bench_app(url, f"PostgreSQL {version} ({size} MiB database)", args.rounds)
+        finally:
+            server.destroy()
+
+
+if __name__ == "__main__":
+    main()

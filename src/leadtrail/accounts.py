@@ -1,0 +1,315 @@
+"""Dashboard owners: argon2id passwords, sessions, login throttling, the first-owner setup link.
+
+Everything that must agree across worker processes (sessions, failed attempts, the setup token)
+lives in the database; nothing here keeps state in memory except the dummy hash that makes an
+unknown address cost as much to check as a wrong password.
+
+- Passwords: argon2-cffi's PasswordHasher defaults (argon2id, RFC 9106's low-memory profile),
+  rehashed at login when those defaults move on. Hashing runs on a thread: it is CPU-bound.
+- Sessions: 256 random bits in the cookie, only their SHA-256 in `cp_sessions`; an absolute
+  lifetime and an idle timeout; a new one at every login.
+- CSRF: a session's token is an HMAC of its cookie value (synchroniser token, nothing stored);
+  before login, a signed double-submit pair (random cookie, HMAC of it in the form).
+- Throttling: one row per attempt in `cp_login_attempts`, counted per account and per client
+  address over a sliding window; keys are keyed hashes, never the raw address.
+- Setup: with no owner, the server prints a link carrying HMAC(secret key, nonce); the database
+  holds the nonce and the token's SHA-256. Single use, expires, retired once an owner exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from .store import dashboard as db
+from .store import utcnow
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 hashes anything, but an unbounded input is a free CPU sink
+MAX_EMAIL = 254
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+SESSION_LIFETIME = timedelta(days=7)     # absolute: log in again after a week
+SESSION_IDLE = timedelta(hours=12)       # a session unused this long is over
+SESSION_TOUCH = timedelta(minutes=5)     # seen_at is written at most this often (one write, not one per page)
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_ATTEMPTS_PER_ACCOUNT = 5             # per e-mail address typed, successful logins forgive these
+MAX_ATTEMPTS_PER_ADDRESS = 20            # per client address, whatever address it types
+
+SETUP_TTL = timedelta(hours=24)
+_SETUP_LOCK = "leadtrail:cp:setup"
+
+hasher = PasswordHasher()
+
+
+class AccountError(Exception):
+    """An owner account cannot be made as asked; the message says why, for the person asking."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: int
+    email: str
+
+
+@dataclass(frozen=True)
+class Throttled:
+    retry_after: int  # seconds
+
+
+def normalise_email(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def valid_email(email: str) -> bool:
+    return len(email) <= MAX_EMAIL and _EMAIL.match(email) is not None
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why this password is refused, or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"use a password of at least {MIN_PASSWORD} characters (a few words make a good one)"
+    if len(password) > MAX_PASSWORD:
+        return f"use a password of at most {MAX_PASSWORD} characters"
+    if email and password.strip().lower() == email:
+        return "use a password that is not your e-mail address"
+    if len(set(password)) < 4:
+        return "use a password with more than a few different characters"
+    return None
+
+
+def _checked(email: str, password: str) -> str:
+    address = normalise_email(email)
+    if not valid_email(address):
+        raise AccountError(f"{email.strip()!r} is not an e-mail address")
+    problem = password_problem(password, address)
+    if problem:
+        raise AccountError(problem)
+    return address
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(hasher.hash, password)
+
+
+async def create_user(store, email: str, password: str) -> int:
+    """Creates a dashboard owner; returns its id. Weak passwords and duplicates: AccountError."""
+    address = _checked(email, password)
+    if await db.owner_by_email(store, address) is not None:
+        raise AccountError(f"an owner with the address {address} already exists")
+    password_hash = await hash_password(password)
+    now = utcnow()
+    owner_id = await db.insert_owner(store, address, password_hash, now)
+    if owner_id is None:  # lost a race with another process creating the same address
+        raise AccountError(f"an owner with the address {address} already exists")
+    await db.retire_setup_tokens(store, now)
+    return owner_id
+
+
+# -- passwords ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, with the current parameters: verified for unknown
+    addresses so they take as long as a wrong password."""
+    return hasher.hash(secrets.token_urlsafe(24))
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+async def authenticate(store, email: str, password: str, now: datetime | None = None) -> Owner | None:
+    """The owner when the address and password match, else None: one answer, similar timing."""
+    address = normalise_email(email)
+    row = await db.owner_by_email(store, address) if valid_email(address) else None
+    candidate = password if len(password) <= MAX_PASSWORD else ""
+    stored = row["password_hash"] if row is not None else _dummy_hash()
+    ok = await asyncio.to_thread(_verify, stored, candidate)
+    if row is None or not ok or not candidate:
+        return None
+    new_hash = None
+    if hasher.check_needs_rehash(stored):
+        new_hash = await hash_password(password)
+    await db.record_login(store, row["id"], now or utcnow(), new_hash)
+    return Owner(int(row["id"]), row["email"])
+
+
+# -- keyed hashes --------------------------------------------------------------------------------
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+class Keys:
+    """Purpose-specific keys derived from the secret key (as identity.py does for anon_id)."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._key = hashlib.sha256(b"leadtrail dashboard v1\x00" + secret_key.encode()).digest()
+
+    def mac(self, purpose: str, value: str) -> str:
+        return _b64(hmac.new(self._key, f"{purpose}\x00{value}".encode(), hashlib.sha256).digest())
+
+    # CSRF, after login: a synchroniser token bound to the session, recomputed, never stored.
+    def session_csrf(self, session_token: str) -> str:
+        return self.mac("csrf", session_token)
+
+    # CSRF, before login: signed double submit. The cookie holds random bits, the form their HMAC.
+    def presession_csrf(self, cookie_value: str) -> str:
+        return self.mac("login-csrf", cookie_value)
+
+    def account_key(self, email: str) -> str:
+        return self.mac("login-account", normalise_email(email))[:32]
+
+    def address_key(self, address: str) -> str:
+        return self.mac("login-address", address)[:32]
+
+    def setup_token(self, nonce: str) -> str:
+        return self.mac("setup", nonce)
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+# -- sessions -------------------------------------------------------------------------------------
+
+
+async def start_session(store, owner: Owner, now: datetime | None = None) -> str:
+    """A new session for the owner; returns the cookie value (the only place it exists)."""
+    now = now or utcnow()
+    token = new_token()
+    await db.insert_session(store, token_hash(token), owner.id, now, now + SESSION_LIFETIME)
+    return token
+
+
+async def session_owner(store, token: str | None, now: datetime | None = None) -> Owner | None:
+    if not token or len(token) > 128:
+        return None
+    now = now or utcnow()
+    id_hash = token_hash(token)
+    row = await db.get_session(store, id_hash, now, now - SESSION_IDLE)
+    if row is None:
+        return None
+    if now - store.decode_time(row["seen_at"]) > SESSION_TOUCH:
+        await db.touch_session(store, id_hash, now)
+    return Owner(int(row["owner_id"]), row["email"])
+
+
+async def end_session(store, token: str | None) -> None:
+    if token:
+        await db.delete_session(store, token_hash(token))
+
+
+async def housekeeping(store, now: datetime | None = None) -> None:
+    """Deletes expired sessions and login attempts past the window (cheap, index-backed)."""
+    now = now or utcnow()
+    await db.delete_expired_sessions(store, now, now - SESSION_IDLE)
+    await db.delete_old_attempts(store, now - THROTTLE_WINDOW)
+
+
+# -- throttling ---------------------------------------------------------------------------------------
+
+
+async def begin_attempt(store, keys: Keys, email: str, address: str,
+                        now: datetime | None = None) -> int | Throttled:
+    """Records a login attempt before the password is checked, then counts: concurrent guesses
+    all count, so at most the limit of them is ever checked. Returns the attempt's id, or
+    Throttled (the attempt is then forgotten, so hammering does not extend the lock-out)."""
+    now = now or utcnow()
+    account, client = keys.account_key(email), keys.address_key(address)
+    attempt_id = await db.record_attempt(store, account, client, now)
+    since = now - THROTTLE_WINDOW
+    counts = await db.attempt_counts(store, account, client, since)
+    waits = []
+    if counts["account_n"] > MAX_ATTEMPTS_PER_ACCOUNT:
+        waits.append(counts["account_oldest"])
+    if counts["address_n"] > MAX_ATTEMPTS_PER_ADDRESS:
+        waits.append(counts["address_oldest"])
+    if not waits:
+        return attempt_id
+    await db.delete_attempt(store, attempt_id)
+    oldest = min(store.decode_time(w) for w in waits if w is not None) if any(waits) else now
+    retry = (oldest + THROTTLE_WINDOW - now).total_seconds()
+    return Throttled(max(1, int(retry) + 1))
+
+
+async def forgive_account(store, keys: Keys, email: str) -> None:
+    await db.clear_account_attempts(store, keys.account_key(email))
+
+
+# -- first-owner setup ----------------------------------------------------------------------------------
+
+
+async def setup_token(store, keys: Keys, now: datetime | None = None) -> str | None:
+    """The setup link's token while no owner exists (the same one for every worker and restart
+    until it expires or is used); None once an owner exists."""
+    now = now or utcnow()
+    if await db.owner_count(store):
+        return None
+    async with store.transaction(lock_key=_SETUP_LOCK) as tx:
+        row = await db.current_setup_token(tx, now)
+        if row is not None:
+            token = keys.setup_token(row["nonce"])
+            if hmac.compare_digest(token_hash(token), row["token_hash"]):
+                return token
+            # Made under another secret key: useless now, replaced below.
+        nonce = new_token()
+        token = keys.setup_token(nonce)
+        await db.insert_setup_token(tx, token_hash(token), nonce, now, now + SETUP_TTL)
+        return token
+
+
+async def setup_token_valid(store, token: str | None, now: datetime | None = None) -> bool:
+    if not token or len(token) > 128:
+        return False
+    row = await db.current_setup_token(store, now or utcnow())
+    return row is not None and hmac.compare_digest(token_hash(token), row["token_hash"])
+
+
+async def redeem_setup_token(store, token: str, email: str, password: str,
+                             now: datetime | None = None) -> Owner:
+    """Creates the first owner with a valid setup token, using the token up. AccountError when
+    the token is not (or no longer) valid, an owner exists already, or the input is refused."""
+    now = now or utcnow()
+    if not await setup_token_valid(store, token, now):
+        raise AccountError("this setup link is not valid any more; restart the server for a new one, "
+                           "or create an owner with `leadtrail user add EMAIL`")
+    address = _checked(email, password)
+    password_hash = await hash_password(password)  # before the transaction: it takes a while
+    async with store.transaction(lock_key=_SETUP_LOCK) as tx:
+        if await db.owner_count(tx):
+            raise AccountError("an owner account exists already; log in instead")
+        if await db.use_setup_token(tx, token_hash(token), now) != 1:
+            raise AccountError("this setup link has been used already")
+        owner_id = await db.insert_owner(tx, address, password_hash, now)
+        if owner_id is None:
+            raise AccountError(f"an owner with the address {address} already exists")
+        await db.retire_setup_tokens(tx, now)
+    return Owner(owner_id, address)

@@ -1,0 +1,417 @@
+"""Pure: server-rendered SVG for the dashboard. The journey as a picture, and the insights charts.
+
+Every piece of text that reaches the SVG goes through `escape` (page paths, titles and params are
+whatever a browser sent); nothing here emits script, event handlers, links or style attributes,
+so the output is inert under the dashboard's CSP. Colours come from CSS classes (`ch-*` per
+channel), not inline styles; geometry uses SVG presentation attributes.
+
+The journey picture is vertical: one lane per visit (its channel, source and landing page), a
+row per page viewed with a bar as long as the time spent on the page, custom events as diamonds,
+dashed breaks with the time between visits, and the enquiry at the end. Events only the browser
+buffer saw (`source == "client"`: a blocker stopped them reaching the server) carry a badge.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+from markupsafe import Markup, escape
+
+from .channels import CHANNEL_GROUPS
+
+# Events the picture folds into others (engagement is the bar length of its page view).
+QUIET_EVENTS = frozenset({"page_engagement"})
+
+
+# -- formatting (also used by the templates) ---------------------------------------------------
+
+
+def channel_class(channel: str | None) -> str:
+    """The CSS class that colours a channel: ch-organic-search, ..., ch-other."""
+    if channel in CHANNEL_GROUPS:
+        return "ch-" + re.sub(r"[^a-z0-9]+", "-", channel.lower()).strip("-")
+    return "ch-other"
+
+
+def duration(ms: float | int | None, short: bool = False) -> str:
+    """1 h 20 min, 4 min 5 s, 12 s, 3 days; "–" when unknown."""
+    if ms is None:
+        return "–"
+    seconds = max(0, int(round(ms / 1000)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, s = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min" if short or s == 0 or minutes >= 10 else f"{minutes} min {s} s"
+    hours, m = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h" if short or m == 0 else f"{hours} h {m} min"
+    days, h = divmod(hours, 24)
+    return f"{days} days" if short or h == 0 else f"{days} days {h} h"
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def clock(value: str | datetime | None) -> str:
+    at = parse_time(value)
+    return at.astimezone(timezone.utc).strftime("%H:%M") if at else "–"
+
+
+def day(value: str | datetime | None) -> str:
+    at = parse_time(value)
+    return at.astimezone(timezone.utc).strftime("%a %-d %b %Y") if at else "–"
+
+
+def moment(value: str | datetime | None) -> str:
+    at = parse_time(value)
+    return at.astimezone(timezone.utc).strftime("%-d %b %Y, %H:%M UTC") if at else "–"
+
+
+def truncate(text: object, limit: int) -> str:
+    text = "" if text is None else str(text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return text if len(text) <= limit else text[: max(1, limit - 1)] + "…"
+
+
+def number(n: float | int | None) -> str:
+    if n is None:
+        return "–"
+    return f"{n:,.0f}" if float(n).is_integer() else f"{n:,.1f}"
+
+
+# -- SVG building blocks -------------------------------------------------------------------------
+
+
+def _attrs(**attrs: object) -> str:
+    parts = []
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        name = key.rstrip("_").replace("_", "-")
+        if isinstance(value, float):
+            value = f"{value:.1f}".rstrip("0").rstrip(".")
+        parts.append(f'{name}="{escape(value)}"')
+    return " ".join(parts)
+
+
+def _el(tag: str, content: str | None = None, **attrs: object) -> str:
+    a = _attrs(**attrs)
+    if content is None:
+        return f"<{tag} {a}/>"
+    return f"<{tag} {a}>{content}</{tag}>"
+
+
+def _text(x: float, y: float, text: object, cls: str = "", **attrs: object) -> str:
+    return _el("text", str(escape(text)), x=float(x), y=float(y), class_=cls or None, **attrs)
+
+
+def _title(text: object) -> str:
+    return f"<title>{escape(text)}</title>"
+
+
+def _svg(chart_id: str, width: int, height: int, label: str, body: Iterable[str], cls: str,
+         description: str = "") -> Markup:
+    desc = f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>' if description else ""
+    labelled = f"{chart_id}-title" + (f" {chart_id}-desc" if description else "")
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {escape(cls)}" id="{escape(chart_id)}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{escape(labelled)}" '
+            f'preserveAspectRatio="xMinYMin meet">'
+            f'<title id="{escape(chart_id)}-title">{escape(label)}</title>{desc}')
+    return Markup(head + "".join(body) + "</svg>")
+
+
+# -- the journey picture ----------------------------------------------------------------------------
+
+
+def _describe_event(event: dict) -> str:
+    params = event.get("params") if isinstance(event.get("params"), dict) else {}
+    for key in ("href", "label", "item", "form", "value"):
+        if key in params and params[key] not in (None, ""):
+            return f"{key}: {params[key]}"
+    shown = [f"{k}: {v}" for k, v in params.items() if k not in ("event_id", "client_ts", "title", "referrer")]
+    return ", ".join(shown[:2])
+
+
+def _visit_label(visit: dict) -> tuple[str, str]:
+    channel = visit.get("channel") or "Unassigned"
+    source = visit.get("source")
+    utm = visit.get("utm") if isinstance(visit.get("utm"), dict) else {}
+    head = channel if not source or source in ("(direct)",) else f"{channel} · {source}"
+    if utm.get("campaign"):
+        head += f" · {utm['campaign']}"
+    when = parse_time(visit.get("started_at"))
+    sub = [moment(when)] if when else []
+    if visit.get("landing_page"):
+        sub.append(f"landed on {visit['landing_page']}")
+    return head, " · ".join(sub)
+
+
+def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: int = 240) -> Markup:
+    """The vertical timeline of one journey (an export.export_journey() result)."""
+    width, spine, bar_x, bar_max = 680, 84, 108, 170
+    visits = journey.get("visits") or []
+    timeline = [e for e in journey.get("timeline") or [] if e.get("event_name") not in QUIET_EVENTS]
+    summary = journey.get("summary") or {}
+    shown = timeline[:max_rows]
+    longest = max((e.get("time_on_page_ms") or 0 for e in shown), default=0) or 1
+    # A log scale keeps a 5-second glance visible beside a 20-minute read.
+    scale = math.log1p(longest / 1000)
+
+    body: list[str] = []
+    y = 14
+    by_visit: dict[int, list[dict]] = {}
+    for event in shown:
+        by_visit.setdefault(int(event.get("visit") or 0), []).append(event)
+    previous_end = None
+    for index, visit in enumerate(visits):
+        events = by_visit.get(index, [])
+        if index >= 1 and not events and index > max(by_visit, default=0):
+            break
+        started = parse_time(visit.get("started_at"))
+        if previous_end is not None and started is not None:
+            gap = (started - previous_end).total_seconds() * 1000
+            body.append(_el("line", x1=spine, y1=y - 6, x2=spine, y2=y + 30, class_="spine gap"))
+            body.append(_text(bar_x, y + 17, f"{duration(gap, short=True)} later", "gap-label"))
+            y += 38
+        head, sub = _visit_label(visit)
+        ch = channel_class(visit.get("channel"))
+        body.append(_el("g", "".join([
+            _title(f"Visit {index + 1}: {head}. {sub}"),
+            _el("circle", cx=spine, cy=y + 8, r=9, class_=f"visit-node {ch}"),
+            _text(spine, y + 12, index + 1, "visit-number", text_anchor="middle"),
+            _text(bar_x, y + 8, truncate(f"Visit {index + 1} · {head}", 70), "visit-head"),
+            _text(bar_x, y + 26, truncate(sub, 90), "visit-sub"),
+            _text(spine - 16, y + 12, clock(visit.get("started_at")), "time-label", text_anchor="end"),
+        ]), class_="visit"))
+        lane_top = y + 20
+        y += 44
+        for event in events:
+            y = _event_row(body, event, y, spine, bar_x, bar_max, scale, chart_id)
+        body.insert(0, _el("line", x1=spine, y1=lane_top, x2=spine, y2=y - 4, class_=f"spine {ch}"))
+        previous_end = parse_time(visit.get("ended_at")) or started
+    if len(timeline) > len(shown):
+        body.append(_text(bar_x, y + 10, f"… and {len(timeline) - len(shown)} more events, listed in the table below",
+                          "more-label"))
+        y += 26
+    # The enquiry itself.
+    submitted = summary.get("submitted_at")
+    if previous_end is not None and (sub_at := parse_time(submitted)) is not None:
+        gap = (sub_at - previous_end).total_seconds() * 1000
+        if gap > 60_000:
+            body.append(_text(bar_x, y + 8, f"{duration(gap, short=True)} later", "gap-label"))
+            y += 18
+    form = journey.get("form")
+    label = "Enquiry sent" + (f" · {truncate(form, 40)} form" if form else "")
+    body.append(_el("g", "".join([
+        _title(f"{label}, {moment(submitted)}"),
+        _el("path", d=_star(spine, y + 10, 11, 5), class_="enquiry-node"),
+        _text(bar_x, y + 15, label, "enquiry-label"),
+        _text(spine - 16, y + 15, clock(submitted), "time-label", text_anchor="end"),
+    ]), class_="enquiry"))
+    y += 34
+    return _svg(chart_id, width, y, "The journey as a timeline", body, "journey-picture",
+                f"{len(visits)} visit(s), {summary.get('page_views', 0)} page view(s) before the enquiry")
+
+
+def _event_row(body: list[str], event: dict, y: int, spine: int, bar_x: int, bar_max: int,
+               scale: float, chart_id: str) -> int:
+    client_only = event.get("source") == "client"
+    name = event.get("event_name") or "(unnamed)"
+    path = event.get("page_path") or ""
+    params = event.get("params") if isinstance(event.get("params"), dict) else {}
+    badge = ""
+    if client_only:
+        badge = _el("g", _el("rect", x=610, y=y - 3, width=66, height=18, rx=9, class_="badge-client")
+                    + _text(643, y + 10, "browser only", "badge-text", text_anchor="middle")
+                    + _title("Only the browser's buffer saw this event: it never reached the server "
+                             "(an ad or tracking blocker, most likely)"),
+                    class_="client-badge")
+    cls = "row client" if client_only else "row"
+    if name == "page_view":
+        ms = event.get("time_on_page_ms")
+        length = 6 if not ms else max(6, round(bar_max * math.log1p(ms / 1000) / (scale or 1)))
+        label = truncate(path.split("#", 1)[0], 36) or "(no page)"
+        title = params.get("title")
+        tip = f"{path}" + (f" — “{title}”" if title else "") + f" · {duration(ms)} on page" \
+            + (" · seen only by the browser" if client_only else "")
+        body.append(_el("g", "".join([
+            _title(truncate(tip, 400)),
+            _el("circle", cx=spine, cy=y + 6, r=4, class_="page-node"),
+            _text(spine - 16, y + 10, clock(event.get("at")), "time-label", text_anchor="end"),
+            _el("rect", x=bar_x, y=y - 2, width=length, height=16, rx=3, class_="bar"),
+            _el("text", f'<tspan class="page-label">{escape(label)}</tspan>'
+                + (f'<tspan class="dwell-label" dx="8">{escape(duration(ms, short=True))}</tspan>' if ms else ""),
+                x=bar_x + length + 8, y=y + 10),
+            badge,
+        ]), class_=cls))
+        return y + 26
+    detail = truncate(_describe_event(event), 44)
+    label = truncate(name, 32) + (f" — {detail}" if detail else "")
+    tip = f"{name} on {path}" + (f" ({_describe_event(event)})" if detail else "")
+    body.append(_el("g", "".join([
+        _title(truncate(tip, 400)),
+        _el("path", d=f"M{spine} {y + 1} l6 6 l-6 6 l-6 -6 z", class_="event-node"),
+        _text(spine - 16, y + 11, clock(event.get("at")), "time-label", text_anchor="end"),
+        _text(bar_x, y + 11, label, "event-label"),
+        badge,
+    ]), class_=cls + " custom"))
+    return y + 24
+
+
+def _star(cx: float, cy: float, outer: float, inner: float) -> str:
+    points = []
+    for i in range(10):
+        r = outer if i % 2 == 0 else inner
+        angle = math.pi / 5 * i - math.pi / 2
+        points.append(f"{cx + r * math.cos(angle):.1f} {cy + r * math.sin(angle):.1f}")
+    return "M" + " L".join(points) + " Z"
+
+
+def journey_strip(journey: dict, chart_id: str = "journey-strip") -> Markup:
+    """A one-line overview: each visit placed in real time between first visit and enquiry."""
+    width, height, left, right = 680, 58, 10, 660
+    visits = journey.get("visits") or []
+    summary = journey.get("summary") or {}
+    start = parse_time(summary.get("first_seen_at"))
+    end = parse_time(summary.get("submitted_at"))
+    body: list[str] = [_el("line", x1=left, y1=24, x2=right, y2=24, class_="strip-axis")]
+    if start is None or end is None or end <= start:
+        return _svg(chart_id, width, height, "Visits over time", body, "journey-strip")
+    span = (end - start).total_seconds()
+    min_w = 8
+
+    def x_of(at: datetime) -> float:
+        return left + (right - left) * max(0.0, min(1.0, (at - start).total_seconds() / span))
+
+    for visit in visits:
+        s = parse_time(visit.get("started_at")) or start
+        e = parse_time(visit.get("ended_at")) or s
+        x0, x1 = x_of(s), x_of(e)
+        w = max(min_w, x1 - x0)
+        x0 = min(x0, right - w)
+        head, sub = _visit_label(visit)
+        body.append(_el("g", _title(f"Visit {visit.get('index', 0) + 1}: {head}. {sub}")
+                        + _el("rect", x=x0, y=14, width=w, height=20, rx=4,
+                              class_=f"strip-visit {channel_class(visit.get('channel'))}")
+                        + _text(x0 + w / 2, 50, f"{visit.get('index', 0) + 1}", "strip-label",
+                                text_anchor="middle"), class_="visit"))
+    body.append(_el("g", _title(f"Enquiry, {moment(end)}") + _el("path", d=_star(right + 8, 24, 9, 4),
+                                                                  class_="enquiry-node")))
+    body.append(_text(left, 50, clock(start), "strip-time"))
+    body.append(_text(right - 10, 50, "", "strip-time", text_anchor="end"))
+    return _svg(chart_id, width, height,
+                f"{len(visits)} visit(s) over {duration(span * 1000, short=True)} before the enquiry",
+                body, "journey-strip")
+
+
+# -- insights charts ----------------------------------------------------------------------------------
+
+
+def _nice_max(value: float) -> tuple[float, float]:
+    """A round axis maximum at or above value, and its tick step (4-6 ticks)."""
+    if value <= 0:
+        return 4, 1
+    exponent = 10 ** math.floor(math.log10(value))
+    for step in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10):
+        tick = step * exponent
+        if value / tick <= 5:
+            top = math.ceil(value / tick) * tick
+            return top, tick
+    return value, value / 5
+
+
+def stacked_bars(chart_id: str, label: str, buckets: Sequence[tuple[str, str, dict[str, int]]],
+                 series: Sequence[str]) -> Markup:
+    """Vertical stacked bars: buckets = (short x label, long label, {series: count}); series in
+    stacking order (bottom first)."""
+    width, height, left, bottom, top = 720, 260, 44, 224, 12
+    plot_w, plot_h = width - left - 8, bottom - top
+    totals = [sum(values.values()) for _, _, values in buckets]
+    y_max, tick = _nice_max(max(totals, default=0))
+    body: list[str] = []
+    steps = int(round(y_max / tick))
+    for i in range(steps + 1):
+        value = tick * i
+        y = bottom - plot_h * value / y_max
+        body.append(_el("line", x1=left, y1=y, x2=width - 8, y2=y, class_="grid" if i else "axis"))
+        body.append(_text(left - 6, y + 4, number(value), "axis-label", text_anchor="end"))
+    n = max(1, len(buckets))
+    slot = plot_w / n
+    bar_w = max(1.5, slot * 0.72)
+    label_every = max(1, math.ceil(n / 10))
+    for i, (short, long, values) in enumerate(buckets):
+        x = left + slot * i + (slot - bar_w) / 2
+        y = float(bottom)
+        parts = []
+        for name in series:
+            count = values.get(name, 0)
+            if not count:
+                continue
+            h = plot_h * count / y_max
+            y -= h
+            parts.append(_el("rect", _title(f"{long} · {name}: {count}"), x=x, y=y, width=bar_w,
+                             height=max(h, 0.5), class_=f"seg {channel_class(name)}"))
+        total = totals[i]
+        parts.insert(0, _title(f"{long}: {total} enquir{'y' if total == 1 else 'ies'}"))
+        body.append(_el("g", "".join(parts), class_="bucket"))
+        if i % label_every == 0:
+            body.append(_text(x + bar_w / 2, bottom + 16, short, "axis-label", text_anchor="middle"))
+    return _svg(chart_id, width, height, label, body, "stacked-bars",
+                f"{sum(totals)} enquiries in {len(buckets)} periods")
+
+
+def bar_list(chart_id: str, label: str, items: Sequence[tuple[str, float, str]],
+             css: str = "bar-fill", label_width: int = 300) -> Markup:
+    """Horizontal bars, one row per item: (label, value, value text)."""
+    width, row = 720, 30
+    bar_left, bar_right = label_width + 12, width - 76
+    height = max(row, row * len(items)) + 4
+    top_value = max((value for _, value, _ in items), default=0) or 1
+    body: list[str] = []
+    for i, (name, value, text) in enumerate(items):
+        y = i * row + 4
+        w = max(2.0, (bar_right - bar_left) * value / top_value)
+        body.append(_el("g", "".join([
+            _title(f"{name}: {text}"),
+            _text(label_width, y + 15, truncate(name, label_width // 7), "bar-label", text_anchor="end"),
+            _el("rect", x=bar_left, y=y + 2, width=w, height=18, rx=3, class_=css),
+            _text(bar_left + w + 6, y + 15, text, "bar-value"),
+        ]), class_="bar-row"))
+    return _svg(chart_id, width, height, label, body, "bar-list")
+
+
+def histogram(chart_id: str, label: str, buckets: Sequence[tuple[str, int]], css: str = "bar-fill") -> Markup:
+    """Vertical bars with a label under each and the count above."""
+    width, height, left, bottom, top = 720, 210, 8, 170, 22
+    plot_h = bottom - top
+    top_value = max((n for _, n in buckets), default=0) or 1
+    total = sum(n for _, n in buckets) or 1
+    n = max(1, len(buckets))
+    slot = (width - 2 * left) / n
+    bar_w = slot * 0.66
+    body: list[str] = [_el("line", x1=left, y1=bottom, x2=width - left, y2=bottom, class_="axis")]
+    for i, (name, count) in enumerate(buckets):
+        x = left + slot * i + (slot - bar_w) / 2
+        h = plot_h * count / top_value
+        share = 100 * count / total
+        body.append(_el("g", "".join([
+            _title(f"{name}: {count} ({share:.0f}%)"),
+            _el("rect", x=x, y=bottom - h, width=bar_w, height=max(h, 1), rx=3, class_=css),
+            _text(x + bar_w / 2, bottom - h - 6, f"{count:,}", "bar-value", text_anchor="middle"),
+            _text(x + bar_w / 2, bottom + 18, name, "axis-label", text_anchor="middle"),
+            _text(x + bar_w / 2, bottom + 34, f"{share:.0f}%", "axis-label muted", text_anchor="middle"),
+        ]), class_="bucket"))
+    return _svg(chart_id, width, height, label, body, "histogram")

@@ -1,0 +1,76 @@
+"""/cp/: the owner's dashboard.
+
+  GET  /cp/                            enquiries, newest first (search, date range, keyset pages)
+  GET  /cp/export.csv                  the same list as CSV (same filters, streamed)
+  GET  /cp/journeys/{id}               one journey: summary, the path as a picture, events
+  GET  /cp/journeys/{id}.json          that journey as `leadtrail export` shows it (download)
+  GET  /cp/journeys/{id}/person.json   every journey of that address (right of access)
+  GET  /cp/journeys/{id}/erase         confirm; POST erases every journey of that address
+  GET  /cp/insights                    channels, landing pages, pages seen, time to enquiry, paths
+  GET  /cp/login, POST /cp/login       log in;  POST /cp/logout
+  GET  /cp/setup?token=..., POST       create the first owner from the link printed at start-up
+  GET  /cp/static/...                  the dashboard's CSS and JS
+
+Every response carries a strict CSP (no inline script or style), Referrer-Policy same-origin and
+no-store (static files excepted); every form carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ... import accounts
+from . import auth, pages
+from .common import CP_STATIC_DIR, CpHeaders, current_session, not_found
+
+log = logging.getLogger("leadtrail.dashboard")
+
+
+async def anything_else(request: Request) -> Response:
+    if await current_session(request) is None and request.method in ("GET", "HEAD"):
+        return RedirectResponse("/cp/login", status_code=303)
+    return not_found(request)
+
+
+def routes(settings) -> list[BaseRoute]:
+    return [Mount("/cp", middleware=[Middleware(CpHeaders)], routes=[
+        Route("/", pages.enquiries, methods=["GET", "HEAD"]),
+        Route("/export.csv", pages.export_csv, methods=["GET"]),
+        Route("/journeys/{journey_id:int}", pages.journey_page, methods=["GET", "HEAD"]),
+        Route("/journeys/{journey_id:int}.json", pages.journey_json, methods=["GET"]),
+        Route("/journeys/{journey_id:int}/person.json", pages.person_json, methods=["GET"]),
+        Route("/journeys/{journey_id:int}/erase", pages.erase_confirm, methods=["GET", "HEAD"]),
+        Route("/journeys/{journey_id:int}/erase", pages.erase, methods=["POST"]),
+        Route("/insights", pages.insights, methods=["GET", "HEAD"]),
+        Route("/login", auth.login_page, methods=["GET", "HEAD"]),
+        Route("/login", auth.login, methods=["POST"]),
+        Route("/logout", auth.logout, methods=["POST"]),
+        Route("/setup", auth.setup_page, methods=["GET", "HEAD"]),
+        Route("/setup", auth.setup, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=CP_STATIC_DIR), name="cp-static"),
+        Route("/{rest:path}", anything_else, methods=["GET", "HEAD", "POST"]),
+    ])]
+
+
+async def on_startup(services) -> None:
+    """Tidies expired sessions and attempts; with no owner yet, prints the one-time setup link."""
+    await accounts.housekeeping(services.store)
+    link = await auth.announce_setup_link(services)
+    if link is None:
+        return
+    banner = (
+        "\n"
+        "  leadtrail has no dashboard owner yet. Create one with this one-time link\n"
+        f"  (valid {int(accounts.SETUP_TTL.total_seconds() // 3600)} hours, works once):\n\n"
+        f"    {link}\n\n"
+        "  or from the command line: leadtrail user add you@example.com\n"
+    )
+    print(banner, file=sys.stderr, flush=True)
+    log.info("dashboard setup link printed (no owner account exists yet)")

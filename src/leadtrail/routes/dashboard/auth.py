@@ -1,0 +1,185 @@
+"""Logging in and out, and creating the first owner from the setup link.
+
+Before login the forms carry a signed double-submit token: a random value in a SameSite=Strict
+cookie and its HMAC in the form. Failed attempts are recorded before the password is checked and
+counted per account and per client address (in the database, so every worker agrees); an unknown
+address and a wrong password get the same answer after the same argon2 work.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ... import accounts
+from ...store import dashboard as db
+from ...web import client_address
+from .common import (check_post, clear_cookie, current_session, keys_of, login_csrf_cookie_name, read_form,
+                     render, services_of, session_cookie_name, set_cookie)
+
+log = logging.getLogger("leadtrail.dashboard")
+
+BAD_LOGIN = "That e-mail address and password do not match an owner account."
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+
+def safe_next(raw: str | None) -> str:
+    """Only a path inside the dashboard: never another host, scheme or protocol-relative URL."""
+    if not raw or not raw.startswith("/cp/") or raw.startswith("//") or "\\" in raw:
+        return "/cp/"
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in raw):
+        return "/cp/"
+    return raw
+
+
+def _presession(request: Request) -> tuple[str, bool]:
+    """The pre-login CSRF cookie value (existing or new) and whether it is new."""
+    value = request.cookies.get(login_csrf_cookie_name(request), "")
+    if _TOKEN_SHAPE.match(value):
+        return value, False
+    return accounts.new_token(), True
+
+
+def _form_page(request: Request, template: str, context: dict, status: int = 200,
+               headers: dict | None = None) -> Response:
+    """A page with a pre-login form: its CSRF token, and the cookie it is checked against."""
+    value, new = _presession(request)
+    response = render(request, template, {**context, "form_token": keys_of(request).presession_csrf(value)},
+                      status, headers)
+    if new:
+        set_cookie(request, response, login_csrf_cookie_name(request), value, max_age=None)
+    return response
+
+
+async def _presession_problem(request: Request) -> Response | None:
+    value = request.cookies.get(login_csrf_cookie_name(request), "")
+    expected = keys_of(request).presession_csrf(value) if _TOKEN_SHAPE.match(value) else None
+    return await check_post(request, expected)
+
+
+async def login_page(request: Request) -> Response:
+    if await current_session(request) is not None:
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    store = services_of(request).store
+    return _form_page(request, "cp/login.html", {
+        "next": safe_next(request.query_params.get("next")),
+        "no_owner": await db.owner_count(store) == 0,
+        "notice": "You have logged out." if request.query_params.get("bye") else None,
+        "email": "",
+    })
+
+
+async def login(request: Request) -> Response:
+    problem = await _presession_problem(request)
+    if problem:
+        return problem
+    services = services_of(request)
+    store = services.store
+    form = await read_form(request)
+    email = form.get("email", "")[:320]
+    password = form.get("password", "")
+    target = safe_next(form.get("next"))
+    context = {"next": target, "email": email.strip(), "no_owner": False}
+    if not email.strip() or not password:
+        return _form_page(request, "cp/login.html", {**context, "error": "Enter your e-mail address and password."}, 400)
+    keys = keys_of(request)
+    attempt = await accounts.begin_attempt(store, keys, email, client_address(request, services.settings))
+    if isinstance(attempt, accounts.Throttled):
+        minutes = max(1, round(attempt.retry_after / 60))
+        log.warning("dashboard: login throttled (retry after %ss)", attempt.retry_after)
+        return _form_page(request, "cp/login.html", {
+            **context, "error": f"Too many attempts. For your account's safety, logging in is paused: "
+                                f"try again in about {minutes} minute{'s' if minutes != 1 else ''}."},
+            429, {"Retry-After": str(attempt.retry_after)})
+    owner = await accounts.authenticate(store, email, password)
+    if owner is None:
+        log.info("dashboard: failed login")
+        return _form_page(request, "cp/login.html", {**context, "error": BAD_LOGIN}, 401)
+    await accounts.forgive_account(store, keys, email)
+    await accounts.housekeeping(store)
+    return await _signed_in(request, owner, target)
+
+
+async def _signed_in(request: Request, owner: accounts.Owner, target: str) -> Response:
+    store = services_of(request).store
+    # A fresh session id at every login; the one the browser had (if any) ends here.
+    await accounts.end_session(store, request.cookies.get(session_cookie_name(request)))
+    token = await accounts.start_session(store, owner)
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(request, response, session_cookie_name(request), token,
+               max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    clear_cookie(request, response, login_csrf_cookie_name(request))
+    log.info("dashboard: owner %s logged in", owner.id)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    session = await current_session(request)
+    if session is not None:
+        problem = await check_post(request, session.csrf)
+        if problem:
+            return problem
+        await accounts.end_session(services_of(request).store, session.token)
+    response = RedirectResponse("/cp/login?bye=1", status_code=303)
+    clear_cookie(request, response, session_cookie_name(request))
+    return response
+
+
+# -- first owner --------------------------------------------------------------------------------------
+
+
+async def setup_page(request: Request) -> Response:
+    store = services_of(request).store
+    if await db.owner_count(store):
+        return render(request, "cp/message.html", {
+            "heading": "Setup is done", "message": "An owner account exists already. Log in with it.",
+            "back": "/cp/login", "back_label": "Log in"}, 410)
+    token = request.query_params.get("token", "")
+    if not await accounts.setup_token_valid(store, token):
+        return render(request, "cp/message.html", {
+            "heading": "This setup link does not work",
+            "message": "It is mistyped, used or expired. Restart leadtrail to print a new link, or create an "
+                       "owner from the command line with: leadtrail user add you@example.com",
+            "back": "/cp/login", "back_label": "Log in"}, 403)
+    return _form_page(request, "cp/setup.html", {"token": token, "email": ""})
+
+
+async def setup(request: Request) -> Response:
+    problem = await _presession_problem(request)
+    if problem:
+        return problem
+    store = services_of(request).store
+    form = await read_form(request)
+    token, email = form.get("token", ""), form.get("email", "")[:320]
+    password, confirm = form.get("password", ""), form.get("password_confirm", "")
+    context = {"token": token, "email": email.strip()}
+    if password != confirm:
+        return _form_page(request, "cp/setup.html", {**context, "error": "The two passwords differ."}, 400)
+    try:
+        owner = await accounts.redeem_setup_token(store, token, email, password)
+    except accounts.AccountError as exc:
+        return _form_page(request, "cp/setup.html", {**context, "error": _sentence(str(exc))}, 400)
+    log.info("dashboard: first owner created from the setup link")
+    return await _signed_in(request, owner, "/cp/?welcome=1")
+
+
+def _sentence(text: str) -> str:
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+async def announce_setup_link(services) -> str | None:
+    """With no owner yet, prints the one-time setup link (the same for every worker); returns it."""
+    settings = services.settings
+    token = await accounts.setup_token(services.store, accounts.Keys(settings.secret_key))
+    if token is None:
+        return None
+    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    link = f"http://{host}:{settings.port}/cp/setup?token={token}"
+    return link

@@ -1,0 +1,359 @@
+"""The owner's pages: the enquiry list (and its CSV), one journey (picture, table, JSON, erasure),
+and insights across journeys."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta, timezone
+from typing import AsyncIterator
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from ... import charts
+from ...export import export_journey
+from ...lifecycle import visible_journeys_since
+from ...store import dashboard as db
+from ...store import utcnow
+from ...store.dashboard import Cursor
+from .common import Filters, filters_from, not_found, owner_required, render, services_of
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+EVENT_TABLE_LIMIT = 1000
+INSIGHTS_SAMPLE = 400  # journeys whose events are read for page-level insights (newest of the range)
+TIME_BUCKETS = ["under 2 min", "2–10 min", "10–30 min", "30 min–2 h", "2–6 h", "6–24 h", "a day or more"]
+VISIT_BUCKETS = ["1 visit", "2 visits", "3 visits", "4 visits", "5 or more"]
+
+
+def _cursor_of(row: dict) -> str:
+    return Cursor(row["created_at"], row["id"]).encode()
+
+
+# -- the enquiry list -------------------------------------------------------------------------------------
+
+
+@owner_required
+async def enquiries(request: Request) -> Response:
+    store = services_of(request).store
+    f = filters_from(request)
+    before = Cursor.decode(request.query_params.get("before"))
+    after = Cursor.decode(request.query_params.get("after")) if before is None else None
+    rows, more = await db.list_journeys(store, f.list_filter, PAGE_SIZE, before=before, after=after)
+    newer = older = None
+    if rows:
+        if after is not None:
+            newer = f.query(after=_cursor_of(rows[0])) if more else None
+            older = f.query(before=_cursor_of(rows[-1]))
+        else:
+            older = f.query(before=_cursor_of(rows[-1])) if more else None
+            newer = f.query(after=_cursor_of(rows[0])) if before is not None else None
+    total = None
+    first_page = before is None and after is None
+    if not f.q:
+        total = await db.count_journeys(store, f.list_filter, COUNT_CAP + 1)
+    elif first_page and not more:
+        total = len(rows)
+    erased = request.query_params.get("erased")
+    return render(request, "cp/list.html", {
+        "section": "enquiries", "rows": rows, "filters": f, "newer": newer, "older": older,
+        "total": total, "count_cap": COUNT_CAP, "first_page": first_page,
+        "export_query": f.query(), "erased": int(erased) if erased and erased.isdigit() else None,
+        "welcome": bool(request.query_params.get("welcome")),
+        "retention": services_of(request).settings.journey_retention,
+    })
+
+
+CSV_COLUMNS = ["journey_id", "submitted_at", "email", "form", "consent", "first_channel", "first_source",
+               "landing_page", "visits", "page_views", "time_to_enquiry_seconds"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (= + - @, and tab/CR that some strip first)
+    is prefixed with a quote, so it shows as text (OWASP: CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_row(row: dict) -> list[object]:
+    ms = row.get("time_to_enquiry_ms")
+    consent = row.get("consent")
+    return [csv_cell(v) for v in (
+        row["id"], row["created_at"].astimezone(timezone.utc).isoformat(timespec="seconds"), row["email"],
+        row.get("form") or "", "" if consent is None else ("yes" if consent else "no"),
+        row.get("first_channel") or "", row.get("first_source") or "", row.get("landing_page") or "",
+        row.get("visits") if row.get("visits") is not None else "",
+        row.get("page_views") if row.get("page_views") is not None else "",
+        "" if ms is None else round(ms / 1000),
+    )]
+
+
+@owner_required
+async def export_csv(request: Request) -> Response:
+    store = services_of(request).store
+    f = filters_from(request)
+
+    async def lines() -> AsyncIterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        async for row in db.iter_journeys(store, f.list_filter):
+            writer.writerow(csv_row(row))
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode()
+
+    name = f"leadtrail-enquiries-{utcnow().date().isoformat()}.csv"
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# -- one journey ---------------------------------------------------------------------------------------------
+
+
+def _since(request: Request) -> datetime:
+    return visible_journeys_since(services_of(request).settings, utcnow())
+
+
+async def _journey(request: Request) -> dict | None:
+    journey_id = request.path_params["journey_id"]
+    row = await db.get_journey(services_of(request).store, journey_id, _since(request))
+    return export_journey(row) if row is not None else None
+
+
+def _params_text(params: object) -> str:
+    if not isinstance(params, dict):
+        return ""
+    shown = {k: v for k, v in params.items() if k not in ("event_id", "client_ts")}
+    return ", ".join(f"{k}: {v}" for k, v in shown.items())
+
+
+@owner_required
+async def journey_page(request: Request) -> Response:
+    journey = await _journey(request)
+    if journey is None:
+        return not_found(request, "enquiry")
+    timeline = journey["timeline"]
+    events = [{**e, "details": _params_text(e.get("params"))} for e in timeline[:EVENT_TABLE_LIMIT]]
+    sources = Counter(e["source"] for e in timeline)
+    return render(request, "cp/journey.html", {
+        "section": "enquiries", "j": journey, "summary": journey["summary"], "visits": journey["visits"],
+        "events": events, "more_events": max(0, len(timeline) - EVENT_TABLE_LIMIT), "sources": sources,
+        "picture": charts.journey_picture(journey), "strip": charts.journey_strip(journey),
+    })
+
+
+def _json_download(document: object, name: str) -> Response:
+    return Response(orjson.dumps(document, option=orjson.OPT_INDENT_2), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@owner_required
+async def journey_json(request: Request) -> Response:
+    journey = await _journey(request)
+    if journey is None:
+        return not_found(request, "enquiry")
+    return _json_download(journey, f"leadtrail-journey-{journey['id']}.json")
+
+
+@owner_required
+async def person_json(request: Request) -> Response:
+    """Every journey of this enquiry's address (right of access), as `leadtrail export` prints it."""
+    store = services_of(request).store
+    head = await db.journey_head(store, request.path_params["journey_id"], _since(request))
+    if head is None:
+        return not_found(request, "enquiry")
+    rows = await store.journeys_by_email(head["email"], _since(request))
+    document = {"email": head["email"], "journeys": [export_journey(row) for row in rows]}
+    return _json_download(document, f"leadtrail-export-{head['id']}.json")
+
+
+@owner_required
+async def erase_confirm(request: Request) -> Response:
+    store = services_of(request).store
+    head = await db.journey_head(store, request.path_params["journey_id"], _since(request))
+    if head is None:
+        return not_found(request, "enquiry")
+    count = await db.count_journeys_of_email(store, head["email"])
+    return render(request, "cp/erase.html", {"section": "enquiries", "head": head, "count": count})
+
+
+@owner_required
+async def erase(request: Request) -> Response:
+    store = services_of(request).store
+    head = await db.journey_head(store, request.path_params["journey_id"], _since(request))
+    if head is None:
+        return not_found(request, "enquiry")
+    erased = await store.erase_email(head["email"])
+    return RedirectResponse(f"/cp/?erased={erased}", status_code=303)
+
+
+# -- insights ---------------------------------------------------------------------------------------------------
+
+
+def _buckets(first: date, last: date) -> tuple[str, list[tuple[date, str, str]]]:
+    """Periods covering [first, last]: days up to two months, then weeks, then months.
+    Returns (period name, [(period start, short label, long label)])."""
+    days = (last - first).days + 1
+    out = []
+    if days <= 62:
+        d = first
+        while d <= last:
+            out.append((d, d.strftime("%-d %b"), d.strftime("%a %-d %b %Y")))
+            d += timedelta(days=1)
+        return "day", out
+    if days <= 7 * 60:
+        d = first - timedelta(days=first.weekday())
+        while d <= last:
+            out.append((d, d.strftime("%-d %b"), "week of " + d.strftime("%-d %b %Y")))
+            d += timedelta(days=7)
+        return "week", out
+    d = first.replace(day=1)
+    while d <= last:
+        out.append((d, d.strftime("%b %y"), d.strftime("%B %Y")))
+        d = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return "month", out
+
+
+def _period_of(d: date, kind: str) -> date:
+    if kind == "week":
+        return d - timedelta(days=d.weekday())
+    if kind == "month":
+        return d.replace(day=1)
+    return d
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def analyse_sample(rows: list[dict]) -> dict:
+    """Page-level figures from a sample of journeys, rebuilt by export.export_journey (CPU-bound:
+    run on a thread)."""
+    pages: Counter[str] = Counter()
+    channel_paths: Counter[tuple[str, ...]] = Counter()
+    landing_paths: Counter[tuple[str, ...]] = Counter()
+    hidden = 0
+    hidden_events = 0
+    for row in rows:
+        journey = export_journey(row)
+        seen = {(e.get("page_path") or "").split("#", 1)[0].split("?", 1)[0]
+                for e in journey["timeline"] if e.get("event_name") == "page_view" and e.get("page_path")}
+        pages.update(seen)
+        visits = journey["visits"]
+        if visits:
+            channel_paths[tuple(v.get("channel") or "Unassigned" for v in visits[:4])
+                          + (("…",) if len(visits) > 4 else ())] += 1
+            landing_paths[tuple(v.get("landing_page") or "(unknown)" for v in visits[:3])
+                          + (("…",) if len(visits) > 3 else ())] += 1
+        client_only = journey["summary"].get("client_only_events") or 0
+        if client_only:
+            hidden += 1
+            hidden_events += client_only
+    return {"n": len(rows), "pages": pages.most_common(12), "channel_paths": channel_paths.most_common(8),
+            "landing_paths": landing_paths.most_common(8), "hidden": hidden, "hidden_events": hidden_events}
+
+
+@owner_required
+async def insights(request: Request) -> Response:
+    store = services_of(request).store
+    f = filters_from(request, default_days=30)
+    since, until = f.list_filter.since, f.list_filter.until
+    by_day, buckets, landing, sample = await asyncio.gather(
+        db.insights_by_day(store, since, until),
+        db.insights_buckets(store, since, until),
+        db.insights_landing_pages(store, since, until, 10),
+        db.insights_sample(store, since, until, INSIGHTS_SAMPLE),
+    )
+    enquiries = sum(int(r["n"]) for r in by_day)
+    timed = sum(int(r["timed"] or 0) for r in by_day)
+    median_ms = await db.insights_median_time(store, since, until, timed)
+    analysis = await asyncio.to_thread(analyse_sample, sample)
+
+    # Channels: totals, and enquiries per period for the stacked bars.
+    channel_totals: Counter[str] = Counter()
+    channel_visits: Counter[str] = Counter()
+    channel_time: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
+    today = utcnow().date()
+    first = max(f.start or since.date(), since.date())
+    days_with_data = [_as_date(r["day"]) for r in by_day]
+    if f.start is None and days_with_data:
+        first = max(first, min(days_with_data))
+    last = min(f.end or today, today) if (f.end or today) >= first else first
+    kind, periods = _buckets(first, max(first, last))
+    per_period: dict[date, Counter[str]] = {start: Counter() for start, _, _ in periods}
+    for r in by_day:
+        channel = r["channel"] or "Unassigned"
+        n = int(r["n"])
+        channel_totals[channel] += n
+        channel_visits[channel] += int(r["visits"] or 0)
+        channel_time[channel][0] += int(r["time_ms"] or 0)
+        channel_time[channel][1] += int(r["timed"] or 0)
+        period = _period_of(_as_date(r["day"]), kind)
+        if period in per_period:
+            per_period[period][channel] += n
+    order = [name for name, _ in channel_totals.most_common()]
+    channels = [{
+        "name": name, "n": channel_totals[name], "share": 100 * channel_totals[name] / (enquiries or 1),
+        "avg_visits": channel_visits[name] / channel_totals[name],
+        "avg_time_ms": channel_time[name][0] / channel_time[name][1] if channel_time[name][1] else None,
+        "css": charts.channel_class(name),
+    } for name in order]
+    over_time = charts.stacked_bars(
+        "chart-channels", f"Enquiries per {kind}, by first-touch channel",
+        [(short, long, per_period[start]) for start, short, long in periods], order)
+
+    time_counts = [0] * len(TIME_BUCKETS)
+    visit_counts = [0] * len(VISIT_BUCKETS)
+    unknown_time = 0
+    for r in buckets:
+        n, tb, vb = int(r["n"]), int(r["time_bucket"]), int(r["visits"])
+        if tb < 0:
+            unknown_time += n
+        else:
+            time_counts[min(tb, len(TIME_BUCKETS) - 1)] += n
+        if vb >= 1:
+            visit_counts[min(vb, len(VISIT_BUCKETS)) - 1] += n
+    # A day or more is rare (the buffer holds 24 hours); show that bar only when it has any.
+    time_labels = TIME_BUCKETS if time_counts[-1] else TIME_BUCKETS[:-1]
+    time_chart = charts.histogram("chart-time", "Time from first visit to enquiry",
+                                  list(zip(time_labels, time_counts)))
+    visits_chart = charts.histogram("chart-visits", "Visits before enquiring",
+                                    list(zip(VISIT_BUCKETS, visit_counts)), css="bar-fill alt")
+    landing_rows = [(r["landing_page"], int(r["n"]), f"{int(r['n']):,} · {100 * int(r['n']) / (enquiries or 1):.0f}%")
+                    for r in landing]
+    landing_chart = charts.bar_list("chart-landing", "Top landing pages of the first visit", landing_rows)
+    n_sample = analysis["n"] or 1
+    pages_rows = [(page, n, f"{100 * n / n_sample:.0f}% of enquirers") for page, n in analysis["pages"]]
+    pages_chart = charts.bar_list("chart-pages", "Pages seen before enquiring", pages_rows, css="bar-fill alt")
+    return render(request, "cp/insights.html", {
+        "section": "insights", "filters": f, "first": first, "last": last, "kind": kind,
+        "enquiries": enquiries, "median_ms": median_ms,
+        "avg_visits": sum(channel_visits.values()) / enquiries if enquiries else None,
+        "avg_page_views": sum(int(r["page_views"] or 0) for r in by_day) / enquiries if enquiries else None,
+        "channels": channels, "over_time": over_time, "periods": periods, "per_period": per_period,
+        "time_chart": time_chart, "time_rows": list(zip(time_labels, time_counts)), "unknown_time": unknown_time,
+        "visits_chart": visits_chart, "visit_rows": list(zip(VISIT_BUCKETS, visit_counts)),
+        "landing_chart": landing_chart, "landing_rows": landing_rows,
+        "pages_chart": pages_chart, "pages_rows": pages_rows, "analysis": analysis,
+        "sample_size": INSIGHTS_SAMPLE, "presets": _presets(today),
+    })
+
+
+def _presets(today: date) -> list[tuple[str, str]]:
+    def q(days: int) -> str:
+        return Filters("", today - timedelta(days=days - 1), None, None, ()).query()  # type: ignore[arg-type]
+
+    return [("7 days", q(7)), ("30 days", q(30)), ("90 days", q(90)), ("12 months", q(365))]

@@ -1,0 +1,255 @@
+"""The dashboard's queries: owners, sessions, login attempts, setup tokens, the enquiry list,
+one journey, insights. Functions over a store (or a transaction of one) and named SQL files
+(store/queries/cp_*.sql), so both dialects share them.
+
+The list is keyset-paginated on (created_at desc, id desc) and never reads the events of the rows
+it lists; a search scans only the e-mail index, then fetches the page it found. Insights aggregate
+in SQL over the summary columns (covered by cp_journeys_insights_idx); page-level figures read the
+events of a bounded sample of the newest journeys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator
+
+from .base import Transaction
+
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=timezone.utc)
+MAX_ID = 2**62
+
+
+# -- owners ------------------------------------------------------------------------------------
+
+
+async def owner_count(db: Transaction) -> int:
+    return int(await db.fetchval("cp_owner_count") or 0)
+
+
+async def insert_owner(db: Transaction, email: str, password_hash: str, now: datetime) -> int | None:
+    """The new owner's id, or None when the address is taken."""
+    value = await db.fetchval("cp_owner_insert", email=email, password_hash=password_hash, created_at=now)
+    return None if value is None else int(value)
+
+
+async def owner_by_email(db: Transaction, email: str) -> dict | None:
+    rows = await db.fetch("cp_owner_by_email", email=email)
+    return rows[0] if rows else None
+
+
+async def record_login(db: Transaction, owner_id: int, now: datetime, password_hash: str | None) -> None:
+    await db.execute("cp_owner_login", id=owner_id, now=now, password_hash=password_hash)
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+async def insert_session(db: Transaction, id_hash: str, owner_id: int, now: datetime, expires_at: datetime) -> None:
+    await db.execute("cp_session_insert", id_hash=id_hash, owner_id=owner_id, now=now, expires_at=expires_at)
+
+
+async def get_session(db: Transaction, id_hash: str, now: datetime, idle_since: datetime) -> dict | None:
+    rows = await db.fetch("cp_session_get", id_hash=id_hash, now=now, idle_since=idle_since)
+    return rows[0] if rows else None
+
+
+async def touch_session(db: Transaction, id_hash: str, now: datetime) -> None:
+    await db.execute("cp_session_touch", id_hash=id_hash, now=now)
+
+
+async def delete_session(db: Transaction, id_hash: str) -> int:
+    return await db.execute("cp_session_delete", id_hash=id_hash)
+
+
+async def delete_expired_sessions(db: Transaction, now: datetime, idle_since: datetime) -> int:
+    return await db.execute("cp_sessions_delete_expired", now=now, idle_since=idle_since)
+
+
+# -- login attempts ---------------------------------------------------------------------------------
+
+
+async def record_attempt(db: Transaction, account_key: str, address_key: str, now: datetime) -> int:
+    return int(await db.fetchval("cp_attempt_insert", account_key=account_key, address_key=address_key, now=now))
+
+
+async def attempt_counts(db: Transaction, account_key: str, address_key: str, since: datetime) -> dict:
+    rows = await db.fetch("cp_attempt_counts", account_key=account_key, address_key=address_key, since=since)
+    row = rows[0]
+    return {**row, "account_n": int(row["account_n"]), "address_n": int(row["address_n"])}
+
+
+async def delete_attempt(db: Transaction, attempt_id: int) -> None:
+    await db.execute("cp_attempt_delete", id=attempt_id)
+
+
+async def clear_account_attempts(db: Transaction, account_key: str) -> None:
+    await db.execute("cp_attempts_clear_account", account_key=account_key)
+
+
+async def delete_old_attempts(db: Transaction, before: datetime) -> int:
+    return await db.execute("cp_attempts_delete_old", before=before)
+
+
+# -- setup tokens ----------------------------------------------------------------------------------
+
+
+async def current_setup_token(db: Transaction, now: datetime) -> dict | None:
+    rows = await db.fetch("cp_setup_token_current", now=now)
+    return rows[0] if rows else None
+
+
+async def insert_setup_token(db: Transaction, token_hash: str, nonce: str, now: datetime, expires_at: datetime) -> None:
+    await db.execute("cp_setup_token_insert", token_hash=token_hash, nonce=nonce, now=now, expires_at=expires_at)
+
+
+async def use_setup_token(db: Transaction, token_hash: str, now: datetime) -> int:
+    return await db.execute("cp_setup_token_use", token_hash=token_hash, now=now)
+
+
+async def retire_setup_tokens(db: Transaction, now: datetime) -> None:
+    await db.execute("cp_setup_tokens_retire", now=now)
+
+
+# -- the enquiry list -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the list: (created_at, id) of a row; pages go older or newer from it."""
+
+    at: datetime
+    id: int
+
+    def encode(self) -> str:
+        us = int(self.at.timestamp() * 1_000_000) if self.at.year < 9999 else 0
+        return f"{self.id}.{us}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> "Cursor | None":
+        if not raw or len(raw) > 40:
+            return None
+        head, _, tail = raw.partition(".")
+        if not (head.isdigit() and tail.isdigit()):
+            return None
+        try:
+            at = datetime.fromtimestamp(int(tail) / 1_000_000, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return cls(at, min(int(head), MAX_ID))
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    since: datetime                 # inclusive; already raised to the retention cut-off
+    until: datetime = FAR_FUTURE    # exclusive
+    search: str | None = None       # lower-cased text to find inside the e-mail address
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _row_out(store, row: dict) -> dict:
+    out = dict(row)
+    out["created_at"] = store.decode_time(row["created_at"])
+    if out.get("consent") is not None:
+        out["consent"] = bool(out["consent"])
+    return out
+
+
+async def list_journeys(store, flt: ListFilter, limit: int, before: Cursor | None = None,
+                        after: Cursor | None = None) -> tuple[list[dict], bool]:
+    """One page, newest first: rows older than `before` (default: the newest), or the rows just
+    newer than `after`. Returns (rows, whether more exist beyond the page in that direction)."""
+    params: dict[str, Any] = dict(since=flt.since, until=flt.until, limit=limit + 1)
+    if flt.search:
+        params["pattern"] = like_pattern(flt.search)
+    kind = "search" if flt.search else "list"
+    if after is not None:
+        rows = await store.fetch(f"cp_{kind}_newer", cursor_at=after.at, cursor_id=after.id, **params)
+    else:
+        cursor = before or Cursor(FAR_FUTURE, MAX_ID)
+        rows = await store.fetch(f"cp_{kind}_older", cursor_at=cursor.at, cursor_id=cursor.id, **params)
+    more = len(rows) > limit
+    rows = [_row_out(store, r) for r in rows[:limit]]
+    if after is not None:
+        rows.reverse()
+    return rows, more
+
+
+async def count_journeys(store, flt: ListFilter, cap: int) -> int:
+    """How many rows match, counting at most `cap` (a bounded count: "10,000+")."""
+    params: dict[str, Any] = dict(since=flt.since, until=flt.until, cap=cap)
+    if flt.search:
+        return int(await store.fetchval("cp_search_count", pattern=like_pattern(flt.search), **params))
+    return int(await store.fetchval("cp_list_count", **params))
+
+
+async def iter_journeys(store, flt: ListFilter, batch: int = 1000) -> AsyncIterator[dict]:
+    """Every matching row, newest first, a keyset page at a time (for the CSV export)."""
+    cursor = None
+    while True:
+        rows, more = await list_journeys(store, flt, batch, before=cursor)
+        for row in rows:
+            yield row
+        if not more or not rows:
+            return
+        cursor = Cursor(rows[-1]["created_at"], rows[-1]["id"])
+
+
+# -- one journey ------------------------------------------------------------------------------------------
+
+
+async def get_journey(store, journey_id: int, since: datetime) -> dict | None:
+    """The stored journey as `export.export_journey` takes it, or None (missing or past retention)."""
+    if not 0 < journey_id <= MAX_ID:
+        return None
+    rows = await store.fetch("cp_journey_get", id=journey_id, since=since)
+    return store.journey_out(rows[0]) if rows else None
+
+
+async def journey_head(store, journey_id: int, since: datetime) -> dict | None:
+    if not 0 < journey_id <= MAX_ID:
+        return None
+    rows = await store.fetch("cp_journey_head", id=journey_id, since=since)
+    return _row_out(store, rows[0]) if rows else None
+
+
+async def count_journeys_of_email(store, email: str) -> int:
+    return int(await store.fetchval("cp_journeys_of_email_count", email=email))
+
+
+# -- insights -------------------------------------------------------------------------------------------------
+
+
+async def insights_by_day(store, since: datetime, until: datetime) -> list[dict]:
+    """Per UTC day and first-touch channel: enquiries (n), sums of visits and page_views, how many
+    have a time to enquiry (timed) and its sum (time_ms). Totals and per-channel figures derive
+    from these rows, so the range is read once."""
+    return await store.fetch("cp_insights_by_day", since=since, until=until)
+
+
+async def insights_buckets(store, since: datetime, until: datetime) -> list[dict]:
+    """Counts per (time_bucket, visits) pair: see cp_insights_buckets.sql for the buckets."""
+    return await store.fetch("cp_insights_buckets", since=since, until=until)
+
+
+async def insights_median_time(store, since: datetime, until: datetime, timed: int) -> int | None:
+    """The median time to enquiry of the range (the middle one of `timed` known values)."""
+    if not timed:
+        return None
+    value = await store.fetchval("cp_insights_nth_time", since=since, until=until, offset=timed // 2)
+    return None if value is None else int(value)
+
+
+async def insights_landing_pages(store, since: datetime, until: datetime, limit: int) -> list[dict]:
+    return await store.fetch("cp_insights_landing_pages", since=since, until=until, limit=limit)
+
+
+async def insights_sample(store, since: datetime, until: datetime, sample: int) -> list[dict]:
+    """The newest `sample` journeys of the range with their events (page-level insights are
+    rebuilt from these: bounded work whatever the range holds)."""
+    rows = await store.fetch("cp_insights_sample", since=since, until=until, sample=sample)
+    return [store.journey_out(row) for row in rows]

@@ -1,0 +1,1 @@
+delete from cp_login_attempts where id = :id

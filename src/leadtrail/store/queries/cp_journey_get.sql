@@ -1,0 +1,3 @@
+select id, email, anon_id, events, client_events, created_at, updated_at, form, consent
+from submission_journeys
+where id = :id and created_at >= :since

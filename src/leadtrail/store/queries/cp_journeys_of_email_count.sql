@@ -1,0 +1,1 @@
+select count(*) as n from submission_journeys where email = :email

@@ -1,0 +1,7 @@
+-- The page before the cursor (the "newer" link): walked oldest first, reversed by the caller.
+select id, email, form, consent, created_at, first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms
+from submission_journeys
+where created_at >= :since and created_at < :until
+  and (created_at, id) > (:cursor_at, :cursor_id)
+order by created_at asc, id asc
+limit :limit

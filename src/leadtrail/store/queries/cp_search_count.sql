@@ -1,0 +1,5 @@
+select count(*) from (
+  select 1 from submission_journeys
+  where email like :pattern escape '\' and created_at >= :since and created_at < :until
+  limit :cap
+) as capped

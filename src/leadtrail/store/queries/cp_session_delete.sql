@@ -1,0 +1,1 @@
+delete from cp_sessions where id_hash = :id_hash
