@@ -32,8 +32,10 @@ ALLOWED_QUERY_PARAMS = frozenset((
 # match the local part backwards on the reversed string, never past the previous separator. That is
 # linear in the input, even for hostile input.
 _SEP = re.compile(r"@|\uff20|%(?:25)*40")
-# Domain labels may hold percent-encoded bytes too ("%63" for "c"), but an encoded dot separates.
-_LABEL = r"(?:[\w-]|%(?!(?:25)*2[eE])[0-9A-Fa-f]{2})++"
+# Domain labels may hold percent-encoded bytes too ("%63" for "c"), but an encoded dot separates
+# labels and an encoded "@" ends the domain (so each domain scan stops at the next separator and
+# the whole redaction stays linear).
+_LABEL = r"(?:[\w-]|%(?!(?:25)*(?:2[eE]|40))[0-9A-Fa-f]{2})++"
 _DOMAIN = re.compile(_LABEL + r"(?:(?:\.|%(?:25)*2[eE])" + _LABEL + ")+")
 # RFC 5322 atext (plus "%" for percent-encoded bytes) minus "/", so that "/contact/jo@x.io" loses
 # only "jo@x.io" and keeps its path.
@@ -69,21 +71,26 @@ def redact_text(s: str) -> str:
 
 
 # --- secret-looking tokens in paths -----------------------------------------------------------
-# JWTs (every JWS header is base64 of '{"', hence "eyJ") and long runs of base64url characters.
-_TOKENISH = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]{32,}")
+# JWTs (every JWS header is base64 of '{"', hence "eyJ") and long runs of base64url characters,
+# both starting where a run starts: the lookbehind makes every other position fail at once, which
+# keeps the scan linear on paths made of many runs just under 32 characters.
+_TOKENISH = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]{32,})")
 _HEX_ID = re.compile(r"[0-9A-Fa-f-]+")
 _PIECE = re.compile(r"[A-Za-z0-9]{16,}")
+_DIGIT = re.compile(r"[0-9]")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 _RUN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 
 def _looks_secret(run: str) -> bool:
     """Heuristic: hashes/UUIDs (32+ hex digits) and random base64url, but not long readable slugs."""
-    if _HEX_ID.fullmatch(run) and len(run) - run.count("-") >= 32 and any(c.isdigit() for c in run):
+    if _HEX_ID.fullmatch(run) and len(run) - run.count("-") >= 32 and _DIGIT.search(run):
         return True
     # Random base64url has long stretches without "-"/"_" that mix digits with letters of both
     # cases (or are digit-heavy, for lower-case base36 ids); slugs are short words joined by "-".
     for piece in _PIECE.findall(run):
-        digits = sum(c.isdigit() for c in piece)
+        digits = len(piece) - len(piece.translate(_NO_DIGITS))
         if digits and (digits * 4 >= len(piece) or (not piece.islower() and not piece.isupper())):
             return True
     return False
