@@ -51,7 +51,7 @@ def test_minified_copy_keeps_the_wire_format():
                  "params", "event_id", "ts", "page_view", "page_engagement", "engaged_ms",
                  "outbound_click", "file_download", "href", "referrer", "title", "client_events",
                  "data-leadtrail-promote", "data-leadtrail-consent", "data-leadtrail-form",
-                 "allow-automation", "leadtrailTest", "globalPrivacyControl", "webdriver",
+                 "allowAutomation", "leadtrailTest", "globalPrivacyControl", "webdriver",
                  "sendBeacon", "keepalive", "dataLayer", "pushState", "replaceState", "popstate"]:
         assert name in body, name
 

@@ -39,7 +39,7 @@
 
   const KEY = 'leadtrail:events';
   const script = d.currentScript;
-  const attr = (name) => script?.getAttribute('data-' + name);
+  const data = script?.dataset || {};
   const log = (err) => console.debug('leadtrail:', err);
   // Wraps every entry point called by the browser or the host page: an error in here must never
   // break the site, but it is logged, and the tests fail on these logs.
@@ -47,18 +47,27 @@
     try { return fn.apply(this, args); } catch (err) { log(err); }
   };
   const on = (target, type, fn) => target.addEventListener(type, guard(fn), true);
+  // Replaces a method of the page with one that does what it did, then calls hook(this, args).
+  const after = (object, name, hook) => {
+    const original = object[name];
+    object[name] = function (...args) {
+      const result = original.apply(this, args);
+      hook(this, args);
+      return result;
+    };
+  };
 
   let storage;
   try { storage = w.sessionStorage; } catch (err) { log(err); } // blocked storage throws
 
-  if (n.globalPrivacyControl || (n.webdriver && !w.leadtrailTest && attr('allow-automation') == null)) {
+  if (n.globalPrivacyControl || (n.webdriver && !w.leadtrailTest && data.allowAutomation == null)) {
     storage?.removeItem(KEY); // keep nothing either
     w.leadtrail = { track() {}, pageview() {}, promote: async () => null };
     return;
   }
 
-  const api = (attr('api') || new URL(script?.src || loc.href).origin).replace(/\/+$/, '');
-  const auto = attr('auto') != 'false';
+  const api = (data.api || new URL(script?.src || loc.href).origin).replace(/\/+$/, '');
+  const auto = data.auto != 'false';
 
   // ---- the buffer: every event, acknowledged (s: 1), refused for good (s: 2) or not yet (no s)
   let buffer = [];
@@ -88,7 +97,10 @@
     method: 'POST', body, headers, keepalive: body.length < 6e4, credentials: 'include'
   });
   const flush = () => {
-    if ((busy || Date.now() < retryAt) && !leaving) return;
+    // Until the server has answered once, this tab has no anon_id cookie, and two requests in
+    // flight would each get one (the same events stored under two ids): so one at a time, and
+    // none from a page going away (the next page sends them).
+    if (leaving ? !buffer.some((e) => e.s == 1) : busy || Date.now() < retryAt) return;
     const batch = buffer.filter((e) => !e.s && !sent.has(e)).slice(0, 50);
     if (!batch.length) return;
     const done = (state) => {
@@ -113,8 +125,10 @@
     }, () => fail()).then(() => { busy = 0; flush(); }).catch(log);
   };
 
-  const send = (name, params, page_path = here()) => {
+  const send = (name, params, page_path) => {
     if (!/^[\w.:-]{1,64}$/.test(name)) return log(name); // would get the whole batch refused
+    if (timer) settle();
+    page_path ||= here();
     const event_id = crypto.getRandomValues(new Uint32Array(4)).join('-'); // 128 random bits
     buffer.push({ event_name: name, page_path, params: flat(params), event_id, ts: Date.now() });
     save();
@@ -137,16 +151,16 @@
     referrer = '';
   };
   // Routers set the new title after changing the URL, and may redirect at once: look a moment
-  // later, and count only a new path or query.
-  const navigated = () => setTimeout(guard(() => { if (auto && lastPath && here() != lastPath) pageview(); }), 100);
-  for (const fn of ['pushState', 'replaceState']) {
-    const original = history[fn];
-    history[fn] = function (...args) {
-      const result = original.apply(this, args);
-      navigated();
-      return result;
-    };
-  }
+  // later (or at the next event, so that it comes after its page view), and count only a new
+  // path or query.
+  let timer;
+  const settle = () => {
+    timer = clearTimeout(timer);
+    if (auto && lastPath && here() != lastPath) pageview();
+  };
+  const navigated = () => { clearTimeout(timer); timer = setTimeout(guard(settle), 100); };
+  after(history, 'pushState', navigated);
+  after(history, 'replaceState', navigated);
   on(w, 'popstate', navigated);
   // Hidden: report the time; shown again: restart the clock (engage() does both) and retry.
   const hidden = (e) => {
@@ -206,11 +220,8 @@
   // Capture on window runs before any handler of the site, even one that cancels the event;
   // nothing here cancels or delays the submission.
   on(w, 'submit', (e) => submitted(e.target));
-  const nativeSubmit = HTMLFormElement.prototype.submit; // fires no submit event
-  HTMLFormElement.prototype.submit = function (...args) {
-    submitted(this);
-    return nativeSubmit.apply(this, args);
-  };
+  // form.submit() fires no submit event; the navigation it starts waits for this task to end.
+  after(HTMLFormElement.prototype, 'submit', submitted);
 
   w.leadtrail = {
     track: guard(track),
@@ -220,12 +231,7 @@
 
   const layer = (w.dataLayer ||= []);
   layer.forEach(mirror); // pushed before this script ran
-  const push = layer.push;
-  layer.push = function (...items) {
-    const result = push.apply(this, items);
-    items.forEach(mirror);
-    return result;
-  };
+  after(layer, 'push', (_, items) => items.forEach(mirror));
 
   if (auto) pageview();
   flush(); // what earlier pages of this tab could not deliver

@@ -1,0 +1,554 @@
+"""The tracker in real Chromium against a real `leadtrail serve`, asserting what the server stored.
+
+Pages are served by a small reverse proxy in front of the server (same origin, as in a
+same-origin proxy deployment). The proxy can also refuse `/api/track`, the way an ad blocker
+or a broken proxy would: Playwright's page.route cannot see beacons and keepalive requests sent
+while a page unloads, a proxy sees everything.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from pgserver import free_port
+
+pytestmark = pytest.mark.browser
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "trailer", "upgrade"}
+
+
+class TrackerSite:
+    """A reverse proxy to the leadtrail server that also serves test pages.
+
+    block = None: forward everything; "drop": close the connection of every POST /api/track
+    without an answer (an ad blocker); an int: answer that status (a broken proxy, an outage).
+    """
+
+    def __init__(self, upstream_port: int, port: int):
+        self.upstream_port = upstream_port
+        self.pages: dict[str, str] = {}
+        self.block: str | int | None = None
+        self.seen: list[tuple[str, str, int | None, bytes]] = []  # method, path, status, body
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                site.handle(self)
+
+            def do_POST(self):
+                site.handle(self)
+
+            def do_OPTIONS(self):
+                site.handle(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def handle(self, req: BaseHTTPRequestHandler) -> None:
+        path = req.path.split("?")[0]
+        body = req.rfile.read(int(req.headers.get("content-length") or 0))
+        if path in self.pages:  # any method: a form may POST to a test page
+            self.answer(req, 200, self.pages[path].encode(), "text/html; charset=utf-8")
+            self.seen.append((req.command, req.path, 200, body))
+            return
+        if req.command == "POST" and path == "/api/track" and self.block is not None:
+            if self.block == "drop":
+                self.seen.append((req.command, req.path, None, body))
+                req.close_connection = True
+                return
+            self.answer(req, int(self.block), b'{"error": "blocked by the test proxy"}', "application/json",
+                        {"Retry-After": "1"})
+            self.seen.append((req.command, req.path, int(self.block), body))
+            return
+        conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
+        headers = {k: v for k, v in req.headers.items() if k.lower() not in HOP_BY_HOP}
+        conn.request(req.command, req.path, body=body or None, headers=headers)
+        res = conn.getresponse()
+        data = res.read()
+        req.send_response(res.status)
+        for k, v in res.getheaders():
+            if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
+                req.send_header(k, v)
+        req.send_header("Content-Length", str(len(data)))
+        req.end_headers()
+        req.wfile.write(data)
+        conn.close()
+        self.seen.append((req.command, req.path, res.status, body))
+
+    @staticmethod
+    def answer(req, status: int, data: bytes, content_type: str, headers: dict | None = None) -> None:
+        req.send_response(status)
+        req.send_header("Content-Type", content_type)
+        req.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            req.send_header(k, v)
+        req.end_headers()
+        req.wfile.write(data)
+
+    def track_posts(self) -> list[tuple[int | None, list[dict]]]:
+        """(status, events) of every POST /api/track the proxy saw."""
+        out = []
+        for method, path, status, body in list(self.seen):
+            if method == "POST" and path == "/api/track":
+                doc = json.loads(body)
+                out.append((status, doc["events"] if "events" in doc else [doc]))
+        return out
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def page_html(body: str = "", title: str = "Test page", head: str = "", script_attrs: str = "") -> str:
+    return (f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title>{head}"
+            f'<script defer src="/api/track/script.js"{script_attrs}></script></head>'
+            f"<body>{body}</body></html>")
+
+
+@pytest.fixture
+def site(start_server, sqlite_url):
+    port = free_port()
+    server = start_server(sqlite_url, "--demo", env={"LEADTRAIL_RATE_LIMIT": "0",
+                                                      "LEADTRAIL_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"})
+    proxy = TrackerSite(server.port, port)
+    proxy.server = server
+    proxy.db_path = sqlite_url[len("sqlite:///"):]
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def visitor(page, page_errors):
+    """The page, with the tracker's test override, failing the test on tracker debug logs."""
+    page.add_init_script("window.leadtrailTest = true")
+    page.on("console", lambda msg: page_errors.append(f"tracker log: {msg.text}")
+            if msg.type == "debug" and msg.text.startswith("leadtrail:") else None)
+    return page
+
+
+def stored(site, timeout: float = 10.0, until=None) -> list[dict]:
+    """Rows of session_events, oldest first, as {event_name, page_path, params, anon_id};
+    waits until until(rows) is true when given."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sqlite3.connect(site.db_path) as db:
+            rows = [{"event_name": n, "page_path": p, "params": json.loads(params), "anon_id": a}
+                    for n, p, params, a in db.execute(
+                        "select event_name, page_path, params, anon_id from session_events order by id")]
+        if until is None or until(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)
+
+
+def names(rows, *only) -> list[tuple]:
+    return [(r["event_name"], r["page_path"]) for r in rows if not only or r["event_name"] in only]
+
+
+def export(site, email: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADTRAIL_")}
+    env["PYTHONPATH"] = str(SRC)
+    out = subprocess.run([sys.executable, "-m", "leadtrail", "export", "--email", email,
+                          "--database-url", site.server.database_url],
+                         env=env, capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout)
+
+
+def wait_seen(site, path: str, timeout: float = 10.0) -> int | None:
+    """The status of the first request to `path` the proxy has answered."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for _, p, status, _ in list(site.seen):
+            if p == path:
+                return status
+        time.sleep(0.05)
+    raise AssertionError(f"no request to {path}")
+
+
+def expect_failed_requests(page_errors: list, path: str) -> None:
+    """Chromium logs each refused request as a console error: those to `path` were expected."""
+    page_errors[:] = [e for e in page_errors if not ("Failed to load resource" in e and e.rstrip(")").endswith(path))]
+
+
+def buffer(page) -> list[dict]:
+    return page.evaluate("JSON.parse(sessionStorage.getItem('leadtrail:events') || '[]')")
+
+
+def wait_acked(page, timeout: float = 10.0) -> list[dict]:
+    """Waits until every event in the page's buffer is acknowledged by the server."""
+    page.wait_for_function(
+        "JSON.parse(sessionStorage.getItem('leadtrail:events') || '[]').every(e => e.s === 1)",
+        timeout=timeout * 1000)
+    return buffer(page)
+
+
+SPA = """
+<a id=next href="/t/b">next</a>
+<button id=go onclick="history.pushState({}, '', '/t/b/pricing?utm_source=newsletter&secret=1'); document.title = 'Pricing'">pricing</button>
+<button id=same onclick="history.replaceState({x: 1}, '', location.href)">same</button>
+<button id=hash onclick="location.hash = 'faq'">hash</button>
+<button id=redirect onclick="history.pushState({}, '', '/t/b/old'); history.replaceState({}, '', '/t/b/new'); document.title = 'New'">redirect</button>
+"""
+
+
+def test_page_views_across_real_and_spa_navigations(site, visitor):
+    """Page views on load, on pushState/popstate to a new URL (with the title the router sets
+    after the URL), none for the same URL or a hash; referrer on a load's first view only."""
+    site.pages["/t/a"] = page_html('<a id=next href="/t/b">next</a>', title="Page A")
+    site.pages["/t/b"] = page_html(SPA, title="Page B")
+    visitor.goto(site.url + "/t/a")
+    visitor.click("#next")
+    visitor.wait_for_url("**/t/b")
+    visitor.wait_for_timeout(300)
+    visitor.click("#same")
+    visitor.click("#hash")
+    visitor.wait_for_timeout(300)
+    visitor.click("#go")
+    visitor.wait_for_timeout(300)
+    visitor.go_back()  # popstate back to /t/b (through the #faq entry: same URL, nothing)
+    visitor.wait_for_timeout(300)
+    visitor.go_back()
+    visitor.wait_for_timeout(300)
+    visitor.click("#redirect")  # push then replace at once: one view, of the final URL
+    visitor.wait_for_timeout(300)
+    acked = wait_acked(visitor)
+
+    views = [(e["page_path"], e["params"].get("title"), "referrer" in e["params"])
+             for e in acked if e["event_name"] == "page_view"]
+    assert views == [
+        ("/t/a", "Page A", False),
+        ("/t/b", "Page B", True),
+        ("/t/b/pricing?utm_source=newsletter&secret=1", "Pricing", False),
+        ("/t/b", "Pricing", False),  # a popstate with nobody resetting the title
+        ("/t/b/new", "New", False),
+    ]
+    referrers = [e["params"]["referrer"] for e in acked if "referrer" in e["params"]]
+    assert referrers == [site.url + "/t/a"]
+
+    rows = stored(site, until=lambda rows: len(rows) >= len(acked))
+    assert names(rows, "page_view") == [("page_view", "/t/a"), ("page_view", "/t/b"),
+                                        ("page_view", "/t/b/pricing?utm_source=newsletter"),
+                                        ("page_view", "/t/b"), ("page_view", "/t/b/new")]
+    assert {r["params"]["event_id"] for r in rows} == {e["event_id"] for e in acked}
+    assert len({r["anon_id"] for r in rows}) == 1
+
+    # Engagement: one per page left, for the page it names, before the next view.
+    kinds = [(e["event_name"], e["page_path"]) for e in acked if e["event_name"] in ("page_view", "page_engagement")]
+    assert kinds[:4] == [("page_view", "/t/a"), ("page_engagement", "/t/a"), ("page_view", "/t/b"),
+                         ("page_engagement", "/t/b")]
+    assert all(e["params"]["engaged_ms"] > 0 for e in acked if e["event_name"] == "page_engagement")
+
+    answer = visitor.evaluate("leadtrail.promote('Spa@Example.com', {form: 'api', consent: true})")
+    assert answer["server_events"] == len(rows)
+    journey = export(site, "spa@example.com")["journeys"][0]
+    assert journey["form"] == "api" and journey["consent"] is True
+    timeline = [(e["event_name"], e["page_path"], e["source"]) for e in journey["timeline"]
+                if e["event_name"] == "page_view"]
+    assert timeline == [("page_view", p, "both") for p in
+                        ["/t/a", "/t/b", "/t/b/pricing?utm_source=newsletter", "/t/b", "/t/b/new"]]
+
+
+GTAG_HEAD = """<script>
+window.dataLayer = window.dataLayer || [];
+function gtag(){dataLayer.push(arguments);}
+gtag('js', new Date());
+gtag('config', 'G-TEST');
+gtag('set', {user_id: 'nope'});
+gtag('event', 'early_event', {step: 1});
+dataLayer.push({event: 'gtm.js', 'gtm.start': 1});
+dataLayer.push({ecommerce: null});
+</script>"""
+
+
+def test_custom_events_and_google_tag_mirroring(site, visitor, page_errors):
+    """leadtrail.track() and the site's gtag('event')/dataLayer.push({event}) calls, before and
+    after the tracker loaded, are stored with flat scalar params; gtm.* and config calls are not."""
+    site.pages["/t/g"] = page_html("<h1>gtag</h1>", head=GTAG_HEAD)
+    visitor.goto(site.url + "/t/g")
+    visitor.wait_for_function("window.leadtrail")
+    visitor.evaluate("""() => {
+        gtag('event', 'sign_up', {method: 'Google', send_to: 'G-TEST', value: 2.5, items: [{id: 1}],
+                                   event_callback: () => {}});
+        dataLayer.push({event: 'cta_click', label: 'hero', 'gtm.uniqueEventId': 7, nested: {a: 1}});
+        dataLayer.push({event: 'gtm.click'});
+        gtag('event', 'page_view', {page_title: 'manual'});   // the tracker has its own page views
+        leadtrail.track('quote_request', {package: 'weddings', price: 950, ok: true, none: null,
+                                          long: 'x'.repeat(1500), obj: {a: 1}, list: [1]});
+        leadtrail.track('bad name!', {});
+    }""")
+    rows = stored(site, until=lambda rows: len(names(rows, "quote_request")) == 1)
+    page_errors[:] = [e for e in page_errors if "bad name!" not in e]  # the one expected log
+    custom = [(r["event_name"], {k: v for k, v in r["params"].items() if k not in ("event_id", "client_ts")})
+              for r in rows if r["event_name"] not in ("page_view", "page_engagement")]
+    assert custom == [
+        ("early_event", {"step": 1}),
+        ("sign_up", {"method": "Google", "send_to": "G-TEST", "value": 2.5}),
+        ("cta_click", {"label": "hero"}),
+        ("quote_request", {"package": "weddings", "price": 950, "ok": True, "none": None, "long": "x" * 1000}),
+    ]
+    assert names(rows, "page_view") == [("page_view", "/t/g")]
+    # The site's own dataLayer still works: every push is there, in order.
+    assert visitor.evaluate("dataLayer.length") == 10
+
+
+def test_outbound_clicks_and_file_downloads(site, visitor):
+    """Clicks on links to other hosts and on files are stored with the link's origin + path."""
+    site.pages["/t/links"] = page_html("""
+        <a id=pdf href="/files/price-list.pdf?v=2#top">price list</a>
+        <a id=dl href="/files/menu" download>menu</a>
+        <a id=mail href="mailto:hello@example.com">mail</a>
+        <a id=inside href="/t/links?x=1">inside</a>
+        <a id=out href="https://elsewhere.example/partners/?ref=abc">partner</a>""")
+    site.pages["/files/price-list.pdf"] = "%PDF-1.4 test"
+    site.pages["/files/menu"] = "menu"
+    visitor.context.route("https://elsewhere.example/**",
+                          lambda route: route.fulfill(status=200, body="<title>elsewhere</title>",
+                                                      content_type="text/html"))
+    visitor.goto(site.url + "/t/links")
+    with visitor.expect_download():
+        visitor.click("#dl")
+    visitor.click("#pdf", modifiers=["Control"])  # a new tab: the page stays
+    visitor.click("#out", button="middle")
+    visitor.click("#out")  # leaves the page: sent with keepalive while it unloads
+    visitor.wait_for_url("https://elsewhere.example/**")
+    rows = stored(site, until=lambda rows: len(names(rows, "outbound_click")) == 2
+                  and names(rows, "page_engagement"))
+    clicks = [(r["event_name"], r["params"]["href"]) for r in rows
+              if r["event_name"] in ("outbound_click", "file_download")]
+    assert clicks == [
+        ("file_download", site.url + "/files/menu"),
+        ("file_download", site.url + "/files/price-list.pdf"),
+        ("outbound_click", "https://elsewhere.example/partners/"),
+        ("outbound_click", "https://elsewhere.example/partners/"),
+    ]
+    assert {path for _, path in names(rows, "page_engagement")} == {"/t/links"}
+
+
+FORM = """
+<form id=booking method=post action="/t/thanks-post" data-leadtrail-promote data-leadtrail-consent="ok">
+  <input name=name value="Jo"><input type=email name=email value="  Jo@Example.COM ">
+  <input type=checkbox name=ok checked><button id=send>send</button>
+</form>"""
+
+
+def test_blocked_track_events_reach_the_journey_as_client_events(site, visitor, page_errors):
+    """/api/track refused by a proxy for part of the visit: those events still reach the journey
+    through promote, marked client; the ones that got through are marked both; the form's own
+    submission reaches its thank-you page."""
+    site.pages["/t/a"] = page_html('<a id=next href="/t/b">next</a>', title="A")
+    site.pages["/t/b"] = page_html('<a id=next href="/t/form">form</a>', title="B")
+    site.pages["/t/form"] = page_html(FORM, title="Form")
+    site.pages["/t/thanks-post"] = "unused"
+    visitor.goto(site.url + "/t/a")
+    wait_acked(visitor)
+    site.block = "drop"
+    visitor.click("#next")
+    visitor.wait_for_url("**/t/b")
+    visitor.evaluate("leadtrail.track('viewed_prices', {tier: 'gold'})")
+    visitor.click("#next")
+    visitor.wait_for_url("**/t/form")
+    visitor.wait_for_timeout(200)
+    visitor.click("#send")
+    visitor.wait_for_url("**/t/thanks-post")
+    # The promote request outlives the page it came from (keepalive): the browser reports it
+    # aborted, the proxy sees the server's answer.
+    assert wait_seen(site, "/api/track/promote") == 201
+    assert ("POST", "/t/thanks-post") in [(m, p) for m, p, _, _ in site.seen]
+
+    journey = export(site, "jo@example.com")["journeys"][0]
+    assert journey["consent"] is True and journey["form"] == "booking"
+    seen = [(e["event_name"], e["page_path"], e["source"]) for e in journey["timeline"]
+            if e["event_name"] != "page_engagement"]
+    assert seen == [
+        ("page_view", "/t/a", "both"),
+        ("page_view", "/t/b", "client"),
+        ("viewed_prices", "/t/b", "client"),
+        ("page_view", "/t/form", "client"),
+    ]
+    assert any(e["source"] == "client" and e["event_name"] == "page_engagement" and e["page_path"] == "/t/b"
+               for e in journey["timeline"])
+    assert [s for s, _ in site.track_posts()][1:] and all(s is None for s, _ in site.track_posts()[1:])
+    expect_failed_requests(page_errors, "/api/track")
+
+
+def test_events_sent_during_an_outage_are_resent_once(site, visitor, page_errors):
+    """During a 503 outage events wait in the buffer; afterwards they are resent with the same
+    event_id and stored exactly once, including those beaconed while a page unloaded."""
+    site.pages["/t/a"] = page_html('<a id=next href="/t/b">next</a>', title="A")
+    site.pages["/t/b"] = page_html('<a id=next href="/t/c">next</a>', title="B")
+    site.pages["/t/c"] = page_html("done", title="C")
+    site.block = 503
+    visitor.goto(site.url + "/t/a")
+    visitor.evaluate("leadtrail.track('during_outage', {n: 1})")
+    visitor.wait_for_timeout(300)
+    visitor.click("#next")  # beacons /t/a's engagement into the outage
+    visitor.wait_for_url("**/t/b")
+    visitor.wait_for_timeout(300)
+    assert stored(site) == []
+    assert all(not e.get("s") for e in buffer(visitor))
+    site.block = None
+    visitor.click("#next")  # the beacon and /t/c's first send carry everything not acknowledged
+    visitor.wait_for_url("**/t/c")
+    acked = wait_acked(visitor)
+    rows = stored(site, until=lambda rows: len(rows) >= len(acked))
+    ids = [r["params"]["event_id"] for r in rows]
+    assert sorted(ids) == sorted(e["event_id"] for e in acked)  # each stored once
+    assert names(rows, "page_view", "during_outage") == [
+        ("page_view", "/t/a"), ("during_outage", "/t/a"), ("page_view", "/t/b"), ("page_view", "/t/c")]
+    # Some events really were sent more than once.
+    sent = [e["event_id"] for _, events in site.track_posts() for e in events]
+    assert len(sent) > len(set(sent))
+    statuses = {s for s, _ in site.track_posts()}
+    assert 503 in statuses and 204 in statuses
+    expect_failed_requests(page_errors, "/api/track")
+
+
+FRAMEWORK_FORM = """
+<form id=f data-leadtrail-promote data-leadtrail-form=contact>
+  <input type=email name=email value="fw@example.com"><button id=send>send</button>
+</form>
+<script>
+document.getElementById('f').addEventListener('submit', async (e) => {
+  e.preventDefault();   // a framework handles the submission itself
+  await fetch('/t/echo', {method: 'POST', body: new FormData(e.target)});
+  location.href = '/t/done';
+});
+</script>"""
+
+SCRIPTED_FORM = """
+<form method=post action="/t/done" name=newsletter data-leadtrail-promote>
+  <input type=email name=email value="scripted@example.com">
+</form>
+<button id=send onclick="document.forms.newsletter.submit()">send</button>"""
+
+
+@pytest.mark.parametrize("markup, email, form_name", [
+    (FRAMEWORK_FORM, "fw@example.com", "contact"),
+    (SCRIPTED_FORM, "scripted@example.com", "newsletter"),
+])
+def test_promote_from_forms_submitted_by_frameworks_and_scripts(site, visitor, markup, email, form_name):
+    """A form that a framework cancels and submits with fetch, and one submitted by form.submit()
+    (no submit event), both promote once, and both still reach their next page."""
+    site.pages["/t/form"] = page_html(markup)
+    site.pages["/t/done"] = page_html("done", title="Done")
+    site.pages["/t/echo"] = "ok"
+    visitor.goto(site.url + "/t/form")
+    wait_acked(visitor)
+    visitor.click("#send")
+    visitor.wait_for_url("**/t/done")
+    journeys = export(site, email)["journeys"]
+    assert len(journeys) == 1
+    assert journeys[0]["form"] == form_name
+    assert [e["page_path"] for e in journeys[0]["timeline"] if e["event_name"] == "page_view"] == ["/t/form"]
+    promotes = [json.loads(b) for m, p, _, b in site.seen if p == "/api/track/promote"]
+    assert len(promotes) == 1 and promotes[0]["email"] == email
+    assert {"event_name", "page_path", "params", "event_id", "ts"} <= set(promotes[0]["client_events"][0])
+
+
+def test_global_privacy_control_sends_and_keeps_nothing(site, visitor):
+    """With navigator.globalPrivacyControl the tracker sends nothing and keeps nothing, and
+    promote resolves to null without a request."""
+    visitor.add_init_script("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})")
+    visitor.add_init_script("sessionStorage.setItem('leadtrail:events', '[{\"event_name\":\"old\"}]')")
+    site.pages["/t/gpc"] = page_html(FORM)
+    site.pages["/t/thanks-post"] = "thanks"
+    visitor.goto(site.url + "/t/gpc")
+    visitor.wait_for_function("window.leadtrail")
+    assert visitor.evaluate("leadtrail.track('x'), leadtrail.pageview(), leadtrail.promote('a@example.com')") is None
+    assert visitor.evaluate("sessionStorage.getItem('leadtrail:events')") is None
+    visitor.click("#send")
+    visitor.wait_for_url("**/t/thanks-post")
+    assert [p for _, p, _, _ in site.seen if p.startswith("/api/track") and "script.js" not in p] == []
+
+
+@pytest.mark.parametrize("script_attrs, sends", [("", False), (" data-allow-automation", True)])
+def test_automated_browsers_send_nothing_without_the_override(site, page, script_attrs, sends):
+    """navigator.webdriver without window.leadtrailTest: nothing, unless the script tag has
+    data-allow-automation."""
+    page.add_init_script("Object.defineProperty(Navigator.prototype, 'webdriver', {get: () => true})")
+    site.pages["/t/bot"] = page_html("bot", script_attrs=script_attrs)
+    page.goto(site.url + "/t/bot")
+    page.wait_for_function("window.leadtrail")
+    page.wait_for_timeout(500)
+    assert bool(site.track_posts()) is sends
+    assert bool(stored(site, timeout=2, until=lambda rows: rows)) is sends
+
+
+def test_data_api_sends_cross_origin_and_data_auto_false(site, visitor):
+    """data-api sends straight to another origin (an allowed one, with cookies), and with
+    data-auto="false" only the site's own leadtrail.pageview() calls are page views."""
+    site.pages["/t/api"] = page_html(
+        "<button id=go onclick=\"history.pushState({}, '', '/t/api/next')\">go</button>",
+        script_attrs=f' data-api="{site.server.url}/" data-auto="false"')
+    visitor.goto(site.url + "/t/api")
+    visitor.wait_for_function("window.leadtrail")
+    visitor.click("#go")
+    visitor.wait_for_timeout(300)
+    visitor.evaluate("leadtrail.pageview({section: 'next'})")
+    visitor.evaluate("leadtrail.track('cross', {})")
+    rows = stored(site, until=lambda rows: len(rows) == 2)
+    assert [(r["event_name"], r["page_path"]) for r in rows] == [("page_view", "/t/api/next"), ("cross", "/t/api/next")]
+    assert rows[0]["params"]["section"] == "next"
+    assert site.track_posts() == []  # nothing went through the page's own origin
+    answer = visitor.evaluate("leadtrail.promote('cross@example.com')")
+    assert answer["server_events"] == 2  # the cookie the server set came along
+
+
+def test_buffer_shape_cap_and_dedupe_of_double_inclusion(site, visitor):
+    """Each buffered event has the wire shape and a unique id; the buffer keeps the newest 250;
+    including the script twice changes nothing; params are flat."""
+    site.pages["/t/u"] = page_html('<script defer src="/api/track/script.js"></script>')
+    visitor.goto(site.url + "/t/u")
+    visitor.wait_for_function("window.leadtrail")
+    visitor.evaluate("for (let i = 0; i < 300; i++) leadtrail.track('n' + i, {i})")
+    acked = wait_acked(visitor, timeout=20)
+    assert len(acked) == 250
+    assert acked[-1]["event_name"] == "n299" and acked[0]["event_name"] == "n50"
+    for e in acked:
+        assert set(e) == {"event_name", "page_path", "params", "event_id", "ts", "s"}
+        assert isinstance(e["ts"], int) and 0 < len(e["event_id"]) <= 64
+    assert len({e["event_id"] for e in acked}) == 250
+    # Events that left the buffer before they could be sent are lost (here some of n0..n49,
+    # depending on what was in flight): the newest 250 always arrive, each once.
+    rows = stored(site, until=lambda rows: {f"n{i}" for i in range(50, 300)} <= {r["event_name"] for r in rows})
+    stored_names = [r["event_name"] for r in rows]
+    assert {f"n{i}" for i in range(50, 300)} <= set(stored_names)
+    assert len(stored_names) == len(set(stored_names)) and stored_names[0] == "page_view"
+    assert max(len(events) for _, events in site.track_posts()) == 50
+
+
+def test_never_breaks_the_host_page(site, visitor, page_errors):
+    """Storage that throws, a native error from pushState, and a rejected promote reach the page
+    as they would without the tracker; the tracker keeps sending."""
+    visitor.add_init_script("Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError') }")
+    site.pages["/t/x"] = page_html("x")
+    visitor.goto(site.url + "/t/x")
+    visitor.wait_for_function("window.leadtrail")
+    err = visitor.evaluate("""() => { try { history.pushState({}, '', 'https://other.example/'); return 'none' }
+                                     catch (e) { return e.name } }""")
+    assert err == "SecurityError"
+    rejected = visitor.evaluate("leadtrail.promote('not an address').then(() => 'ok', e => [e.status, e.message])")
+    assert rejected[0] == 400 and rejected[1]
+    rows = stored(site, until=lambda rows: rows)
+    assert names(rows) == [("page_view", "/t/x")]
+    visitor.close()  # leaving logs storage errors too
+    expect_failed_requests(page_errors, "/api/track/promote")
+    assert page_errors and all(e.startswith("tracker log: leadtrail: QuotaExceededError") for e in page_errors)
+    page_errors.clear()
