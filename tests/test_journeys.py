@@ -422,3 +422,19 @@ def test_hostile_input_never_raises(servers, clients, submitted):
 def test_module_exposes_visit_gap_and_match_window():
     """The split and matching thresholds are public constants of the module."""
     assert journeys.MATCH_WINDOW == timedelta(seconds=5)
+
+
+def test_clicks_on_a_page_do_not_end_its_time_on_page():
+    """The time on a page runs to the next page_view, not to a click or custom event on that page."""
+    journey = reconstruct([server("a", at=T0), server("k", name="cta_click", at=T0 + timedelta(seconds=5)),
+                           server("b", path="/next", at=T0 + timedelta(seconds=40))], [], SUBMITTED)
+    assert by_id(journey)["a"]["time_on_page_ms"] == 40_000
+
+
+def test_last_page_of_the_enquiring_visit_runs_until_the_submission():
+    """The page the visitor enquired from counts until the submission when it came within the visit."""
+    submitted = T0 + timedelta(minutes=3)
+    journey = reconstruct([server("a", at=T0), server("b", path="/book", at=T0 + timedelta(minutes=1))], [], submitted)
+    assert by_id(journey)["b"]["time_on_page_ms"] == 120_000
+    late = reconstruct([server("a", at=T0)], [], T0 + timedelta(hours=2))
+    assert by_id(late)["a"]["time_on_page_ms"] is None  # the enquiry came in a later visit

@@ -234,9 +234,11 @@ def _split_visits(ordered: list[_Event]) -> list[list[_Event]]:
     return visits
 
 
-def _time_on_page(ordered: list[_Event]) -> dict[int, int | None]:
+def _time_on_page(ordered: list[_Event], submitted_us: int | None) -> dict[int, int | None]:
     """page_view idx -> ms: its page_engagement reports (summed: the tracker may report a page
-    once per hide), else the time to the next event of the visit, else None."""
+    once per hide); else the time to the next page_view of the visit (clicks and custom events on
+    the page do not end it); for the last page of a visit, the time to the visit's last event, or
+    to the submission when the visit ended with the enquiry; else None."""
     latest_view: dict[str | None, _Event] = {}
     for event in ordered:
         if event.name == "page_view":
@@ -246,6 +248,7 @@ def _time_on_page(ordered: list[_Event]) -> dict[int, int | None]:
             engaged = _engaged_ms(event.params.get("engaged_ms"))
             if view is not None and engaged is not None:
                 view.engaged_ms = (view.engaged_ms or 0) + engaged
+    last_visit = max((e.visit for e in ordered), default=None)
     result: dict[int, int | None] = {}
     for i, event in enumerate(ordered):
         if event.name != "page_view":
@@ -253,11 +256,25 @@ def _time_on_page(ordered: list[_Event]) -> dict[int, int | None]:
         if event.engaged_ms is not None:
             result[event.idx] = int(event.engaged_ms)
             continue
-        following = ordered[i + 1] if i + 1 < len(ordered) else None
-        if following is not None and following.visit == event.visit and None not in (following.t, event.t):
-            result[event.idx] = (following.t - event.t) // 1000
+        result[event.idx] = None
+        if event.t is None:
+            continue
+        end = None
+        for following in ordered[i + 1:]:
+            if following.visit != event.visit:
+                break
+            if following.t is not None:
+                end = following.t
+                if following.name == "page_view":
+                    break
         else:
-            result[event.idx] = None
+            following = None
+        last_page = following is None or following.name != "page_view" or following.visit != event.visit
+        if last_page and event.visit == last_visit and submitted_us is not None \
+                and 0 <= submitted_us - event.t <= _GAP_US:
+            end = submitted_us
+        if end is not None and end >= event.t:
+            result[event.idx] = (end - event.t) // 1000
     return result
 
 
@@ -313,14 +330,14 @@ def reconstruct(server_events: list[dict], client_events: list[dict], submitted_
     # Events no clock could place (no usable time anywhere) go last, in input order.
     ordered = sorted(events, key=lambda e: e.key if e.key is not None else (math.inf, e.idx, 0))
     visits = [_describe_visit(i, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
-    on_page = _time_on_page(ordered)
+    submitted_us = _instant_us(submitted_at)
+    on_page = _time_on_page(ordered, submitted_us)
     timeline = [{
         "event_id": e.eid, "event_name": e.name, "page_path": e.path, "params": e.params,
         "at": _iso(e.t), "source": e.source, "visit": e.visit, "time_on_page_ms": on_page.get(e.idx),
     } for e in ordered]
 
     first_t = next((e.t for e in ordered if e.t is not None), None)
-    submitted_us = _instant_us(submitted_at)
     to_enquiry = None
     if first_t is not None and submitted_us is not None:
         to_enquiry = max(0, (submitted_us - first_t) // 1000)  # a skewed clock never makes it negative
