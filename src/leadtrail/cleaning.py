@@ -104,7 +104,7 @@ def _token_sub(m: re.Match) -> str:
 def _redact_path(path: str) -> str:
     """E-mails, then tokens, in the path part of a URL (no query, no fragment)."""
     path = redact_text(path)
-    if len(path) >= 16:
+    if len(path) >= 32 or "eyJ" in path:  # shorter paths cannot hold a token
         path = _TOKENISH.sub(_token_sub, path)
     return path
 
