@@ -155,7 +155,7 @@ local_parts = st.text(alphabet=LOCAL_CHARS, min_size=1, max_size=30).filter(lamb
 labels = st.text(alphabet=string.ascii_letters + string.digits + "-", min_size=1, max_size=12)
 domains = st.builds(lambda ls, tld: ".".join(ls + [tld]), st.lists(labels, min_size=1, max_size=3),
                     st.text(alphabet=string.ascii_letters, min_size=2, max_size=6))
-simple_emails = st.builds(lambda l, d: f"{l}@{d}", local_parts, domains)
+simple_emails = st.builds(lambda local, domain: f"{local}@{domain}", local_parts, domains)
 # Hypothesis' RFC 5322 addresses, minus local parts with "/", which a path reads as a separator.
 any_emails = st.one_of(simple_emails, st.emails().filter(lambda e: "/" not in e.rpartition("@")[0]))
 PATH_TEXT = string.ascii_letters + string.digits + "-_./~"

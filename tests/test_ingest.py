@@ -42,9 +42,11 @@ def test_minimal_event_and_nulls_mean_not_sent():
 
 def test_batch_keeps_order_and_dedupes_event_ids_within_the_batch():
     """A batch is returned in order and an event_id seen earlier in the same batch is stored once."""
-    events = parse_track_body(body({"events": [ev(event_id="a", page_path="/1"), ev(event_id="b", page_path="/2"),
-                                                ev(event_id="a", page_path="/3"), ev(page_path="/4"), ev(page_path="/4")]}))
-    assert [(e.page_path, e.params.get("event_id")) for e in events] == [("/1", "a"), ("/2", "b"), ("/4", None), ("/4", None)]
+    sent = [ev(event_id="a", page_path="/1"), ev(event_id="b", page_path="/2"), ev(event_id="a", page_path="/3"),
+            ev(page_path="/4"), ev(page_path="/4")]
+    events = parse_track_body(body({"events": sent}))
+    assert [(e.page_path, e.params.get("event_id")) for e in events] == [
+        ("/1", "a"), ("/2", "b"), ("/4", None), ("/4", None)]
 
 
 def test_unknown_keys_are_ignored():
@@ -87,9 +89,9 @@ def test_byte_order_mark_str_and_whitespace_are_tolerated():
 def test_colons_in_strings_and_escaped_colons_are_not_mistaken_for_duplicate_keys():
     """Keys and values holding ":" (raw or as \\u003a) parse normally; only real repeats are refused."""
     ok = (b'{"event_name":"a:b","page_path":"/x:y","params":{"k:1":"v:2","k\\u003a2":"\\u003a",'
-          b'"referrer":"https://x.com/"},"event_id":"i:d"}')
+          b'"referrer":"https://x.com/","t":"\\u003cb\\u003e"},"event_id":"i:d"}')
     [event] = parse_track_body(ok)
-    assert event.params["k:2"] == ":" and event.params["event_id"] == "i:d"
+    assert event.params["k:2"] == ":" and event.params["t"] == "<b>" and event.params["event_id"] == "i:d"
     with pytest.raises(IngestError) as err:
         parse_track_body(b'{"event_name":"a","params":{"k\\u003a":1,"k:":2,"url":"https://x"}}')
     assert err.value.details == ["body: duplicate key 'k:' in a JSON object"]
@@ -115,6 +117,8 @@ BAD = [
     ("duplicate-key", b'{"event_name": "x", "event_name": "y"}', 400, "body: duplicate key 'event_name' in a JSON object"),
     ("duplicate-param", b'{"event_name": "x", "params": {"a": 1, "a": 2}}', 400, "body: duplicate key 'a' in a JSON object"),
     ("duplicate-in-unknown", b'{"event_name": "x", "z": {"q": 1, "q": 1}}', 400, "body: duplicate key 'q' in a JSON object"),
+    ("duplicate-after-5000-keys", b'{"event_name": "x", "z": {' + b",".join(b'"k%d": 0' % i for i in range(5000))
+     + b', "k0": 1}}', 400, "body: duplicate key 'k0' in a JSON object"),
     ("too-large", b'{"event_name":"x","params":{"a":"' + b"a" * MAX_TRACK_BODY + b'"}}', 413, f"body: at most {MAX_TRACK_BODY} bytes"),
     ("no-name", body({"page_path": "/"}), 400, f"event_name: is required; {NAME_RULE}"),
     ("empty-name", body(ev(event_name="")), 400, f"event_name: {NAME_RULE}"),

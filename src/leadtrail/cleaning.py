@@ -121,10 +121,10 @@ def _cap_path(path: str) -> str:
     return path[:MAX_PATH].rstrip(_RUN_CHARS + "[")
 
 
-_SPECIAL = re.compile("[?#@%\uff20]")
-
-
 # --- page paths -------------------------------------------------------------------------------
+_SPECIAL = re.compile("[?#@%\uff20]")  # what sends a path down the slow path
+
+
 def clean_page_path(raw: str) -> str:
     """Drop the fragment and non-allowlisted query parameters, redact e-mails and tokens.
 

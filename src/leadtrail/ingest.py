@@ -5,14 +5,12 @@ Validation follows docs/contract.md. Where the contract is silent:
 - `page_path`, `params`, `event_id` and `ts` may be missing or null (null means "not sent").
 - `params` keys: 1-64 characters. No string anywhere may contain NUL (PostgreSQL cannot store it).
 - Integers must fit in 64 signed bits (what SQLite, jsonb and orjson all round-trip).
-- `ts`: an integer, or a float with no fractional part (JSON Schema's "integer"), between
-  2000-01-01 and 2100-01-01 inclusive.
-- Client params named `event_id` or `client_ts` are dropped: those keys in stored params belong to
+- `ts`: an integer, or a float without fraction (JSON Schema's "integer"), in [TS_MIN, TS_MAX].
+- Client params named `event_id` or `client_ts` are dropped: in stored params those keys belong to
   the server (deduplication reads `params->>'event_id'`).
 - Duplicate keys in any JSON object are an error (orjson silently keeps the last one).
 - At most MAX_DETAILS problems are listed; a batch is all or nothing.
-This runs on every request, so the happy path avoids work: no per-event string formatting, no
-second parse; see bench/bench_ingest.py.
+This runs on every request: the happy path formats no strings and parses once (bench/bench_ingest.py).
 """
 
 from __future__ import annotations
@@ -24,14 +22,13 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from .cleaning import MAX_PATH, clean_page_path, clean_params, redact_text
+from .cleaning import MAX_KEY, MAX_PATH, MAX_TEXT, clean_page_path, clean_params, redact_text
 
 MAX_TRACK_BODY = 64 * 1024
 MAX_BATCH = 50
 MAX_CLIENT_EVENTS = 500
 MAX_PARAMS = 50
-MAX_KEY = 64
-MAX_VALUE = 1000
+MAX_VALUE = MAX_TEXT  # characters in a string param value
 MAX_EVENT_ID = 64
 MAX_DETAILS = 20
 TS_MIN = 946_684_800_000  # 2000-01-01T00:00:00Z in ms
@@ -41,6 +38,7 @@ INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _BOM = b"\xef\xbb\xbf"
 _RESERVED_PARAMS = ("event_id", "client_ts")
+_CLIENT_EVENT_KEYS = ("event_name", "page_path", "params", "event_id", "ts")  # the order _check returns
 
 NAME_RULE = "must be 1-64 characters of letters, digits, _ . : -"
 PATH_RULE = f'must be null or a string of at most {MAX_PATH} characters starting with "/", without NUL'
@@ -49,7 +47,6 @@ KEY_RULE = f"must be 1-{MAX_KEY} characters without NUL"
 VALUE_RULE = f"must be a string (at most {MAX_VALUE} characters, no NUL), a number, a boolean or null"
 ID_RULE = f"must be a string of 1-{MAX_EVENT_ID} characters without NUL"
 TS_RULE = "must be an integer number of milliseconds since the epoch, between the years 2000 and 2100"
-
 
 _new_tuple = tuple.__new__
 _seen_names: set[str] = set()  # event names already validated (bounded), a pure memo
@@ -77,29 +74,23 @@ def _bad(message: str, problems: list[str]) -> IngestError:
     return IngestError(400, message, problems)
 
 
-def _check_value(value: Any) -> bool:
+def _value_ok(value: Any) -> bool:
     t = type(value)
-    if t is str:
+    if t is str:  # the common case first
         return len(value) <= MAX_VALUE and "\x00" not in value
-    if t is int:
-        return INT_MIN <= value <= INT_MAX
-    if t is float:
-        return math.isfinite(value)
-    return value is None or t is bool
+    return ((t is int and INT_MIN <= value <= INT_MAX) or (t is float and math.isfinite(value))
+            or value is None or t is bool)
 
 
 def _prefix(where: str | int) -> str:
     """"events[3]." for a batch index, "where." for a name, "" for a lone event (error path only)."""
-    if type(where) is int:
-        return f"events[{where}]."
-    return where + "." if where else ""
+    return f"events[{where}]." if type(where) is int else where + "." if where else ""
 
 
 def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
-    """Validate and clean one event; on failure append its problems and return None.
+    """(event_name, page_path, params, event_id, ts) cleaned, or None after appending problems.
 
-    Returns (event_name, page_path, cleaned params without reserved keys, event_id, ts).
-    `where` is only formatted when there is a problem to report.
+    The params returned lack the reserved keys; `where` is only formatted to report a problem.
     """
     if type(obj) is not dict:
         problems.append(f"{_prefix(where)[:-1] or 'body'}: must be a JSON object")
@@ -116,8 +107,7 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
             _seen_names.add(name)
 
     path = obj.get("page_path")
-    if path is not None and (type(path) is not str or len(path) > MAX_PATH or path[:1] != "/"
-                             or "\x00" in path):
+    if path is not None and (type(path) is not str or len(path) > MAX_PATH or path[:1] != "/" or "\x00" in path):
         problems.append(f"{_prefix(where)}page_path: {PATH_RULE}")
 
     params = obj.get("params")
@@ -130,10 +120,7 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
             for key, value in params.items():
                 if type(key) is not str or not 0 < len(key) <= MAX_KEY or "\x00" in key:
                     problems.append(f"{_prefix(where)}params: key {str(key)[:MAX_KEY]!r} {KEY_RULE}")
-                elif type(value) is str:  # the common case, inlined
-                    if len(value) > MAX_VALUE or "\x00" in value:
-                        problems.append(f"{_prefix(where)}params.{key}: {VALUE_RULE}")
-                elif not _check_value(value):
+                elif not _value_ok(value):
                     problems.append(f"{_prefix(where)}params.{key}: {VALUE_RULE}")
 
     event_id = obj.get("event_id")
@@ -143,10 +130,9 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
 
     ts = obj.get("ts")
     if ts is not None:
-        t = type(ts)
-        if t is float and ts.is_integer():  # 1.7e12 is an integer to JSON Schema too
+        if type(ts) is float and ts.is_integer():  # 1.7e12 is an integer to JSON Schema too
             ts = int(ts)
-        elif t is not int:
+        elif type(ts) is not int:
             ts = TS_MIN - 1  # bools and fractions fail the range check below
         if not TS_MIN <= ts <= TS_MAX:
             problems.append(f"{_prefix(where)}ts: {TS_RULE}")
@@ -154,24 +140,14 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
     if len(problems) != before:
         return None
     # Clean only once everything is known valid; cleaning is the costly part.
-    if path is not None:
-        path = clean_page_path(path)
-    if params:
-        if "event_id" in params or "client_ts" in params:
-            params = {k: v for k, v in params.items() if k not in _RESERVED_PARAMS}
-        params = clean_params(params, name)
-    else:
-        params = {}
-    if event_id is not None:
-        event_id = redact_text(event_id)[:MAX_EVENT_ID]
-    return name, path, params, event_id, ts
+    if params and ("event_id" in params or "client_ts" in params):
+        params = {k: v for k, v in params.items() if k not in _RESERVED_PARAMS}
+    return (name, None if path is None else clean_page_path(path), clean_params(params, name) if params else {},
+            None if event_id is None else redact_text(event_id)[:MAX_EVENT_ID], ts)
 
 
 def validate_event(obj: Any, where: str = "") -> CleanEvent:
-    """One event as stored in session_events, or IngestError(400) naming each problem.
-
-    `where` prefixes the details ("events[3]" gives "events[3].event_name: ...").
-    """
+    """One event as stored in session_events, or IngestError(400) naming each problem under `where`."""
     problems: list[str] = []
     checked = _check(obj, where, problems)
     if checked is None:
@@ -231,23 +207,20 @@ def _pairs(pairs: list) -> dict:
 
 
 def _reject_duplicate_keys(body: bytes, doc: Any, members: int) -> None:
-    """Raise IngestError if any JSON object in `body` repeats a key.
+    """Raise IngestError if any JSON object in `body` repeats a key (orjson keeps the last).
 
-    orjson silently keeps the last of duplicate keys, and a second parse with the standard
-    library's object_pairs_hook would cost more than the rest of the request. Instead we count:
-    outside strings every ":" in JSON separates a key from its value, so
-        raw ":" count = members parsed + duplicates dropped + ":" inside raw string tokens.
-    `members` is the caller's cheap count of the usual objects; when it equals the raw count, no
-    string holds a ":" and nothing was dropped. Otherwise orjson re-serialises the document (it
-    never escapes ":"), whose count is members parsed + ":" inside decoded strings; the two
-    counts agree exactly when nothing was dropped, unless an escaped colon (\\u003a) decoded into a
-    ":" that is not in the raw text. That case, any disagreement, and documents orjson cannot
-    re-serialise (deeper than 255 levels) are settled by the standard library parser.
+    A second parse with object_pairs_hook would cost more than the rest of the request, so we
+    count: outside strings each ":" separates a key from its value, hence raw ":" count = members
+    parsed + duplicates dropped + ":" in raw strings. When it equals the caller's cheap count of
+    `members`, done. Else orjson re-serialises the document (never escaping ":"): members parsed +
+    ":" in decoded strings. These agree exactly when nothing was dropped, unless an escaped colon
+    (\\u003a) decoded into a ":" absent from the raw text; that case, any disagreement and documents
+    orjson cannot re-serialise (over 255 levels deep) go to the standard library parser.
     """
     raw = body.count(b":")
     if raw == members:
         return
-    if b"\\u003" not in body:
+    if b"\\u003a" not in body and b"\\u003A" not in body:
         try:
             if orjson.dumps(doc).count(b":") == raw:
                 return
@@ -258,8 +231,8 @@ def _reject_duplicate_keys(body: bytes, doc: Any, members: int) -> None:
     except _Duplicate as dup:
         raise IngestError(400, "malformed JSON",
                           [f"body: duplicate key {str(dup.args[0])[:MAX_KEY]!r} in a JSON object"]) from None
-    except (ValueError, RecursionError):
-        raise IngestError(400, "malformed JSON", ["body: is not valid JSON (nested too deeply)"]) from None
+    except (ValueError, RecursionError):  # orjson parsed it, so it is nested too deeply for json
+        raise IngestError(400, "malformed JSON", ["body: is nested too deeply"]) from None
 
 
 def load_json(body: bytes) -> Any:
@@ -284,19 +257,13 @@ def parse_track_body(body: bytes) -> list[CleanEvent]:
     if type(doc) is not dict:
         raise IngestError(400, "invalid body", ['body: must be a JSON object: an event or {"events": [...]}'])
 
-    if "events" in doc:
-        items = doc["events"]
-        if "event_name" in doc:
-            raise IngestError(400, "invalid body", ['body: is either one event or {"events": [...]}, not both'])
-        if type(items) is not list or not 0 < len(items) <= MAX_BATCH:
-            got = f" (got {len(items)})" if type(items) is list else ""
-            raise IngestError(400, "invalid body", [f"events: must be an array of 1-{MAX_BATCH} events{got}"])
-        members = len(doc)
-        batch = True
-    else:
-        items = (doc,)
-        members = 0
-        batch = False
+    batch = "events" in doc
+    items, members = (doc["events"], len(doc)) if batch else ((doc,), 0)
+    if batch and "event_name" in doc:
+        raise IngestError(400, "invalid body", ['body: is either one event or {"events": [...]}, not both'])
+    if batch and (type(items) is not list or not 0 < len(items) <= MAX_BATCH):
+        got = f" (got {len(items)})" if type(items) is list else ""
+        raise IngestError(400, "invalid body", [f"events: must be an array of 1-{MAX_BATCH} events{got}"])
 
     problems: list[str] = []
     checked_events = []
@@ -313,16 +280,18 @@ def parse_track_body(body: bytes) -> list[CleanEvent]:
 
     if not batch:
         return [_stored(checked_events[0])]
-    events = []
     seen: set[str] = set()
-    for checked in checked_events:
-        event_id = checked[3]
-        if event_id is not None:
-            if event_id in seen:
-                continue
-            seen.add(event_id)
-        events.append(_stored(checked))
-    return events
+    return [_stored(checked) for checked in checked_events if _first(checked[3], seen)]
+
+
+def _first(event_id: str | None, seen: set[str]) -> bool:
+    """False for an event_id already in `seen` (then dropped as a repeat); records new ones."""
+    if event_id is None:
+        return True
+    if event_id in seen:
+        return False
+    seen.add(event_id)
+    return True
 
 
 def parse_client_events(items: list) -> tuple[list[dict], int]:
@@ -337,18 +306,8 @@ def parse_client_events(items: list) -> tuple[list[dict], int]:
     if len(items) > MAX_CLIENT_EVENTS:
         raise IngestError(400, "invalid promote request",
                           [f"client_events: at most {MAX_CLIENT_EVENTS} events, got {len(items)}"])
-    events = []
-    dropped = 0
+    checked_items = [_check(obj, "", []) for obj in items]
     seen: set[str] = set()
-    for obj in items:
-        checked = _check(obj, "", [])
-        if checked is None:
-            dropped += 1
-            continue
-        name, path, params, event_id, ts = checked
-        if event_id is not None:
-            if event_id in seen:
-                continue
-            seen.add(event_id)
-        events.append({"event_name": name, "page_path": path, "params": params, "event_id": event_id, "ts": ts})
-    return events, dropped
+    events = [dict(zip(_CLIENT_EVENT_KEYS, checked, strict=True)) for checked in checked_items
+              if checked is not None and _first(checked[3], seen)]
+    return events, checked_items.count(None)
