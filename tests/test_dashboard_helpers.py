@@ -63,17 +63,42 @@ def make_journey(rng: random.Random, submitted_at: datetime, email: str | None =
     n_visits = rng.choices([1, 2, 3, 4], weights=[55, 28, 12, 5])[0]
     blocked = rng.random() < 0.15          # a blocker hid every request of this visitor...
     partly_blocked = rng.random() < 0.1    # ...or only some
-    # Visit start offsets before the submission, newest last, inside the 24-hour buffer.
-    span_ms = rng.randint(3 * 60_000, 20 * 3600_000)
-    starts = sorted(rng.sample(range(0, span_ms), n_visits - 1)) if n_visits > 1 else []
-    visit_starts = [submitted_at - timedelta(milliseconds=span_ms)]
-    visit_starts += [submitted_at - timedelta(milliseconds=span_ms - s) for s in starts]
+    # Visits are laid out forwards from t=0 (ms), then shifted so the last one ends a few seconds
+    # before the submission; gaps between visits from 40 minutes to most of a day.
+    planned: list[tuple[str, str, int, dict[str, Any], bool]] = []  # (name, path, t_ms, params, hidden)
+    t = 0
+    for v in range(n_visits):
+        last = v == n_visits - 1
+        hidden = blocked or (partly_blocked and v % 2 == 1)
+        _, query, referrer = _pick(rng, ARRIVALS) if v == 0 or rng.random() < 0.6 else (0, "", None)
+        query = query.replace("{n}", str(rng.randrange(10**6)))
+        pages = rng.sample(PAGES, rng.randint(1, 5))
+        if last:
+            pages.append(BOOKING)
+        for i, (path, title) in enumerate(pages):
+            params: dict[str, Any] = {"title": title}
+            if i == 0 and referrer:
+                params["referrer"] = referrer
+            planned.append(("page_view", path + (query if i == 0 else ""), t, params, hidden))
+            engaged = rng.randint(4_000, 240_000)
+            if rng.random() < 0.25:
+                planned.append((rng.choice(["gallery_open", "price_toggle", "faq_expand"]), path,
+                                t + engaged // 2, {"item": rng.choice(["spring", "classic", "full-day"])}, hidden))
+            if rng.random() < 0.08:
+                planned.append(("outbound_click", path, t + engaged - 500,
+                                {"href": "https://www.instagram.com/lumenstudio"}, hidden))
+            planned.append(("page_engagement", path, t + engaged, {"engaged_ms": engaged}, hidden))
+            t += engaged + rng.randint(300, 3000)
+        if last:
+            planned.append(("form_start", BOOKING[0], t, {"form": "booking"}, hidden))
+        else:
+            t += rng.randint(40 * 60_000, 20 * 3600_000 // (n_visits - 1))
+    origin = submitted_at - timedelta(milliseconds=t + rng.randint(2_000, 20_000))
     server: list[dict] = []
     client: list[dict] = []
     server_id = rng.randrange(10**6, 10**9)
-
-    def emit(name: str, path: str | None, params: dict, at: datetime, hidden: bool) -> None:
-        nonlocal server_id
+    for name, path, at_ms, params, hidden in planned:
+        at = origin + timedelta(milliseconds=at_ms)
         event_id = uuid.UUID(int=rng.getrandbits(128)).hex
         ts = int(at.timestamp() * 1000)
         client.append({"event_name": name, "page_path": path, "params": dict(params),
@@ -83,33 +108,6 @@ def make_journey(rng: random.Random, submitted_at: datetime, email: str | None =
             server.append({"id": server_id, "event_name": name, "page_path": path,
                            "params": {**params, "event_id": event_id, "client_ts": ts},
                            "created_at": iso(at + timedelta(milliseconds=rng.randint(20, 400)))})
-
-    for v, start in enumerate(visit_starts):
-        last = v == n_visits - 1
-        hidden = blocked or (partly_blocked and v % 2 == 1)
-        _, query, referrer = _pick(rng, ARRIVALS) if v == 0 or rng.random() < 0.6 else (0, "", None)
-        query = query.replace("{n}", str(rng.randrange(10**6)))
-        pages = rng.sample(PAGES, rng.randint(1, 5))
-        if last:
-            pages.append(BOOKING)
-        at = start
-        for i, (path, title) in enumerate(pages):
-            params: dict[str, Any] = {"title": title}
-            if i == 0 and referrer:
-                params["referrer"] = referrer
-            emit("page_view", path + (query if i == 0 else ""), params, at, hidden)
-            engaged = rng.randint(4_000, 240_000)
-            if rng.random() < 0.25:
-                emit(rng.choice(["gallery_open", "price_toggle", "faq_expand"]), path,
-                     {"item": rng.choice(["spring", "classic", "full-day"])},
-                     at + timedelta(milliseconds=engaged // 2), hidden)
-            if rng.random() < 0.08:
-                emit("outbound_click", path, {"href": "https://www.instagram.com/lumenstudio"},
-                     at + timedelta(milliseconds=engaged - 500), hidden)
-            emit("page_engagement", path, {"engaged_ms": engaged}, at + timedelta(milliseconds=engaged), hidden)
-            at += timedelta(milliseconds=engaged + rng.randint(300, 3000))
-        if last:
-            emit("form_start", BOOKING[0], {"form": "booking"}, at, hidden)
     form = rng.choice(FORMS)
     consent = rng.random() < 0.7 if rng.random() < 0.8 else None
     summary = summarize_for_list(reconstruct(server, client, submitted_at))

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Iterable, Sequence
 
 from markupsafe import Markup, escape
@@ -53,9 +54,11 @@ def duration(ms: float | int | None, short: bool = False) -> str:
     return f"{days} days" if short or h == 0 else f"{days} days {h} h"
 
 
-def parse_time(value: str | datetime | None) -> datetime | None:
+def parse_time(value: str | date | datetime | None) -> datetime | None:
     if value is None:
         return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     try:
@@ -70,7 +73,7 @@ def clock(value: str | datetime | None) -> str:
     return at.astimezone(timezone.utc).strftime("%H:%M") if at else "–"
 
 
-def day(value: str | datetime | None) -> str:
+def day(value: str | date | datetime | None) -> str:
     at = parse_time(value)
     return at.astimezone(timezone.utc).strftime("%a %-d %b %Y") if at else "–"
 
@@ -78,6 +81,16 @@ def day(value: str | datetime | None) -> str:
 def moment(value: str | datetime | None) -> str:
     at = parse_time(value)
     return at.astimezone(timezone.utc).strftime("%-d %b %Y, %H:%M UTC") if at else "–"
+
+
+def short_moment(value: str | datetime | None, now: datetime | None = None) -> str:
+    """27 Nov 14:02 (with the year when it is not this year's)."""
+    at = parse_time(value)
+    if at is None:
+        return "–"
+    at = at.astimezone(timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return at.strftime("%-d %b %Y, %H:%M") if at.year != now.year else at.strftime("%-d %b, %H:%M")
 
 
 def truncate(text: object, limit: int) -> str:
@@ -159,16 +172,38 @@ def _visit_label(visit: dict) -> tuple[str, str]:
     return head, " · ".join(sub)
 
 
-def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: int = 240) -> Markup:
-    """The vertical timeline of one journey (an export.export_journey() result)."""
-    width, spine, bar_x, bar_max = 680, 84, 108, 170
+@dataclass(frozen=True)
+class _Layout:
+    width: int
+    spine: int        # x of the vertical line
+    bar_x: int        # where bars and labels start
+    bar_max: int      # the longest time on page gets this bar length
+    times: bool       # a clock column left of the spine
+    two_line: bool    # page path under the bar (narrow screens) instead of after it
+    path_chars: int
+    head_chars: int
+    sub_chars: int
+    event_chars: int
+    badge_x: int
+
+
+WIDE = _Layout(680, 84, 108, 170, True, False, 36, 70, 90, 44, 586)
+COMPACT = _Layout(360, 14, 32, 136, False, True, 40, 36, 50, 26, 266)
+
+
+def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: int = 240,
+                    compact: bool = False) -> Markup:
+    """The vertical timeline of one journey (an export.export_journey() result). `compact` lays
+    it out for a phone's width (the page shows one or the other by CSS)."""
+    lay = COMPACT if compact else WIDE
+    spine, bar_x = lay.spine, lay.bar_x
     visits = journey.get("visits") or []
     timeline = [e for e in journey.get("timeline") or [] if e.get("event_name") not in QUIET_EVENTS]
     summary = journey.get("summary") or {}
     shown = timeline[:max_rows]
     longest = max((e.get("time_on_page_ms") or 0 for e in shown), default=0) or 1
-    # A log scale keeps a 5-second glance visible beside a 20-minute read.
-    scale = math.log1p(longest / 1000)
+    # A square-root scale keeps a 5-second glance visible beside a 20-minute read.
+    scale = math.sqrt(longest)
 
     body: list[str] = []
     y = 14
@@ -192,19 +227,20 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
             _title(f"Visit {index + 1}: {head}. {sub}"),
             _el("circle", cx=spine, cy=y + 8, r=9, class_=f"visit-node {ch}"),
             _text(spine, y + 12, index + 1, "visit-number", text_anchor="middle"),
-            _text(bar_x, y + 8, truncate(f"Visit {index + 1} · {head}", 70), "visit-head"),
-            _text(bar_x, y + 26, truncate(sub, 90), "visit-sub"),
-            _text(spine - 16, y + 12, clock(visit.get("started_at")), "time-label", text_anchor="end"),
+            _text(bar_x, y + 8, truncate(f"Visit {index + 1} · {head}", lay.head_chars), "visit-head"),
+            _text(bar_x, y + 26, truncate(sub, lay.sub_chars), "visit-sub"),
+            _text(spine - 16, y + 12, clock(visit.get("started_at")), "time-label", text_anchor="end")
+            if lay.times else "",
         ]), class_="visit"))
         lane_top = y + 20
         y += 44
         for event in events:
-            y = _event_row(body, event, y, spine, bar_x, bar_max, scale, chart_id)
+            y = _event_row(body, event, y, lay, scale)
         body.insert(0, _el("line", x1=spine, y1=lane_top, x2=spine, y2=y - 4, class_=f"spine {ch}"))
         previous_end = parse_time(visit.get("ended_at")) or started
     if len(timeline) > len(shown):
-        body.append(_text(bar_x, y + 10, f"… and {len(timeline) - len(shown)} more events, listed in the table below",
-                          "more-label"))
+        more = len(timeline) - len(shown)
+        body.append(_text(bar_x, y + 10, f"… and {more} more events (see the table below)", "more-label"))
         y += 26
     # The enquiry itself.
     submitted = summary.get("submitted_at")
@@ -214,57 +250,69 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
             body.append(_text(bar_x, y + 8, f"{duration(gap, short=True)} later", "gap-label"))
             y += 18
     form = journey.get("form")
-    label = "Enquiry sent" + (f" · {truncate(form, 40)} form" if form else "")
+    label = "Enquiry sent" + (f" · {truncate(form, 40 if not compact else 18)} form" if form else "")
+    if not lay.times:
+        label += f" · {clock(submitted)}"
     body.append(_el("g", "".join([
         _title(f"{label}, {moment(submitted)}"),
         _el("path", d=_star(spine, y + 10, 11, 5), class_="enquiry-node"),
         _text(bar_x, y + 15, label, "enquiry-label"),
-        _text(spine - 16, y + 15, clock(submitted), "time-label", text_anchor="end"),
+        _text(spine - 16, y + 15, clock(submitted), "time-label", text_anchor="end") if lay.times else "",
     ]), class_="enquiry"))
     y += 34
-    return _svg(chart_id, width, y, "The journey as a timeline", body, "journey-picture",
+    return _svg(chart_id, lay.width, y, "The journey as a timeline", body,
+                "journey-picture compact" if compact else "journey-picture",
                 f"{len(visits)} visit(s), {summary.get('page_views', 0)} page view(s) before the enquiry")
 
 
-def _event_row(body: list[str], event: dict, y: int, spine: int, bar_x: int, bar_max: int,
-               scale: float, chart_id: str) -> int:
+def _event_row(body: list[str], event: dict, y: int, lay: _Layout, scale: float) -> int:
+    spine, bar_x = lay.spine, lay.bar_x
     client_only = event.get("source") == "client"
     name = event.get("event_name") or "(unnamed)"
     path = event.get("page_path") or ""
     params = event.get("params") if isinstance(event.get("params"), dict) else {}
     badge = ""
     if client_only:
-        badge = _el("g", _el("rect", x=610, y=y - 3, width=66, height=18, rx=9, class_="badge-client")
-                    + _text(643, y + 10, "browser only", "badge-text", text_anchor="middle")
+        badge = _el("g", _el("rect", x=lay.badge_x, y=y - 3, width=90, height=18, rx=9, class_="badge-client")
+                    + _text(lay.badge_x + 45, y + 10, "browser only", "badge-text", text_anchor="middle")
                     + _title("Only the browser's buffer saw this event: it never reached the server "
                              "(an ad or tracking blocker, most likely)"),
                     class_="client-badge")
     cls = "row client" if client_only else "row"
+    clock_label = (_text(spine - 16, y + 10, clock(event.get("at")), "time-label", text_anchor="end")
+                   if lay.times else "")
     if name == "page_view":
         ms = event.get("time_on_page_ms")
-        length = 6 if not ms else max(6, round(bar_max * math.log1p(ms / 1000) / (scale or 1)))
-        label = truncate(path.split("#", 1)[0], 36) or "(no page)"
+        length = 6 if not ms else max(6, round(lay.bar_max * math.sqrt(max(ms, 0)) / (scale or 1)))
+        label = truncate(path.split("#", 1)[0], lay.path_chars) or "(no page)"
         title = params.get("title")
         tip = f"{path}" + (f" — “{title}”" if title else "") + f" · {duration(ms)} on page" \
             + (" · seen only by the browser" if client_only else "")
+        dwell = duration(ms, short=True) if ms else ""
+        if lay.two_line:
+            after = " · ".join(part for part in (dwell, clock(event.get("at"))) if part)
+            texts = (_text(bar_x + length + 8, y + 10, after, "dwell-label")
+                     + _text(bar_x, y + 30, label, "page-label"))
+        else:
+            texts = _el("text", f'<tspan class="page-label">{escape(label)}</tspan>'
+                        + (f'<tspan class="dwell-label" dx="8">{escape(dwell)}</tspan>' if dwell else ""),
+                        x=bar_x + length + 8, y=y + 10)
         body.append(_el("g", "".join([
             _title(truncate(tip, 400)),
             _el("circle", cx=spine, cy=y + 6, r=4, class_="page-node"),
-            _text(spine - 16, y + 10, clock(event.get("at")), "time-label", text_anchor="end"),
+            clock_label,
             _el("rect", x=bar_x, y=y - 2, width=length, height=16, rx=3, class_="bar"),
-            _el("text", f'<tspan class="page-label">{escape(label)}</tspan>'
-                + (f'<tspan class="dwell-label" dx="8">{escape(duration(ms, short=True))}</tspan>' if ms else ""),
-                x=bar_x + length + 8, y=y + 10),
+            texts,
             badge,
         ]), class_=cls))
-        return y + 26
-    detail = truncate(_describe_event(event), 44)
-    label = truncate(name, 32) + (f" — {detail}" if detail else "")
+        return y + (42 if lay.two_line else 26)
+    detail = truncate(_describe_event(event), lay.event_chars)
+    label = truncate(name, 32 if not lay.two_line else 22) + (f" — {detail}" if detail and not lay.two_line else "")
     tip = f"{name} on {path}" + (f" ({_describe_event(event)})" if detail else "")
     body.append(_el("g", "".join([
         _title(truncate(tip, 400)),
         _el("path", d=f"M{spine} {y + 1} l6 6 l-6 6 l-6 -6 z", class_="event-node"),
-        _text(spine - 16, y + 11, clock(event.get("at")), "time-label", text_anchor="end"),
+        clock_label,
         _text(bar_x, y + 11, label, "event-label"),
         badge,
     ]), class_=cls + " custom"))
@@ -280,9 +328,10 @@ def _star(cx: float, cy: float, outer: float, inner: float) -> str:
     return "M" + " L".join(points) + " Z"
 
 
-def journey_strip(journey: dict, chart_id: str = "journey-strip") -> Markup:
+def journey_strip(journey: dict, chart_id: str = "journey-strip", compact: bool = False) -> Markup:
     """A one-line overview: each visit placed in real time between first visit and enquiry."""
-    width, height, left, right = 680, 58, 10, 660
+    width, height, left = (360, 58, 8) if compact else (680, 58, 10)
+    right = width - 20
     visits = journey.get("visits") or []
     summary = journey.get("summary") or {}
     start = parse_time(summary.get("first_seen_at"))
@@ -303,18 +352,21 @@ def journey_strip(journey: dict, chart_id: str = "journey-strip") -> Markup:
         w = max(min_w, x1 - x0)
         x0 = min(x0, right - w)
         head, sub = _visit_label(visit)
-        body.append(_el("g", _title(f"Visit {visit.get('index', 0) + 1}: {head}. {sub}")
+        number = str(visit.get("index", 0) + 1)
+        body.append(_el("g", _title(f"Visit {number}: {head}. {sub}")
                         + _el("rect", x=x0, y=14, width=w, height=20, rx=4,
                               class_=f"strip-visit {channel_class(visit.get('channel'))}")
-                        + _text(x0 + w / 2, 50, f"{visit.get('index', 0) + 1}", "strip-label",
-                                text_anchor="middle"), class_="visit"))
+                        + (_text(x0 + w / 2, 28, number, "strip-number", text_anchor="middle") if w >= 16 else ""),
+                        class_="visit"))
     body.append(_el("g", _title(f"Enquiry, {moment(end)}") + _el("path", d=_star(right + 8, 24, 9, 4),
                                                                   class_="enquiry-node")))
-    body.append(_text(left, 50, clock(start), "strip-time"))
-    body.append(_text(right - 10, 50, "", "strip-time", text_anchor="end"))
+    body.append(_text(left, 52, f"first visit {clock(start)}" if compact else f"first visit {day(start)}, {clock(start)}",
+                      "strip-time"))
+    body.append(_text(right + 8, 52, f"enquiry {day(end) if day(end) != day(start) else ''} {clock(end)}".replace("  ", " "),
+                      "strip-time", text_anchor="end"))
     return _svg(chart_id, width, height,
                 f"{len(visits)} visit(s) over {duration(span * 1000, short=True)} before the enquiry",
-                body, "journey-strip")
+                body, "journey-strip compact" if compact else "journey-strip")
 
 
 # -- insights charts ----------------------------------------------------------------------------------
@@ -334,10 +386,11 @@ def _nice_max(value: float) -> tuple[float, float]:
 
 
 def stacked_bars(chart_id: str, label: str, buckets: Sequence[tuple[str, str, dict[str, int]]],
-                 series: Sequence[str]) -> Markup:
+                 series: Sequence[str], width: int = 1100) -> Markup:
     """Vertical stacked bars: buckets = (short x label, long label, {series: count}); series in
-    stacking order (bottom first)."""
-    width, height, left, bottom, top = 720, 260, 44, 224, 12
+    stacking order (bottom first). `width` is the viewBox width: about the width it is shown at,
+    so text stays near its nominal size."""
+    height, left, bottom, top = 280, 44, 244, 12
     plot_w, plot_h = width - left - 8, bottom - top
     totals = [sum(values.values()) for _, _, values in buckets]
     y_max, tick = _nice_max(max(totals, default=0))
@@ -351,7 +404,7 @@ def stacked_bars(chart_id: str, label: str, buckets: Sequence[tuple[str, str, di
     n = max(1, len(buckets))
     slot = plot_w / n
     bar_w = max(1.5, slot * 0.72)
-    label_every = max(1, math.ceil(n / 10))
+    label_every = max(1, math.ceil(n / max(4, width // 90)))
     for i, (short, long, values) in enumerate(buckets):
         x = left + slot * i + (slot - bar_w) / 2
         y = float(bottom)
@@ -374,10 +427,10 @@ def stacked_bars(chart_id: str, label: str, buckets: Sequence[tuple[str, str, di
 
 
 def bar_list(chart_id: str, label: str, items: Sequence[tuple[str, float, str]],
-             css: str = "bar-fill", label_width: int = 300) -> Markup:
+             css: str = "bar-fill", label_width: int = 260, width: int = 540, value_width: int = 120) -> Markup:
     """Horizontal bars, one row per item: (label, value, value text)."""
-    width, row = 720, 30
-    bar_left, bar_right = label_width + 12, width - 76
+    row = 30
+    bar_left, bar_right = label_width + 12, width - value_width
     height = max(row, row * len(items)) + 4
     top_value = max((value for _, value, _ in items), default=0) or 1
     body: list[str] = []
@@ -393,9 +446,10 @@ def bar_list(chart_id: str, label: str, items: Sequence[tuple[str, float, str]],
     return _svg(chart_id, width, height, label, body, "bar-list")
 
 
-def histogram(chart_id: str, label: str, buckets: Sequence[tuple[str, int]], css: str = "bar-fill") -> Markup:
+def histogram(chart_id: str, label: str, buckets: Sequence[tuple[str, int]], css: str = "bar-fill",
+              width: int = 540) -> Markup:
     """Vertical bars with a label under each and the count above."""
-    width, height, left, bottom, top = 720, 210, 8, 170, 22
+    height, left, bottom, top = 210, 8, 170, 22
     plot_h = bottom - top
     top_value = max((n for _, n in buckets), default=0) or 1
     total = sum(n for _, n in buckets) or 1
@@ -407,11 +461,12 @@ def histogram(chart_id: str, label: str, buckets: Sequence[tuple[str, int]], css
         x = left + slot * i + (slot - bar_w) / 2
         h = plot_h * count / top_value
         share = 100 * count / total
+        share_text = "<1%" if 0 < share < 1 else f"{share:.0f}%"
         body.append(_el("g", "".join([
-            _title(f"{name}: {count} ({share:.0f}%)"),
+            _title(f"{name}: {count} ({share_text})"),
             _el("rect", x=x, y=bottom - h, width=bar_w, height=max(h, 1), rx=3, class_=css),
             _text(x + bar_w / 2, bottom - h - 6, f"{count:,}", "bar-value", text_anchor="middle"),
             _text(x + bar_w / 2, bottom + 18, name, "axis-label", text_anchor="middle"),
-            _text(x + bar_w / 2, bottom + 34, f"{share:.0f}%", "axis-label muted", text_anchor="middle"),
+            _text(x + bar_w / 2, bottom + 34, share_text, "axis-label muted", text_anchor="middle"),
         ]), class_="bucket"))
     return _svg(chart_id, width, height, label, body, "histogram")

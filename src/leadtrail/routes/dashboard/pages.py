@@ -147,7 +147,10 @@ async def journey_page(request: Request) -> Response:
     return render(request, "cp/journey.html", {
         "section": "enquiries", "j": journey, "summary": journey["summary"], "visits": journey["visits"],
         "events": events, "more_events": max(0, len(timeline) - EVENT_TABLE_LIMIT), "sources": sources,
-        "picture": charts.journey_picture(journey), "strip": charts.journey_strip(journey),
+        "picture": charts.journey_picture(journey),
+        "picture_compact": charts.journey_picture(journey, "journey-picture-compact", compact=True),
+        "strip": charts.journey_strip(journey),
+        "strip_compact": charts.journey_strip(journey, "journey-strip-compact", compact=True),
     })
 
 
@@ -332,12 +335,13 @@ async def insights(request: Request) -> Response:
                                   list(zip(time_labels, time_counts)))
     visits_chart = charts.histogram("chart-visits", "Visits before enquiring",
                                     list(zip(VISIT_BUCKETS, visit_counts)), css="bar-fill alt")
-    landing_rows = [(r["landing_page"], int(r["n"]), f"{int(r['n']):,} · {100 * int(r['n']) / (enquiries or 1):.0f}%")
+    landing_rows = [(r["landing_page"], int(r["n"]), f"{int(r['n']):,} · {_percent(int(r['n']), enquiries)}")
                     for r in landing]
     landing_chart = charts.bar_list("chart-landing", "Top landing pages of the first visit", landing_rows)
     n_sample = analysis["n"] or 1
-    pages_rows = [(page, n, f"{100 * n / n_sample:.0f}% of enquirers") for page, n in analysis["pages"]]
-    pages_chart = charts.bar_list("chart-pages", "Pages seen before enquiring", pages_rows, css="bar-fill alt")
+    pages_rows = [(page, n, f"{_percent(n, n_sample)} of enquirers") for page, n in analysis["pages"]]
+    pages_chart = charts.bar_list("chart-pages", "Pages seen before enquiring", pages_rows, css="bar-fill alt",
+                                  label_width=380, width=1100, value_width=160)
     return render(request, "cp/insights.html", {
         "section": "insights", "filters": f, "first": first, "last": last, "kind": kind,
         "enquiries": enquiries, "median_ms": median_ms,
@@ -350,6 +354,11 @@ async def insights(request: Request) -> Response:
         "pages_chart": pages_chart, "pages_rows": pages_rows, "analysis": analysis,
         "sample_size": INSIGHTS_SAMPLE, "presets": _presets(today),
     })
+
+
+def _percent(n: int, of: int) -> str:
+    share = 100 * n / (of or 1)
+    return "<1%" if 0 < share < 1 else f"{share:.0f}%"
 
 
 def _presets(today: date) -> list[tuple[str, str]]:
