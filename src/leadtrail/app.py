@@ -7,7 +7,7 @@ import contextlib
 import importlib
 import logging
 from types import ModuleType
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -63,6 +63,33 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return json_response({"error": "internal error", "details": []}, 500)
 
 
+class LeadtrailApp(Starlette):
+    """Starlette, with a few hot routes answered by plain ASGI handlers before routing and
+    middleware: `fast_routes` maps (method, path) to a handler, which must add what the middleware
+    would (SecurityHeaders). Everything else, /api/track's OPTIONS included, goes the usual way."""
+
+    fast_routes: dict[tuple[str, str], Any]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            handler = self.fast_routes.get((scope["method"], scope["path"]))
+            if handler is not None:
+                scope["app"] = self
+                try:
+                    await handler(scope, receive, send)
+                except Exception:
+                    # What ServerErrorMiddleware does for the other routes (the response has not
+                    # started: handlers send only once they have their answer).
+                    log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                    body = b'{"error":"internal error","details":[]}'
+                    await send({"type": "http.response.start", "status": 500,
+                                "headers": [(b"content-type", b"application/json"),
+                                            (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
+                    await send({"type": "http.response.body", "body": body})
+                return
+        await super().__call__(scope, receive, send)
+
+
 def feature_modules(settings: Settings) -> list[ModuleType]:
     """Route modules beyond the API: each has routes(settings), and may have on_startup(services)."""
     names = ["script", "dashboard"] + (["demo"] if settings.demo else [])
@@ -81,7 +108,7 @@ def feature_modules(settings: Settings) -> list[ModuleType]:
     return modules
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings) -> LeadtrailApp:
     services = Services.build(settings)
     features = feature_modules(settings)
 
@@ -101,7 +128,7 @@ def create_app(settings: Settings) -> Starlette:
             await services.pruner.stop()
             await services.store.close()
 
-    app = Starlette(
+    app = LeadtrailApp(
         routes=[*track.routes(), *promote.routes(), *health.routes(), *openapi.routes(),
                 *(route for module in features for route in module.routes(settings))],
         lifespan=lifespan,
@@ -109,9 +136,10 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.services = services
     app.add_middleware(SecurityHeaders)
+    app.fast_routes = {("POST", "/api/track"): track.asgi(services, SECURITY_HEADERS)}
     return app
 
 
-def create_app_from_env() -> Starlette:
+def create_app_from_env() -> LeadtrailApp:
     """Factory for worker processes started by `leadtrail serve --workers N`."""
     return create_app(with_secret_key(load_settings()))

@@ -76,8 +76,11 @@ class SqlStore(Transaction):
         "first_channel", "first_source", "landing_page", "visits", "page_views", "time_to_enquiry_ms"
     )
 
+    # Concurrent batch writers of the group commit (PostgreSQL: one connection each).
+    flushers: int = 1
+
     def __init__(self) -> None:
-        self.committer = GroupCommitter(self.write_events, unavailable=StoreUnavailable)
+        self.committer = GroupCommitter(self.write_events, unavailable=StoreUnavailable, flushers=self.flushers)
 
     # -- primitives each dialect provides ---------------------------------------------------
     @abc.abstractmethod
@@ -90,8 +93,10 @@ class SqlStore(Transaction):
     def transaction(self, lock_key: str | None = None) -> AbstractAsyncContextManager[Transaction]: ...
 
     @abc.abstractmethod
-    async def write_events(self, rows: Sequence[EventRow]) -> None:
-        """Writes one batch in one transaction; returns after the commit."""
+    async def write_events(self, rows: Sequence[EventRow], lane: int = 0, deadline: float | None = None) -> None:
+        """Writes one batch in one transaction; returns after the commit. `lane` is the group
+        commit's flusher (one connection each where the dialect can); `deadline` (event-loop
+        time) bounds how long the write may wait for the database before StoreUnavailable."""
 
     @abc.abstractmethod
     async def migrate(self) -> list[str]:

@@ -3,62 +3,98 @@
 Each request puts its rows in the queue and waits. A flusher takes everything queued (up to
 `max_rows`), writes it in one transaction, and only then wakes the requests whose rows were in it.
 While one batch commits the next one fills, so throughput grows with load instead of with the
-number of connections. A failed batch fails only its own requests; nothing is acknowledged unless
-its commit succeeded.
+number of connections. With several flushers (PostgreSQL: one connection each) a batch is being
+built and sent while others wait for their commit's fsync.
+
+What each request is promised:
+- it is answered only after the commit that holds its rows (success), or with `unavailable`;
+- a failed batch fails only its own requests; nothing is acknowledged unless its commit succeeded;
+- it is answered within about `budget` seconds even when the database hangs: rows still queued at
+  their deadline are taken out of the queue (never written) and failed, and the write of a batch
+  is told the deadline of its oldest request (the store bounds connect and statement time by it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from typing import Any, Awaitable, Callable, Sequence
+
+log = logging.getLogger("leadtrail.batcher")
+
+# write(rows, lane, deadline): lane = the flusher's index (a store may keep one connection per
+# lane); deadline = event-loop time by which the write should have succeeded or failed.
+WriteFn = Callable[[Sequence[Any], int, float], Awaitable[None]]
 
 
 class GroupCommitter:
     def __init__(
         self,
-        write: Callable[[Sequence[Any]], Awaitable[None]],
+        write: WriteFn,
         unavailable: type[Exception],
         max_rows: int = 2000,
         flushers: int = 1,
+        budget: float = 1.7,
     ) -> None:
         self._write = write
         self._unavailable = unavailable
         self.max_rows = max_rows
         self.flushers = flushers
-        self._queue: deque[tuple[Sequence[Any], asyncio.Future[None]]] = deque()
+        self.budget = budget
+        # (rows, future, deadline) in arrival order, so the head holds the earliest deadline.
+        self._queue: deque[tuple[Sequence[Any], asyncio.Future[None], float]] = deque()
         self._wakeup: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._watchdog: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
+        self._busy = 0  # flushers inside a write
         self.batches = 0
         self.rows_written = 0
+        self.failed_batches = 0
+        self.expired = 0  # requests failed while still queued (database hung or too slow)
 
     def _start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
-        self._tasks = [asyncio.create_task(self._flush_forever()) for _ in range(self.flushers)]
+        self._tasks = [asyncio.create_task(self._flush_forever(lane)) for lane in range(self.flushers)]
+        self._watchdog = asyncio.create_task(self._expire_forever())
 
     async def submit(self, rows: Sequence[Any]) -> None:
-        """Returns once `rows` are committed; raises `unavailable` when their batch failed."""
+        """Returns once `rows` are committed; raises `unavailable` when their batch failed or they
+        could not be written in time."""
         if self._closing:
             raise self._unavailable("the server is shutting down")
-        if not self._tasks:
+        if self._loop is None:
             self._start()
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((rows, future))
-        assert self._wakeup is not None
-        self._wakeup.set()
-        await asyncio.shield(future)
+        loop = self._loop
+        assert loop is not None and self._wakeup is not None
+        future: asyncio.Future[None] = loop.create_future()
+        self._queue.append((rows, future, loop.time() + self.budget))
+        if self._busy < self.flushers:
+            self._wakeup.set()
+        # Not shielded: a cancelled request (client gone) cancels only its own wait; its rows may
+        # still be written, which is harmless since nobody was told otherwise.
+        await future
 
-    def _take_batch(self) -> list[tuple[Sequence[Any], asyncio.Future[None]]]:
-        batch = []
-        size = 0
-        while self._queue and (size == 0 or size + len(self._queue[0][0]) <= self.max_rows):
-            item = self._queue.popleft()
-            batch.append(item)
-            size += len(item[0])
-        return batch
+    def _take_batch(self) -> tuple[list[Any], list[asyncio.Future[None]], float]:
+        rows: list[Any] = []
+        futures: list[asyncio.Future[None]] = []
+        queue = self._queue
+        deadline = queue[0][2]
+        while queue:
+            item_rows = queue[0][0]
+            if rows and len(rows) + len(item_rows) > self.max_rows:
+                break
+            _, future, _ = queue.popleft()
+            if future.done():  # cancelled while queued: its rows need not be written
+                continue
+            rows.extend(item_rows)
+            futures.append(future)
+        return rows, futures, deadline
 
-    async def _flush_forever(self) -> None:
+    async def _flush_forever(self, lane: int) -> None:
         assert self._wakeup is not None
         while True:
             if not self._queue:
@@ -67,23 +103,47 @@ class GroupCommitter:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            batch = self._take_batch()
+            rows, futures, deadline = self._take_batch()
             if self._queue:
-                self._wakeup.set()  # let another flusher start on the rest
-            rows = [row for item, _ in batch for row in item]
+                self._wakeup.set()  # let an idle flusher start on the rest
+            if not futures:
+                continue
+            self._busy += 1
             try:
-                await self._write(rows)
+                await self._write(rows, lane, deadline)
             except Exception as exc:  # noqa: BLE001 - every failure fails this batch's requests only
+                self.failed_batches += 1
+                if not isinstance(exc, self._unavailable):
+                    log.warning("batch of %d rows failed: %s: %s", len(rows), exc.__class__.__name__, exc)
                 error = exc if isinstance(exc, self._unavailable) else self._unavailable(str(exc))
-                for _, future in batch:
+                for future in futures:
                     if not future.done():
                         future.set_exception(error)
                 continue
+            finally:
+                self._busy -= 1
             self.batches += 1
             self.rows_written += len(rows)
-            for _, future in batch:
+            for future in futures:
                 if not future.done():
                     future.set_result(None)
+
+    def _expire(self) -> None:
+        """Fails requests still queued past their deadline: their rows were never written."""
+        assert self._loop is not None
+        now = self._loop.time()
+        queue = self._queue
+        while queue and queue[0][2] <= now:
+            _, future, _ = queue.popleft()
+            if not future.done():
+                self.expired += 1
+                future.set_exception(self._unavailable("the database did not take the write in time"))
+
+    async def _expire_forever(self) -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            if self._queue:
+                self._expire()
 
     async def close(self) -> None:
         """Finishes every queued batch, then stops the flushers (graceful shutdown)."""
@@ -92,4 +152,13 @@ class GroupCommitter:
             self._wakeup.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
+        # Anything that slipped in after the flushers stopped is failed, never left hanging.
+        while self._queue:
+            _, future, _ = self._queue.popleft()
+            if not future.done():
+                future.set_exception(self._unavailable("the server is shutting down"))
         self._tasks = []
+        self._watchdog = None

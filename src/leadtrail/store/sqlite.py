@@ -130,7 +130,10 @@ class SqliteStore(SqlStore):
         async with self._write_lock:
             return await self._on_writer(self._execute_sync, query, params)
 
-    async def write_events(self, rows: Sequence[EventRow]) -> None:
+    async def write_events(self, rows: Sequence[EventRow], lane: int = 0, deadline: float | None = None) -> None:
+        # One writer thread, one transaction per batch. `deadline` is not applied: a write handed
+        # to the thread cannot be taken back, and a local file does not hang the way a network
+        # server can (a lock held by another process is bounded by busy_timeout).
         async with self._write_lock:
             await self._on_writer(self._write_events_sync, rows)
 
