@@ -4,7 +4,6 @@ store, applies pending migrations, and on shutdown lets in-flight writes commit 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from types import ModuleType
 from typing import Any, AsyncIterator
@@ -92,19 +91,13 @@ class LeadtrailApp(Starlette):
 
 def feature_modules(settings: Settings) -> list[ModuleType]:
     """Route modules beyond the API: each has routes(settings), and may have on_startup(services)."""
-    names = ["script", "dashboard"] + (["demo"] if settings.demo else [])
-    modules = []
-    for name in names:
-        # Transitional while features land one by one: a missing module is skipped; any other
-        # import error is raised.
-        try:
-            module = importlib.import_module(f"leadtrail.routes.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"leadtrail.routes.{name}":
-                raise
-            continue
-        if hasattr(module, "routes"):
-            modules.append(module)
+    from .routes import dashboard, script
+
+    modules: list[ModuleType] = [script, dashboard]
+    if settings.demo:
+        from .routes import demo
+
+        modules.append(demo)
     return modules
 
 
