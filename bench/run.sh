@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One command for the benchmarks (`make bench` calls this): prints figures, asserts nothing.
+#   bench/run.sh            full run (~15 min): 3 rounds x 10 s per target, 10M rows at scale
+#   bench/run.sh --quick    ~4 min: 1 round x 4 s, 1M rows at scale
+#   bench/run.sh --help     every option (databases, parts, durations, rows)
+# Needs: the project venv (make install-test), PostgreSQL server binaries (the bench starts its
+# own throwaway server, like the tests), and wrk; wrk is installed from Debian when missing, and
+# when that is not possible the bench falls back to its Python load generator (bench/loadgen.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-.venv/bin/python}"
+if [ ! -x "$PY" ]; then
+  echo "no $PY: run 'make install-test' first" >&2
+  exit 1
+fi
+if ! command -v wrk >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+  echo "wrk missing: installing it from Debian" >&2
+  if ! { DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 ||
+         { $SUDO apt-get update -qq >/dev/null 2>&1 &&
+           DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1; }; }; then
+    echo "could not install wrk: using bench/loadgen.py (Python; it needs more CPU per request than wrk)" >&2
+  fi
+fi
+exec "$PY" bench/bench.py "$@"
