@@ -114,6 +114,7 @@ HREFS = [
     ("sms:+447700900000", "sms:"),
     ("/files/brochure.pdf?download=1", "/files/brochure.pdf"),
     ("brochure.pdf", "brochure.pdf"),
+    ("/files/a.pdf ?x", "/files/a.pdf"),
     ("https://example.com/files/550e8400-e29b-41d4-a716-446655440000.pdf", "https://example.com/files/[token].pdf"),
     ("", None),
     (None, None),

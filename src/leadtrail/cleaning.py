@@ -220,9 +220,9 @@ def clean_href(raw: str) -> str | None:
             return None
         origin, at = found
         path = _redact_path(s[at:].partition("#")[0].partition("?")[0].replace("\\", "/"))
-        return _cap_path(origin + path)
+        return _cap_path(origin + path).rstrip()  # "/a ?q" must not keep the space: idempotence
     path = s.partition("#")[0].partition("?")[0]
-    return _cap_path(_redact_path(path)) or None
+    return _cap_path(_redact_path(path)).rstrip() or None
 
 
 # --- params -----------------------------------------------------------------------------------
