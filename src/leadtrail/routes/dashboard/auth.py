@@ -99,7 +99,8 @@ async def login(request: Request) -> Response:
     owner = await accounts.authenticate(store, email, password)
     if owner is None:
         log.info("dashboard: failed login")
-        return _form_page(request, "cp/login.html", {**context, "error": BAD_LOGIN}, 401)
+        # 200, as form frameworks answer a form with errors (401 would need WWW-Authenticate).
+        return _form_page(request, "cp/login.html", {**context, "error": BAD_LOGIN}, 200)
     await accounts.forgive_account(store, keys, email)
     await accounts.housekeeping(store)
     return await _signed_in(request, owner, target)
