@@ -126,3 +126,12 @@ def test_promote_rate_limit_per_address(database_url):
         statuses = [client.post("/api/track/promote", json={"email": "spam@x.co"}).status_code for _ in range(8)]
     assert statuses[:5] == [201] * 5 or statuses[0] == 201
     assert 429 in statuses
+
+
+def test_duplicate_keys_in_a_promote_body_are_refused(sqlite_url):
+    """A promote body with the same key twice is ambiguous, so it is a 400 and nothing is stored."""
+    with app_client(sqlite_url) as client:
+        r = client.post("/api/track/promote", content=b'{"email": "a@b.co", "email": "c@d.co"}',
+                        headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and "duplicate" in r.text
+    assert row_counts(sqlite_url) == (0, 0)

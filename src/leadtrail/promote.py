@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-import orjson
-
 from .cleaning import redact_text
-from .ingest import IngestError, parse_client_events
+from .ingest import IngestError, load_json, parse_client_events
 
 MAX_EMAIL = 254
 MAX_FORM = 100
@@ -41,10 +39,7 @@ def valid_email(email: str) -> bool:
 
 
 def parse_promote_body(body: bytes) -> PromoteRequest:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise IngestError(400, "body is not valid JSON", [str(exc)]) from None
+    data = load_json(body)  # strict: UTF-8, no NaN, no duplicate keys
     if not isinstance(data, dict):
         raise IngestError(400, "body must be a JSON object", ['expected {"email": ..., "client_events": [...]}'])
     errors = []
