@@ -135,3 +135,32 @@ def test_duplicate_keys_in_a_promote_body_are_refused(sqlite_url):
                         headers={"Content-Type": "application/json"})
         assert r.status_code == 400 and "duplicate" in r.text
     assert row_counts(sqlite_url) == (0, 0)
+
+
+def test_events_in_flight_at_promote_are_taken_in_late(database_url):
+    """An event the browser sent with the promote that commits just after the snapshot joins the
+    journey in a late refresh, so it is not reported as hidden from the server."""
+    import time
+
+    from leadtrail.routes import promote as promote_route
+
+    original = promote_route.LATE_REFRESH_DELAY
+    promote_route.LATE_REFRESH_DELAY = 0.3
+    try:
+        with app_client(database_url) as client:
+            client.post("/api/track", json=page_view("/", "a"))
+            r = client.post("/api/track/promote", json={"email": "late@x.co", "client_events": [
+                client_event("page_view", "/", "a"), client_event("page_engagement", "/", "late")]})
+            assert r.json()["server_events"] == 1
+            client.post("/api/track", json={"event_name": "page_engagement", "page_path": "/", "event_id": "late",
+                                            "params": {"engaged_ms": 900}})
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                [journey] = journeys_of(database_url, "late@x.co")
+                if len(journey["events"]) == 2:
+                    break
+                time.sleep(0.1)
+    finally:
+        promote_route.LATE_REFRESH_DELAY = original
+    assert [e["params"]["event_id"] for e in journey["events"]] == ["a", "late"]
+    assert journey["created_at"] == journey["updated_at"]  # the submission time did not move

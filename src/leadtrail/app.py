@@ -119,6 +119,7 @@ def create_app(settings: Settings) -> LeadtrailApp:
             yield
         finally:
             await services.pruner.stop()
+            await services.stop_background()
             await services.store.close()
 
     app = LeadtrailApp(

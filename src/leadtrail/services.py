@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field
+from typing import Any, Coroutine
 
 from .identity import AnonIdSigner
 from .lifecycle import Pruner
@@ -21,6 +24,23 @@ class Services:
     email_limiter: RateLimiter
     pruner: Pruner
     extras: dict = field(default_factory=dict)  # per-feature state (dashboard sessions, metrics)
+    background: set = field(default_factory=set)  # tasks that outlive the request that started them
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Runs `work` after the response; a failure is logged, never raised into a request."""
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logging.getLogger("leadtrail").warning("background task failed: %r", task.exception())
+
+    async def stop_background(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
 
     @classmethod
     def build(cls, settings: Settings) -> "Services":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,7 +13,7 @@ from ..identity import COOKIE_NAME
 from ..ingest import IngestError
 from ..journeys import reconstruct, summarize_for_list
 from ..lifecycle import event_cutoff
-from ..promote import parse_promote_body
+from ..promote import PromoteRequest, parse_promote_body
 from ..services import Services
 from ..store import JourneyRecord, StoreUnavailable, utcnow
 from ..web import (HTTPProblem, check_origin, client_address, cors_headers, json_response, media_type,
@@ -21,6 +22,33 @@ from .track import check_rate, drop_self_referrals, gpc_opt_out
 
 MAX_PROMOTE_BODY = 256 * 1024
 IDEMPOTENCY_WINDOW = timedelta(minutes=10)
+# The tracker sends the page's last events (its engagement time, the form's own event) at the
+# moment it promotes; they can commit just after the snapshot. One late look at the buffer takes
+# them in, so the journey does not call them "hidden from the server" when they were only in flight.
+LATE_REFRESH_DELAY = 3.0
+
+
+async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | None,
+                        client_events: list[dict], now: datetime) -> tuple[int, bool, int]:
+    """Snapshots the visitor's buffer with the client events into a journey: (id, created, server events)."""
+    server_events = (
+        await services.store.snapshot_events(anon_id, event_cutoff(services.settings, now)) if anon_id else []
+    )
+    journey = reconstruct(server_events, client_events, now)
+    record = JourneyRecord(
+        email=req.email, anon_id=anon_id, events=server_events, client_events=client_events,
+        form=req.form, consent=req.consent, summary=summarize_for_list(journey),
+    )
+    journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
+    return journey_id, created, len(server_events)
+
+
+async def refresh_late(services: Services, req: PromoteRequest, anon_id: str, client_events: list[dict],
+                       now: datetime, seen: int) -> None:
+    await asyncio.sleep(LATE_REFRESH_DELAY)
+    since = event_cutoff(services.settings, now)
+    if len(await services.store.snapshot_events(anon_id, since)) > seen:
+        await save_snapshot(services, req, anon_id, client_events, now)
 
 
 async def promote(request: Request) -> Response:
@@ -46,20 +74,14 @@ async def promote(request: Request) -> Response:
             anon_id, client_events = None, []
         now = utcnow()
         try:
-            server_events = (
-                await services.store.snapshot_events(anon_id, event_cutoff(settings, now)) if anon_id else []
-            )
-            journey = reconstruct(server_events, client_events, now)
-            record = JourneyRecord(
-                email=req.email, anon_id=anon_id, events=server_events, client_events=client_events,
-                form=req.form, consent=req.consent, summary=summarize_for_list(journey),
-            )
-            journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
+            journey_id, created, server_count = await save_snapshot(services, req, anon_id, client_events, now)
         except StoreUnavailable:
             raise HTTPProblem(503, "storage unavailable; retry later", headers={"Retry-After": "2"}) from None
     except HTTPProblem as problem:
         return problem_response(problem, cors)
-    body_out = {"journey_id": journey_id, "server_events": len(server_events), "client_events": len(client_events)}
+    if anon_id is not None and client_events:
+        services.spawn(refresh_late(services, req, anon_id, client_events, now, server_count))
+    body_out = {"journey_id": journey_id, "server_events": server_count, "client_events": len(client_events)}
     if req.client_events_dropped:
         body_out["client_events_dropped"] = req.client_events_dropped
     return json_response(body_out, 201 if created else 200, cors)
