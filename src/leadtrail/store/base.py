@@ -128,8 +128,12 @@ class SqlStore(Transaction):
             "event_name": row["event_name"],
             "page_path": row["page_path"],
             "params": self.decode_json(row["params"]),
-            "created_at": iso(self.decode_time(row["created_at"])),
+            "created_at": self.time_text(row["created_at"]),
         }
+
+    def time_text(self, value: Any) -> str:
+        """A stored timestamp as fixed-width ISO 8601 UTC (what `iso` makes)."""
+        return iso(self.decode_time(value))
 
     async def delete_expired_events(self, before: datetime, limit: int) -> int:
         async with self.transaction() as tx:

@@ -157,6 +157,12 @@ class SqliteStore(SqlStore):
     def decode_time(self, value: Any) -> datetime:
         return datetime.fromisoformat(value)
 
+    def time_text(self, value: Any) -> str:
+        # Stored as fixed-width ISO 8601 UTC already: no round trip through datetime.
+        if type(value) is str and len(value) == 32 and value.endswith("+00:00"):
+            return value
+        return iso(self.decode_time(value))
+
     # -- migrations ------------------------------------------------------------------------------------
     def _applied_sync(self) -> dict[str, str]:
         assert self._writer is not None
