@@ -205,5 +205,6 @@ def test_dashboard_on_a_phone(sqlite_url, start_server, new_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shoot(page, "dashboard-phone-journey")
     page.goto(server.url + "/cp/insights")
+    assert page.locator("#chart-channels-compact").is_visible() and not page.locator("#chart-channels").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shoot(page, "dashboard-phone-insights")

@@ -187,7 +187,7 @@ class _Layout:
     badge_x: int
 
 
-WIDE = _Layout(680, 84, 108, 170, True, False, 36, 70, 90, 44, 586)
+WIDE = _Layout(680, 84, 108, 160, True, False, 32, 70, 90, 44, 586)
 COMPACT = _Layout(360, 14, 32, 136, False, True, 40, 36, 50, 26, 266)
 
 
@@ -202,8 +202,9 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
     summary = journey.get("summary") or {}
     shown = timeline[:max_rows]
     longest = max((e.get("time_on_page_ms") or 0 for e in shown), default=0) or 1
-    # A square-root scale keeps a 5-second glance visible beside a 20-minute read.
-    scale = math.sqrt(longest)
+    # A square-root scale keeps a 5-second glance visible beside a 20-minute read; a minute at
+    # least fills the scale, so a journey of quick glances does not draw long bars.
+    scale = math.sqrt(max(longest, 60_000))
 
     body: list[str] = []
     y = 14
@@ -250,7 +251,7 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
             body.append(_text(bar_x, y + 8, f"{duration(gap, short=True)} later", "gap-label"))
             y += 18
     form = journey.get("form")
-    label = "Enquiry sent" + (f" · {truncate(form, 40 if not compact else 18)} form" if form else "")
+    label = "Enquiry sent" + (f" · {truncate(form, 40 if not compact else 12)} form" if form else "")
     if not lay.times:
         label += f" · {clock(submitted)}"
     body.append(_el("g", "".join([
@@ -372,6 +373,12 @@ def journey_strip(journey: dict, chart_id: str = "journey-strip", compact: bool 
 # -- insights charts ----------------------------------------------------------------------------------
 
 
+def responsive(wide: Markup, narrow: Markup) -> Markup:
+    """Both layouts of a chart; the CSS shows the wide one on wide screens, the other on phones."""
+    return (Markup('<div class="wide-only">') + wide + Markup('</div><div class="narrow-only">') + narrow
+            + Markup("</div>"))
+
+
 def _nice_max(value: float) -> tuple[float, float]:
     """A round axis maximum at or above value, and its tick step (4-6 ticks)."""
     if value <= 0:
@@ -386,11 +393,11 @@ def _nice_max(value: float) -> tuple[float, float]:
 
 
 def stacked_bars(chart_id: str, label: str, buckets: Sequence[tuple[str, str, dict[str, int]]],
-                 series: Sequence[str], width: int = 1100) -> Markup:
+                 series: Sequence[str], width: int = 1100, height: int = 280) -> Markup:
     """Vertical stacked bars: buckets = (short x label, long label, {series: count}); series in
     stacking order (bottom first). `width` is the viewBox width: about the width it is shown at,
     so text stays near its nominal size."""
-    height, left, bottom, top = 280, 44, 244, 12
+    left, bottom, top = 44, height - 36, 12
     plot_w, plot_h = width - left - 8, bottom - top
     totals = [sum(values.values()) for _, _, values in buckets]
     y_max, tick = _nice_max(max(totals, default=0))
@@ -422,7 +429,7 @@ def stacked_bars(chart_id: str, label: str, buckets: Sequence[tuple[str, str, di
         body.append(_el("g", "".join(parts), class_="bucket"))
         if i % label_every == 0:
             body.append(_text(x + bar_w / 2, bottom + 16, short, "axis-label", text_anchor="middle"))
-    return _svg(chart_id, width, height, label, body, "stacked-bars",
+    return _svg(chart_id, width, height, label, body, "stacked-bars" + (" compact" if width < 500 else ""),
                 f"{sum(totals)} enquiries in {len(buckets)} periods")
 
 
@@ -439,11 +446,11 @@ def bar_list(chart_id: str, label: str, items: Sequence[tuple[str, float, str]],
         w = max(2.0, (bar_right - bar_left) * value / top_value)
         body.append(_el("g", "".join([
             _title(f"{name}: {text}"),
-            _text(label_width, y + 15, truncate(name, label_width // 7), "bar-label", text_anchor="end"),
+            _text(label_width, y + 15, truncate(name, int(label_width // 7.6)), "bar-label", text_anchor="end"),
             _el("rect", x=bar_left, y=y + 2, width=w, height=18, rx=3, class_=css),
             _text(bar_left + w + 6, y + 15, text, "bar-value"),
         ]), class_="bar-row"))
-    return _svg(chart_id, width, height, label, body, "bar-list")
+    return _svg(chart_id, width, height, label, body, "bar-list" + (" compact" if width < 500 else ""))
 
 
 def histogram(chart_id: str, label: str, buckets: Sequence[tuple[str, int]], css: str = "bar-fill",
@@ -469,4 +476,4 @@ def histogram(chart_id: str, label: str, buckets: Sequence[tuple[str, int]], css
             _text(x + bar_w / 2, bottom + 18, name, "axis-label", text_anchor="middle"),
             _text(x + bar_w / 2, bottom + 34, share_text, "axis-label muted", text_anchor="middle"),
         ]), class_="bucket"))
-    return _svg(chart_id, width, height, label, body, "histogram")
+    return _svg(chart_id, width, height, label, body, "histogram" + (" compact" if width < 500 else ""))

@@ -314,9 +314,11 @@ async def insights(request: Request) -> Response:
         "avg_time_ms": channel_time[name][0] / channel_time[name][1] if channel_time[name][1] else None,
         "css": charts.channel_class(name),
     } for name in order]
-    over_time = charts.stacked_bars(
-        "chart-channels", f"Enquiries per {kind}, by first-touch channel",
-        [(short, long, per_period[start]) for start, short, long in periods], order)
+    bars = [(short, long, per_period[start]) for start, short, long in periods]
+    over_time_label = f"Enquiries per {kind}, by first-touch channel"
+    over_time = charts.responsive(
+        charts.stacked_bars("chart-channels", over_time_label, bars, order),
+        charts.stacked_bars("chart-channels-compact", over_time_label, bars, order, width=360, height=230))
 
     time_counts = [0] * len(TIME_BUCKETS)
     visit_counts = [0] * len(VISIT_BUCKETS)
@@ -331,25 +333,38 @@ async def insights(request: Request) -> Response:
             visit_counts[min(vb, len(VISIT_BUCKETS)) - 1] += n
     # A day or more is rare (the buffer holds 24 hours); show that bar only when it has any.
     time_labels = TIME_BUCKETS if time_counts[-1] else TIME_BUCKETS[:-1]
-    time_chart = charts.histogram("chart-time", "Time from first visit to enquiry",
-                                  list(zip(time_labels, time_counts)))
-    visits_chart = charts.histogram("chart-visits", "Visits before enquiring",
-                                    list(zip(VISIT_BUCKETS, visit_counts)), css="bar-fill alt")
+    time_rows = list(zip(time_labels, time_counts))
+    time_chart = charts.responsive(
+        charts.histogram("chart-time", "Time from first visit to enquiry", time_rows),
+        charts.histogram("chart-time-compact", "Time from first visit to enquiry", time_rows, width=360))
+    visit_rows = list(zip(VISIT_BUCKETS, visit_counts))
+    visits_chart = charts.responsive(
+        charts.histogram("chart-visits", "Visits before enquiring", visit_rows, css="bar-fill alt"),
+        charts.histogram("chart-visits-compact", "Visits before enquiring", visit_rows, css="bar-fill alt", width=360))
     landing_rows = [(r["landing_page"], int(r["n"]), f"{int(r['n']):,} · {_percent(int(r['n']), enquiries)}")
                     for r in landing]
-    landing_chart = charts.bar_list("chart-landing", "Top landing pages of the first visit", landing_rows)
+    landing_label = "Top landing pages of the first visit"
+    landing_chart = charts.responsive(
+        charts.bar_list("chart-landing", landing_label, landing_rows),
+        charts.bar_list("chart-landing-compact", landing_label,
+                        [(r["landing_page"], int(r["n"]), _percent(int(r["n"]), enquiries)) for r in landing],
+                        label_width=190, width=360, value_width=44))
     n_sample = analysis["n"] or 1
     pages_rows = [(page, n, f"{_percent(n, n_sample)} of enquirers") for page, n in analysis["pages"]]
-    pages_chart = charts.bar_list("chart-pages", "Pages seen before enquiring", pages_rows, css="bar-fill alt",
-                                  label_width=380, width=1100, value_width=160)
+    pages_chart = charts.responsive(
+        charts.bar_list("chart-pages", "Pages seen before enquiring", pages_rows, css="bar-fill alt",
+                        label_width=380, width=1100, value_width=160),
+        charts.bar_list("chart-pages-compact", "Pages seen before enquiring",
+                        [(page, n, _percent(n, n_sample)) for page, n in analysis["pages"]],
+                        css="bar-fill alt", label_width=190, width=360, value_width=44))
     return render(request, "cp/insights.html", {
         "section": "insights", "filters": f, "first": first, "last": last, "kind": kind,
         "enquiries": enquiries, "median_ms": median_ms,
         "avg_visits": sum(channel_visits.values()) / enquiries if enquiries else None,
         "avg_page_views": sum(int(r["page_views"] or 0) for r in by_day) / enquiries if enquiries else None,
         "channels": channels, "over_time": over_time, "periods": periods, "per_period": per_period,
-        "time_chart": time_chart, "time_rows": list(zip(time_labels, time_counts)), "unknown_time": unknown_time,
-        "visits_chart": visits_chart, "visit_rows": list(zip(VISIT_BUCKETS, visit_counts)),
+        "time_chart": time_chart, "time_rows": time_rows, "unknown_time": unknown_time,
+        "visits_chart": visits_chart, "visit_rows": visit_rows,
         "landing_chart": landing_chart, "landing_rows": landing_rows,
         "pages_chart": pages_chart, "pages_rows": pages_rows, "analysis": analysis,
         "sample_size": INSIGHTS_SAMPLE, "presets": _presets(today),
