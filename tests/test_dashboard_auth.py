@@ -61,6 +61,13 @@ def test_unauthenticated_pages_redirect_to_login(sqlite_url, path):
     assert "Set-Cookie" not in r.headers or "leadtrail_session" not in r.headers["set-cookie"]
 
 
+def test_cp_without_slash_and_head_requests(sqlite_url):
+    with app_client(sqlite_url) as client:
+        r = client.get("/cp", follow_redirects=False)
+        assert r.status_code in (301, 307, 308) and r.headers["location"].endswith("/cp/")
+        assert client.head("/cp/login").status_code == 200
+
+
 def test_unauthenticated_posts_are_refused(sqlite_url):
     with app_client(sqlite_url) as client:
         r = client.post("/cp/journeys/1/erase", data={"csrf_token": "x"}, follow_redirects=False)
