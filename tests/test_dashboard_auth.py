@@ -449,3 +449,24 @@ def test_cli_user_add_reads_the_password_from_stdin(sqlite_url):
     assert ok.exit_code == 0, ok.output
     assert weak.exit_code != 0 and "10 characters" in weak.output
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_an_unknown_address_costs_one_argon2_verification_too(sqlite_url, monkeypatch):
+    """Unknown addresses are checked against a dummy hash with the same parameters, so they take as
+    long as a wrong password (measured by the work done, not by a timed assertion)."""
+    calls = []
+    real = accounts._verify
+    monkeypatch.setattr(accounts, "_verify", lambda h, p: calls.append(h) or real(h, p))
+
+    async def work(store):
+        await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
+        unknown = await accounts.authenticate(store, "nobody@studio.example", OWNER_PASSWORD)
+        wrong = await accounts.authenticate(store, OWNER_EMAIL, "wrong password!!")
+        right = await accounts.authenticate(store, OWNER_EMAIL, OWNER_PASSWORD)
+        return unknown, wrong, right
+
+    unknown, wrong, right = run_store(sqlite_url, work)
+    assert unknown is None and wrong is None and right is not None
+    assert len(calls) == 3
+    assert calls[0].startswith("$argon2id$") and calls[0] != calls[1]
+    assert calls[0].split("$")[2:4] == calls[1].split("$")[2:4]  # same version and cost parameters

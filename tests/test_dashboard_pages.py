@@ -291,3 +291,18 @@ def test_charts_are_pure_and_escape_their_text():
     assert charts.duration(3 * 3600_000 + 60_000, short=True) == "3 h" and charts.duration(None) == "–"
     bars = str(charts.stacked_bars("s", "<t>", [("a", "b<", {"Direct": 3})], ["Direct"]))
     assert "&lt;t&gt;" in bars and "b&lt;" in bars and "ch-direct" in bars
+
+
+def test_a_journey_without_any_event_still_has_a_page(owner_db):
+    """A visitor whose every request was blocked (or who sent Sec-GPC) leaves an enquiry with no events."""
+    record = JourneyRecord("quiet@example.com", None, [], [], "contact", None,
+                           summarize_for_list(reconstruct([], [], NOW)))
+    journey_id = run_store(owner_db, lambda s: save(s, record, NOW))
+    with app_client(owner_db) as client:
+        login(client)
+        page = client.get(f"/cp/journeys/{journey_id}")
+        listing = client.get("/cp/")
+        insights = client.get("/cp/insights")
+    assert page.status_code == 200 and "No events were captured" in page.text
+    assert listing.status_code == 200 and "quiet@example.com" in listing.text
+    assert insights.status_code == 200
