@@ -306,3 +306,20 @@ def test_a_journey_without_any_event_still_has_a_page(owner_db):
     assert page.status_code == 200 and "No events were captured" in page.text
     assert listing.status_code == 200 and "quiet@example.com" in listing.text
     assert insights.status_code == 200
+
+
+def test_database_outage_answers_503_with_the_dashboard_headers(pg_server, pg_url):
+    """With PostgreSQL gone, dashboard pages answer a calm 503 page (CSP and all), not a 500."""
+    run_store(pg_url, lambda store: accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
+    with app_client(pg_url) as client:
+        login(client)
+        assert client.get("/cp/").status_code == 200
+        pg_server.stop("fast")
+        try:
+            r = client.get("/cp/")
+        finally:
+            pg_server.start()
+    assert r.status_code == 503 and r.headers["retry-after"]
+    assert r.headers["content-security-policy"].startswith("default-src 'self'")
+    assert r.headers["cache-control"] == "no-store"
+    assert "database is not answering" in r.text
