@@ -438,3 +438,11 @@ def test_last_page_of_the_enquiring_visit_runs_until_the_submission():
     assert by_id(journey)["b"]["time_on_page_ms"] == 120_000
     late = reconstruct([server("a", at=T0)], [], T0 + timedelta(hours=2))
     assert by_id(late)["a"]["time_on_page_ms"] is None  # the enquiry came in a later visit
+
+
+def test_a_client_only_event_is_never_placed_after_the_submission():
+    """The browser sent its buffer with the promote, so no client-only event can come later than it."""
+    submitted = T0 + timedelta(minutes=1)
+    journey = reconstruct([server("a", at=T0)], [client("a", ts=ms(T0) - 600_000),
+                                                 client("x", path="/late", ts=ms(T0) + 50_000)], submitted)
+    assert at(by_id(journey)["x"]) == submitted

@@ -101,8 +101,9 @@ def _event_fields(raw: dict) -> tuple[str, str | None, dict]:
             dict(params) if isinstance(params, dict) else {})
 
 
-def _merge(server_events: object, client_events: object) -> list[_Event]:
-    """Every distinct event once, marked server/client/both, with a time and a sort key."""
+def _merge(server_events: object, client_events: object, latest_us: int | None = None) -> list[_Event]:
+    """Every distinct event once, marked server/client/both, with a time and a sort key.
+    Client-only times never pass `latest_us` (the submission: the buffer was sent then)."""
     events: list[_Event] = []
     by_id: dict[str, _Event] = {}
     for raw in server_events if isinstance(server_events, list) else ():
@@ -145,7 +146,8 @@ def _merge(server_events: object, client_events: object) -> list[_Event]:
     order: list[_Event] = []
     for match, eid, fields, ts in buffer:
         if match is None:
-            t = None if ts is None else min(max(ts + offset, _MIN_US), _MAX_US)
+            upper = _MAX_US if latest_us is None else min(_MAX_US, latest_us)
+            t = None if ts is None else min(max(ts + offset, _MIN_US), upper)
             match = _match_without_id(unmatched, eid, fields, t, events)
             if match is None:
                 match = _Event(eid, *fields, "client", t, len(events))
@@ -326,11 +328,11 @@ def reconstruct(server_events: list[dict], client_events: list[dict], submitted_
     a visit resumed from a tab left open otherwise reads as a Referral from the site.
     """
     own_hosts = frozenset(filter(None, map(channels.host_of, site_hosts or ())))
-    events = _merge(server_events, client_events)
+    submitted_us = _instant_us(submitted_at)
+    events = _merge(server_events, client_events, submitted_us)
     # Events no clock could place (no usable time anywhere) go last, in input order.
     ordered = sorted(events, key=lambda e: e.key if e.key is not None else (math.inf, e.idx, 0))
     visits = [_describe_visit(i, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
-    submitted_us = _instant_us(submitted_at)
     on_page = _time_on_page(ordered, submitted_us)
     timeline = [{
         "event_id": e.eid, "event_name": e.name, "page_path": e.path, "params": e.params,
