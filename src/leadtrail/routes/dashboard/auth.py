@@ -65,13 +65,27 @@ async def _presession_problem(request: Request) -> Response | None:
 async def login_page(request: Request) -> Response:
     if await current_session(request) is not None:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
-    store = services_of(request).store
+    services = services_of(request)
+    store = services.store
+    no_owner = await db.owner_count(store) == 0
     return _form_page(request, "cp/login.html", {
         "next": safe_next(request.query_params.get("next")),
-        "no_owner": await db.owner_count(store) == 0,
+        "no_owner": no_owner,
+        "demo_setup": await _demo_setup_path(request, services) if no_owner else None,
         "notice": "You have logged out." if request.query_params.get("bye") else None,
         "email": "",
     })
+
+
+async def _demo_setup_path(request: Request, services) -> str | None:
+    """In demo mode, someone browsing from this very machine may create the first owner from the
+    login page instead of finding the printed setup link; nobody else ever sees the link."""
+    peer = request.client.host if request.client else ""
+    direct = "x-forwarded-for" not in request.headers and "forwarded" not in request.headers
+    if not (services.settings.demo and direct and peer in ("127.0.0.1", "::1")):
+        return None
+    token = await accounts.setup_token(services.store, accounts.Keys(services.settings.secret_key))
+    return f"/cp/setup?token={token}" if token else None
 
 
 async def login(request: Request) -> Response:
