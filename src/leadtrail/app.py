@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from . import openapi
+from . import metrics, openapi
 from .routes import health, promote, track
 from .services import Services
 from .settings import Settings, load_settings, with_secret_key
@@ -123,7 +123,7 @@ def create_app(settings: Settings) -> LeadtrailApp:
             await services.store.close()
 
     app = LeadtrailApp(
-        routes=[*track.routes(), *promote.routes(), *health.routes(), *openapi.routes(),
+        routes=[*track.routes(), *promote.routes(), *health.routes(), *openapi.routes(), *metrics.routes(),
                 *(route for module in features for route in module.routes(settings))],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, 500: server_error},

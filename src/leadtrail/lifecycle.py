@@ -88,6 +88,7 @@ class Pruner:
         self._running: asyncio.Task | None = None
         self._periodic: asyncio.Task | None = None
         self._next_probabilistic = 0.0  # time.monotonic() before which maybe_prune does nothing
+        self.deleted_events = 0  # for /metrics
 
     def maybe_prune(self) -> None:
         """Called on /api/track: with PRUNE_PROBABILITY, starts one bounded batch in the background."""
@@ -111,6 +112,7 @@ class Pruner:
     async def _quietly(self, max_batches: int | None, pause: float = 0.0) -> PruneResult | None:
         try:
             result = await prune(self.store, self.settings, max_batches=max_batches, pause=pause)
+            self.deleted_events += result.events
             if result.events or result.journeys:
                 log.info("pruned events=%d journeys=%d", result.events, result.journeys)
             return result

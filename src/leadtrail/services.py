@@ -9,6 +9,7 @@ from typing import Any, Coroutine
 
 from .identity import AnonIdSigner
 from .lifecycle import Pruner
+from .metrics import Metrics
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .store import SqlStore, make_store
@@ -24,6 +25,7 @@ class Services:
     email_limiter: RateLimiter
     pruner: Pruner
     extras: dict = field(default_factory=dict)  # per-feature state (dashboard sessions, metrics)
+    metrics: Metrics = field(default_factory=Metrics)
     background: set = field(default_factory=set)  # tasks that outlive the request that started them
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:

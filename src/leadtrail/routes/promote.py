@@ -78,7 +78,10 @@ async def promote(request: Request) -> Response:
         except StoreUnavailable:
             raise HTTPProblem(503, "storage unavailable; retry later", headers={"Retry-After": "2"}) from None
     except HTTPProblem as problem:
+        services.metrics.response("promote", problem.status)
         return problem_response(problem, cors)
+    services.metrics.response("promote", 201 if created else 200)
+    services.metrics.journeys["created" if created else "refreshed"] += 1
     if anon_id is not None and client_events:
         services.spawn(refresh_late(services, req, anon_id, client_events, now, server_count))
     body_out = {"journey_id": journey_id, "server_events": server_count, "client_events": len(client_events)}

@@ -147,6 +147,7 @@ def asgi(services: Services, extra_headers: Headers):
             status, headers, body = await respond(LeanRequest(scope, receive), services, verified)
         except ClientDisconnect:
             return
+        services.metrics.responses[("track", status)] += 1
         headers.extend(extra_headers)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -159,6 +160,7 @@ async def track(request: Request) -> Response:
         status, headers, body = await respond(request, request.app.state.services)
     except ClientDisconnect:
         return Response(status_code=204)  # nobody is listening; nothing was stored
+    request.app.state.services.metrics.response("track", status)
     response = Response(status_code=status)
     response.body, response.raw_headers = body, headers  # headers already complete
     return response

@@ -1,0 +1,76 @@
+"""GET /metrics: counters in Prometheus' text format, for the machine leadtrail runs on.
+
+Served to loopback peers only (a Prometheus agent or `curl` on the host); everyone else gets 404,
+because enquiry counts are the owner's business. Counters are per process: with --workers N,
+each worker answers for itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+LOCAL_PEERS = ("127.0.0.1", "::1")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.responses: Counter[tuple[str, int]] = Counter()  # (route, status) -> count
+        self.journeys: Counter[str] = Counter()  # created / refreshed
+
+    def response(self, route: str, status: int) -> None:
+        self.responses[(route, status)] += 1
+
+
+def _rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def render(services) -> str:
+    m: Metrics = services.metrics
+    committer = services.store.committer
+    lines = [
+        "# HELP leadtrail_http_responses_total Responses of the ingest API by route and status.",
+        "# TYPE leadtrail_http_responses_total counter",
+        *(f'leadtrail_http_responses_total{{route="{route}",status="{status}"}} {count}'
+          for (route, status), count in sorted(m.responses.items())),
+        "# HELP leadtrail_journeys_total Promotes by outcome.",
+        "# TYPE leadtrail_journeys_total counter",
+        *(f'leadtrail_journeys_total{{result="{result}"}} {count}' for result, count in sorted(m.journeys.items())),
+        "# HELP leadtrail_commit_batches_total Group-commit batches written.",
+        "# TYPE leadtrail_commit_batches_total counter",
+        f"leadtrail_commit_batches_total {committer.batches}",
+        "# HELP leadtrail_commit_rows_total Event rows in committed batches (duplicates included).",
+        "# TYPE leadtrail_commit_rows_total counter",
+        f"leadtrail_commit_rows_total {committer.rows_written}",
+        "# HELP leadtrail_commit_failed_batches_total Batches whose write failed (their requests got 503).",
+        "# TYPE leadtrail_commit_failed_batches_total counter",
+        f"leadtrail_commit_failed_batches_total {getattr(committer, 'failed_batches', 0)}",
+        "# HELP leadtrail_pruned_events_total Expired buffered events deleted by this process.",
+        "# TYPE leadtrail_pruned_events_total counter",
+        f"leadtrail_pruned_events_total {services.pruner.deleted_events}",
+    ]
+    rss = _rss_bytes()
+    if rss is not None:
+        lines += ["# HELP process_resident_memory_bytes Resident memory of this process.",
+                  "# TYPE process_resident_memory_bytes gauge", f"process_resident_memory_bytes {rss}"]
+    return "\n".join(lines) + "\n"
+
+
+async def metrics(request: Request) -> Response:
+    peer = request.client.host if request.client else ""
+    if peer not in LOCAL_PEERS or "x-forwarded-for" in request.headers:
+        return PlainTextResponse("404 Not Found\n", status_code=404)
+    return PlainTextResponse(render(request.app.state.services), media_type="text/plain; version=0.0.4")
+
+
+def routes() -> list[Route]:
+    return [Route("/metrics", metrics, methods=["GET"])]
