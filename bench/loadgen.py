@@ -2,9 +2,9 @@
 exact counter (it stops sending at the deadline and waits for every answer, so the number of 204s
 it reports can be compared with the stored rows exactly; wrk drops the requests in flight).
 
-Each connection sends one request at a time (keep-alive), the same body shape as bench/track.lua:
-one page_view with an event_id unique to the run, an ordinary Chrome user agent, and an anon_id
-cookie from a file of signed values when given.
+Each connection sends one request at a time (keep-alive), the same request as bench/track.lua:
+one page_view with an event_id unique to the run, the headers Chrome sends with sendBeacon from a
+page of the same site, and an anon_id cookie from a file of signed values when given.
 
     python bench/loadgen.py URL --connections 64 --duration 10 --prefix RUN [--cookies FILE]
 
@@ -32,8 +32,14 @@ def body_for(prefix: str, conn: int, n: int) -> bytes:
 async def _connection(host: str, port: int, index: int, prefix: str, cookies: list[str], stop_at: float,
                       stats: dict, latencies: list[float]) -> None:
     reader, writer = await asyncio.open_connection(host, port)
+    origin = f"http://{host}:{port}"
     head = (f"POST /api/track HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {UA}\r\n"
-            "Content-Type: text/plain;charset=UTF-8\r\n").encode()
+            "Content-Type: text/plain;charset=UTF-8\r\nAccept: */*\r\n"
+            f"Origin: {origin}\r\nReferer: {origin}/services/boiler-repair?utm_source=google&utm_medium=cpc\r\n"
+            "Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: no-cors\r\nSec-Fetch-Dest: empty\r\n"
+            'sec-ch-ua: "Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"\r\n'
+            'sec-ch-ua-mobile: ?0\r\nsec-ch-ua-platform: "Linux"\r\n'
+            "Accept-Encoding: gzip, deflate, br, zstd\r\nAccept-Language: en-GB,en;q=0.9\r\n").encode()
     n = 0
     try:
         while time.monotonic() < stop_at:

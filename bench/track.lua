@@ -5,11 +5,14 @@
 -- ordinary desktop Chrome: curl/wrk/python user agents are bots, answered 204 with nothing stored.
 -- COOKIEFILE holds signed anon_id cookie values, one a line (returning visitors); without it every
 -- request is a new visitor (the server mints an id each time).
+-- The other headers are what Chrome sends with navigator.sendBeacon from a page of the same site
+-- (so the server checks the Origin, as it does for real traffic).
 
 local UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 local threads = {}
 local prefix = "run"
 local cookies = {}
+local origin = ""
 counter = 0
 
 function setup(thread)
@@ -19,6 +22,7 @@ end
 
 function init(args)
   prefix = args[1] or "run"
+  origin = "http://" .. wrk.host .. ":" .. wrk.port
   if args[2] then
     for line in io.lines(args[2]) do
       if #line > 0 then table.insert(cookies, line) end
@@ -31,7 +35,14 @@ function request()
   local body = '{"event_name":"page_view","page_path":"/services/boiler-repair?utm_source=google&utm_medium=cpc",'
     .. '"params":{"title":"Boiler repair | Acme Heating"},"event_id":"'
     .. prefix .. "-" .. tid .. "-" .. counter .. '","ts":1764200000000}'
-  local headers = {["Content-Type"] = "text/plain;charset=UTF-8", ["User-Agent"] = UA}
+  local headers = {
+    ["Content-Type"] = "text/plain;charset=UTF-8", ["User-Agent"] = UA, ["Accept"] = "*/*",
+    ["Origin"] = origin, ["Referer"] = origin .. "/services/boiler-repair?utm_source=google&utm_medium=cpc",
+    ["Sec-Fetch-Site"] = "same-origin", ["Sec-Fetch-Mode"] = "no-cors", ["Sec-Fetch-Dest"] = "empty",
+    ["sec-ch-ua"] = '"Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"',
+    ["sec-ch-ua-mobile"] = "?0", ["sec-ch-ua-platform"] = '"Linux"',
+    ["Accept-Encoding"] = "gzip, deflate, br, zstd", ["Accept-Language"] = "en-GB,en;q=0.9",
+  }
   if #cookies > 0 then
     headers["Cookie"] = "anon_id=" .. cookies[(counter + tid * 7919) % #cookies + 1]
   end

@@ -119,6 +119,9 @@ class Pruner:
         except StoreUnavailable as exc:
             log.warning("prune skipped: %s", exc)
             return None
+        except Exception:  # noqa: BLE001 - a background prune must not die silently or spin
+            log.exception("prune failed")
+            return None
 
     def start_periodic(self) -> None:
         self._periodic = asyncio.create_task(self._every_interval())

@@ -22,13 +22,63 @@ class _Scheme(NamedTuple):
     scheme: str
 
 
+_MISSING: Any = object()
+# The headers the routes and helpers here read; only these are decoded up front.
+LEAN_HEADER_NAMES = frozenset((
+    "content-type", "content-length", "origin", "user-agent", "cookie", "sec-gpc", "host",
+    "sec-fetch-site", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+))
+_LEAN_NAME_PAIRS = tuple((name, name.encode("latin-1")) for name in sorted(LEAN_HEADER_NAMES))
+
+
+class LeanHeaders(dict):
+    """Header name -> value, decoded up front for LEAN_HEADER_NAMES only (a browser sends a dozen
+    more that /api/track never looks at); any other name is found in the raw list when asked for.
+    The first of a repeated header wins, as with Starlette's `Headers.get`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        super().__init__()
+        self._raw = raw
+        by_name = dict(raw)  # in C; ASGI servers send lower-case names (uvicorn does)
+        if len(by_name) != len(raw):  # a repeated header: the first one wins
+            by_name = {}
+            for name, value in raw:
+                by_name.setdefault(name, value)
+        for key, name in _LEAN_NAME_PAIRS:
+            value = by_name.get(name)
+            if value is not None:
+                dict.__setitem__(self, key, value.decode("latin-1"))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        if value is not _MISSING:
+            return value
+        if key in LEAN_HEADER_NAMES:
+            return default
+        wanted = key.lower().encode("latin-1")
+        for name, raw_value in self._raw:
+            if name.lower() == wanted:
+                return raw_value.decode("latin-1")
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key, _MISSING) is not _MISSING
+
+    def __getitem__(self, key: str) -> str:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+
 class LeanRequest:
     """What the helpers below read from a request (`headers.get`, `client.host`, `url.scheme`,
     `cookies`, `stream()`), straight from the ASGI scope.
 
     For the hot path (POST /api/track), where a Starlette Request and its routing cost more than
-    the rest of the request. Header names are lower case (as ASGI servers send them); the first of
-    a repeated header wins, as with Starlette's `Headers.get`.
+    the rest of the request.
     """
 
     __slots__ = ("scope", "_receive", "headers", "client", "url")
@@ -36,12 +86,7 @@ class LeanRequest:
     def __init__(self, scope: dict[str, Any], receive: Any) -> None:
         self.scope = scope
         self._receive = receive
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            key = name.decode("latin-1").lower()
-            if key not in headers:
-                headers[key] = value.decode("latin-1")
-        self.headers = headers
+        self.headers = LeanHeaders(scope["headers"])
         client = scope.get("client")
         self.client = Address(client[0], client[1]) if client else None
         self.url = _Scheme(scope.get("scheme", "http"))
@@ -49,6 +94,7 @@ class LeanRequest:
     @property
     def cookies(self) -> dict[str, str]:
         return cookie_parser(self.headers.get("cookie", ""))
+
 
     async def read(self, limit: int) -> bytes:
         """The whole body, or HTTPProblem(413) once it exceeds `limit`. A small body comes in one
@@ -85,6 +131,23 @@ class LeanRequest:
                     return
             elif message["type"] == "http.disconnect":
                 raise ClientDisconnect()
+
+
+def cookie_value(request: Request | LeanRequest, name: str) -> str | None:
+    """request.cookies.get(name), the same answer as Starlette's cookie_parser, without parsing
+    every cookie of the header in the common case: the name occurs once, as a cookie of its own,
+    and nothing is quoted. Anything else goes to cookie_parser."""
+    header = request.headers.get("cookie")
+    if not header:
+        return None
+    token = name + "="
+    at = header.find(token)
+    if at < 0:
+        return None if name not in header else cookie_parser(header).get(name)
+    if header.find(token, at + 1) < 0 and '"' not in header and (at == 0 or header[:at].rstrip()[-1:] in ("", ";")):
+        end = header.find(";", at)
+        return header[at + len(token): end if end >= 0 else len(header)].strip()
+    return cookie_parser(header).get(name)
 
 
 class HTTPProblem(Exception):

@@ -21,8 +21,8 @@ from ..ingest import IngestError, parse_track_body
 from ..ratelimit import retry_after_header
 from ..services import Services
 from ..store import EventRow, StoreUnavailable, dumps, utcnow
-from ..web import (HTTPProblem, LeanRequest, check_origin, client_address, cors_headers, is_https, media_type,
-                   preflight_response, problem_body, read_body)
+from ..web import (HTTPProblem, LeanRequest, check_origin, client_address, cookie_value, cors_headers, is_https,
+                   media_type, preflight_response, problem_body, read_body)
 
 log = logging.getLogger("leadtrail.track")
 
@@ -71,6 +71,18 @@ def _problem(problem: HTTPProblem, cors: dict[str, str], cookie: bytes | None = 
     return problem.status, headers, body
 
 
+_COOKIE_PARTS: dict[tuple[int, bool], tuple[bytes, bytes]] = {}
+
+
+def _set_cookie(value: str, max_age: int, secure: bool) -> bytes:
+    """anon_cookie_header(...) as bytes, from parts made once per (max_age, secure)."""
+    parts = _COOKIE_PARTS.get((max_age, secure))
+    if parts is None:
+        head, _, tail = anon_cookie_header("\x00", max_age, secure).partition("\x00")
+        parts = _COOKIE_PARTS[(max_age, secure)] = (head.encode("latin-1"), tail.encode("latin-1"))
+    return parts[0] + value.encode("latin-1") + parts[1]
+
+
 def _verified_cookies(services: Services) -> dict[str, str]:
     """Cookie value -> anon_id for values this server has verified: a value that verified once
     verifies again (same key), so a returning visitor's next events skip the HMAC."""
@@ -110,14 +122,14 @@ async def respond(request: Request | LeanRequest, services: Services,
             raise HTTPProblem(exc.status, exc.message, exc.details) from None
         if gpc_opt_out(request, services) or is_bot(request.headers.get("user-agent")):
             return 204, _encode(cors), b""
-        presented = request.cookies.get(COOKIE_NAME)
+        presented = cookie_value(request, COOKIE_NAME)
         anon_id = _verify(services, _verified_cookies(services) if verified is None else verified, presented)
         if anon_id is None:
             anon_id, value = services.signer.mint()
         else:
             value = presented  # verified: the same id and signature, renewed below
             check_rate(services.anon_limiter, anon_id, "visitor")
-        cookie = anon_cookie_header(value, settings.event_ttl, is_https(request, settings)).encode("latin-1")
+        cookie = _set_cookie(value, settings.event_ttl, is_https(request, settings))
         drop_self_referrals([e.params for e in events], request)
         now = utcnow()
         rows = [EventRow(anon_id, e.event_name, e.page_path, dumps(e.params), now) for e in events]

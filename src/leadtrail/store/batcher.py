@@ -9,6 +9,8 @@ built and sent while others wait for their commit's fsync.
 What each request is promised:
 - it is answered only after the commit that holds its rows (success), or with `unavailable`;
 - a failed batch fails only its own requests; nothing is acknowledged unless its commit succeeded;
+  a batch that fails for anything but the database being unavailable is retried one request at a
+  time, so a request the database refuses cannot take others down with it;
 - it is answered within about `budget` seconds even when the database hangs: rows still queued at
   their deadline are taken out of the queue (never written) and failed, and the write of a batch
   is told the deadline of its oldest request (the store bounds connect and statement time by it).
@@ -78,9 +80,9 @@ class GroupCommitter:
         # still be written, which is harmless since nobody was told otherwise.
         await future
 
-    def _take_batch(self) -> tuple[list[Any], list[asyncio.Future[None]], float]:
+    def _take_batch(self) -> tuple[list[Any], list[tuple[Sequence[Any], asyncio.Future[None]]], float]:
         rows: list[Any] = []
-        futures: list[asyncio.Future[None]] = []
+        items: list[tuple[Sequence[Any], asyncio.Future[None]]] = []
         queue = self._queue
         deadline = queue[0][2]
         while queue:
@@ -91,8 +93,8 @@ class GroupCommitter:
             if future.done():  # cancelled while queued: its rows need not be written
                 continue
             rows.extend(item_rows)
-            futures.append(future)
-        return rows, futures, deadline
+            items.append((item_rows, future))
+        return rows, items, deadline
 
     async def _flush_forever(self, lane: int) -> None:
         assert self._wakeup is not None
@@ -103,30 +105,49 @@ class GroupCommitter:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            rows, futures, deadline = self._take_batch()
+            rows, items, deadline = self._take_batch()
             if self._queue:
                 self._wakeup.set()  # let an idle flusher start on the rest
-            if not futures:
+            if not items:
                 continue
             self._busy += 1
             try:
-                await self._write(rows, lane, deadline)
-            except Exception as exc:  # noqa: BLE001 - every failure fails this batch's requests only
-                self.failed_batches += 1
-                if not isinstance(exc, self._unavailable):
-                    log.warning("batch of %d rows failed: %s: %s", len(rows), exc.__class__.__name__, exc)
-                error = exc if isinstance(exc, self._unavailable) else self._unavailable(str(exc))
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
+                error = await self._try_write(rows, lane, deadline)
+                if error is not None and not isinstance(error, self._unavailable) and len(items) > 1:
+                    # Not the database going away but something in the data (nothing a client
+                    # sends should get this far, but if it does): one request's rows must not fail
+                    # everyone else's, so each request is written on its own.
+                    log.warning("batch of %d requests failed (%s: %s); writing them one by one",
+                                len(items), error.__class__.__name__, error)
+                    for item_rows, future in items:
+                        self._settle([future], await self._try_write(list(item_rows), lane, deadline), len(item_rows))
+                    continue
+                self._settle([future for _, future in items], error, len(rows))
             finally:
                 self._busy -= 1
+
+    async def _try_write(self, rows: list[Any], lane: int, deadline: float) -> Exception | None:
+        try:
+            await self._write(rows, lane, deadline)
+        except Exception as exc:  # noqa: BLE001 - a failure fails the requests of this write only
+            return exc
+        return None
+
+    def _settle(self, futures: list[asyncio.Future[None]], error: Exception | None, rows: int) -> None:
+        if error is None:
             self.batches += 1
-            self.rows_written += len(rows)
+            self.rows_written += rows
             for future in futures:
                 if not future.done():
                     future.set_result(None)
+            return
+        self.failed_batches += 1
+        if not isinstance(error, self._unavailable):
+            log.warning("write of %d rows failed: %s: %s", rows, error.__class__.__name__, error)
+            error = self._unavailable(str(error))
+        for future in futures:
+            if not future.done():
+                future.set_exception(error)
 
     def _expire(self) -> None:
         """Fails requests still queued past their deadline: their rows were never written."""
