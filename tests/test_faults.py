@@ -12,6 +12,7 @@ again in a `finally`.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -280,3 +281,92 @@ def stored_ids(database_url: str) -> list[str]:
             await conn.close()
 
     return asyncio.run(go())
+
+
+# -- the group commit itself, in process ---------------------------------------------------------
+
+class Unavailable(Exception):
+    pass
+
+
+def test_a_poisoned_batch_fails_only_the_request_that_poisoned_it():
+    """A write refused for its data (not for the database being away) is retried one request at
+    a time: the other requests of the batch are committed and acknowledged."""
+    from leadtrail.store.batcher import GroupCommitter
+
+    written: list[str] = []
+
+    async def write(rows, lane, deadline):
+        await asyncio.sleep(0.01)
+        if "poison" in rows:
+            raise ValueError("refused")
+        written.extend(rows)
+
+    async def main():
+        committer = GroupCommitter(write, Unavailable, flushers=1)
+        results = await asyncio.gather(*(committer.submit([f"r{i}", f"s{i}"] if i != 7 else ["x", "poison"])
+                                         for i in range(20)), return_exceptions=True)
+        await committer.close()
+        return results
+
+    results = asyncio.run(main())
+    assert isinstance(results[7], Unavailable)
+    assert all(r is None for i, r in enumerate(results) if i != 7)
+    assert sorted(written) == sorted([f"r{i}" for i in range(20) if i != 7] + [f"s{i}" for i in range(20) if i != 7])
+
+
+def test_requests_queued_behind_a_hung_write_fail_at_their_deadline_unwritten():
+    """A write hangs past every deadline (a store that cannot bound it): the requests queued behind
+    it are answered with `unavailable` at their own deadline and their rows are never handed to the
+    store, so that answer is true."""
+    from leadtrail.store.batcher import GroupCommitter
+
+    started: list[list[str]] = []
+
+    async def write(rows, lane, deadline):
+        started.append(list(rows))
+        await asyncio.sleep(1.5)
+
+    async def main():
+        committer = GroupCommitter(write, Unavailable, flushers=1, budget=0.5)
+        loop = asyncio.get_running_loop()
+        first = asyncio.ensure_future(committer.submit(["a"]))
+        await asyncio.sleep(0.05)  # "a" is being written; these queue behind it
+        t0 = loop.time()
+        queued = [asyncio.ensure_future(committer.submit([f"q{i}"])) for i in range(5)]
+        results = await asyncio.gather(*queued, return_exceptions=True)
+        waited = loop.time() - t0
+        await first
+        await committer.close()
+        return results, waited, committer.expired
+
+    results, waited, expired = asyncio.run(main())
+    assert all(isinstance(r, Unavailable) for r in results)
+    assert waited < 1.4  # at their deadline (0.5 s + the 0.1 s watchdog), not when the write ends
+    assert started == [["a"]] and expired == 5
+
+
+def test_close_commits_what_is_queued_then_refuses_new_writes():
+    from leadtrail.store.batcher import GroupCommitter
+
+    written: list[str] = []
+
+    async def write(rows, lane, deadline):
+        await asyncio.sleep(0.02)
+        written.extend(rows)
+
+    async def main():
+        committer = GroupCommitter(write, Unavailable, flushers=2)
+        pending = [asyncio.ensure_future(committer.submit([f"r{i}"])) for i in range(50)]
+        await asyncio.sleep(0)
+        await committer.close()
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            await committer.submit(["late"])
+        except Unavailable:
+            late = "refused"
+        return results, late
+
+    results, late = asyncio.run(main())
+    assert all(r is None for r in results) and sorted(written) == sorted(f"r{i}" for i in range(50))
+    assert late == "refused"
