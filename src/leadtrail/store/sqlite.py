@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Sequence
@@ -26,6 +27,25 @@ _PRAGMAS = (
     "pragma busy_timeout=5000",
     "pragma foreign_keys=on",
 )
+
+
+# Rows per INSERT statement: 5 parameters each, well under SQLite's 32,766 variables per statement.
+MAX_ROWS_PER_STATEMENT = 500
+
+
+@lru_cache(maxsize=MAX_ROWS_PER_STATEMENT)
+def _insert_sql(rows: int) -> str:
+    """insert_events.sqlite.sql with its VALUES row repeated `rows` times."""
+    sql = "\n".join(line for line in load_query("insert_events", "sqlite").sql.splitlines()
+                    if not line.lstrip().startswith("--"))
+    head, _, rest = sql.partition("values")
+    row, _, tail = rest.partition(")")
+    return f"{head}values {', '.join([row.strip() + ')'] * rows)}{tail}"
+
+
+def _slices(params: list[Any]) -> list[list[Any]]:
+    step = MAX_ROWS_PER_STATEMENT * 5
+    return [params[i:i + step] for i in range(0, len(params), step)]
 
 
 def _adapt(params: dict[str, Any]) -> dict[str, Any]:
@@ -102,20 +122,18 @@ class SqliteStore(SqlStore):
     def _read_sync(self, query: str, params: dict[str, Any]) -> list[dict]:
         return self._fetch_sync(self._reader(), query, params)
 
-    def _write_events_sync(self, rows: Sequence[EventRow]) -> None:
+    def _write_events_sync(self, statements: list[tuple[str, list[Any]]]) -> None:
         assert self._writer is not None
-        sql = load_query("insert_events", "sqlite").sql
         conn = self._writer
+        if len(statements) == 1:
+            # One statement is one transaction on its own (autocommit): a single step that inserts
+            # and commits, so the thread takes the GIL back once per batch.
+            conn.execute(*statements[0])
+            return
         conn.execute("begin immediate")
         try:
-            conn.executemany(
-                sql,
-                [
-                    {"anon_id": r.anon_id, "event_name": r.event_name, "page_path": r.page_path,
-                     "params": r.params, "created_at": iso(r.created_at)}
-                    for r in rows
-                ],
-            )
+            for sql, params in statements:
+                conn.execute(sql, params)
             conn.execute("commit")
         except BaseException:
             if conn.in_transaction:
@@ -134,8 +152,16 @@ class SqliteStore(SqlStore):
         # One writer thread, one transaction per batch. `deadline` is not applied: a write handed
         # to the thread cannot be taken back, and a local file does not hang the way a network
         # server can (a lock held by another process is bounded by busy_timeout).
+        if not rows:
+            return
+        # Flattened here, on the event loop: the writer thread only binds, steps and commits.
+        params: list[Any] = []
+        for r in rows:
+            params += (r.anon_id, r.event_name, r.page_path, r.params, iso(r.created_at))
+        # More rows than one statement may bind: one statement per slice, still one transaction.
+        statements = [(_insert_sql(len(chunk) // 5), chunk) for chunk in _slices(params)]
         async with self._write_lock:
-            await self._on_writer(self._write_events_sync, rows)
+            await self._on_writer(self._write_events_sync, statements)
 
     @asynccontextmanager
     async def transaction(self, lock_key: str | None = None) -> AsyncIterator[Transaction]:
