@@ -4,6 +4,7 @@ store, applies pending migrations, and on shutdown lets in-flight writes commit 
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from types import ModuleType
 from typing import Any, AsyncIterator
@@ -134,6 +135,20 @@ def create_app(settings: Settings) -> LeadtrailApp:
     return app
 
 
+def tune_gc_for_serving() -> None:
+    """For a server process (`leadtrail serve`, each worker), not for tests or tools: what is
+    loaded at start-up (modules, the bot list, templates) lives as long as the process, so it is
+    frozen out of the collector's scans, and young collections run every 50,000 allocations
+    instead of 700. At thousands of requests a second the defaults spent ~4% of the CPU in
+    collections and paused up to ~25 ms (the p99 of /api/track); reference counting still frees
+    everything that is not a cycle at once."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def create_app_from_env() -> LeadtrailApp:
     """Factory for worker processes started by `leadtrail serve --workers N`."""
-    return create_app(with_secret_key(load_settings()))
+    app = create_app(with_secret_key(load_settings()))
+    tune_gc_for_serving()
+    return app

@@ -74,9 +74,11 @@ def serve(**flags: Any) -> None:
         os.environ.update(to_env(settings))  # the workers rebuild the same settings from these
         uvicorn.run("leadtrail.app:create_app_from_env", factory=True, workers=settings.workers, **common)
     else:
-        from .app import create_app
+        from .app import create_app, tune_gc_for_serving
 
-        uvicorn.run(create_app(settings), **common)
+        app = create_app(settings)
+        tune_gc_for_serving()
+        uvicorn.run(app, **common)
 
 
 @main.command()
