@@ -1,0 +1,2 @@
+-- PostgreSQL only (column compression); nothing to do on SQLite.
+select 1;
