@@ -13,8 +13,10 @@ What is measured, and how
 - Targets, each started fresh by this script on 127.0.0.1 with uvicorn (uvloop + httptools, no
   access log), one worker: (a) `leadtrail serve` (LEADTRAIL_RATE_LIMIT=0), (b) bench/bare_app.py,
   a bare ASGI app that reads the body and answers 204, (c) bench/one_insert_app.py, one INSERT and
-  commit per request. Rounds alternate the targets so background load hits them alike; the
-  figure is the median over rounds, the ratio is leadtrail / bare of those medians.
+  commit per request, and on PostgreSQL (d) bench/batch_prototype_app.py, a bare group-commit
+  prototype without validation (the approach's ceiling; `--workers2` adds leadtrail with 2
+  workers). Rounds alternate the targets so background load hits them alike; the figure is the
+  median over rounds, the ratio is leadtrail / bare of those medians.
 - Every leadtrail run writes into a fresh database; afterwards the stored rows are counted: wrk
   stops with requests in flight, so acked 204s <= rows <= requests sent. The exact check
   (rows == 204s) is a separate loadgen.py run, which waits for its last answers.
@@ -238,7 +240,7 @@ def start(kind: str, database_url: str, workdir: Path, env_extra: dict[str, str]
         env = leadtrail_env(**(env_extra or {}))
         ready = f"http://127.0.0.1:{port}/healthz"
     else:
-        module = {"bare": "bare_app", "one-insert": "one_insert_app"}[kind]
+        module = {"bare": "bare_app", "one-insert": "one_insert_app", "prototype": "batch_prototype_app"}[kind]
         argv = [PY, "-m", "uvicorn", "--app-dir", str(BENCH), f"{module}:app", "--host", "127.0.0.1",
                 "--port", str(port), "--no-access-log", "--log-level", "warning", "--loop", "uvloop",
                 "--http", "httptools", "--no-server-header"]
@@ -373,7 +375,8 @@ class IngestResult:
 
 def one_run(target: str, dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -> Run:
     url = dbs.fresh(dialect) if target != "bare" else "sqlite:///unused"
-    server = start(target, url, workdir)
+    workers = 2 if target == "leadtrail-2w" else 1
+    server = start("leadtrail" if workers > 1 else target, url, workdir, workers=workers)
     try:
         prefix = f"{target[:2]}{uuid.uuid4().hex[:10]}"
         run_load(server.url, args.warmup, args.connections, prefix + "w", cookiefile, tool=args.tool,
@@ -383,7 +386,7 @@ def one_run(target: str, dialect: str, dbs: Databases, args, cookiefile: Path, w
             load = run_load(server.url, args.duration, args.connections, prefix, cookiefile,
                             tool=args.tool, threads=args.threads)
         run = Run(target, load, mon.max_rss / 2**20, mon.cpu_shares(load.loadgen_ticks))
-        if target == "leadtrail":
+        if target.startswith("leadtrail"):
             time.sleep(0.5)  # the requests wrk left in flight finish
             run.rows = dbs.count(url) - before
     finally:
@@ -409,7 +412,8 @@ def exact_check(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: P
 
 def ingest(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -> IngestResult:
     result = IngestResult(dialect)
-    targets = ["bare", "leadtrail", "one-insert"]
+    targets = ["bare", "leadtrail", "one-insert"] + (["prototype"] if dialect == "postgres" else []) \
+        + (["leadtrail-2w"] if args.workers2 else [])
     for rnd in range(args.rounds):
         order = targets if rnd % 2 == 0 else list(reversed(targets))
         for target in order:
@@ -436,8 +440,10 @@ def ingest_table(res: IngestResult) -> list[str]:
     one = median([r.load.rate for r in res.of("one-insert")])
     lines = [f"{'target':12} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'vs 1-insert':>11}"
              f" {'RSS MB':>7} {'errors':>7}"]
-    for target in ("leadtrail", "bare", "one-insert"):
+    for target in ("leadtrail", "bare", "one-insert", "prototype", "leadtrail-2w"):
         runs = res.of(target)
+        if not runs:
+            continue
         rate = median([r.load.rate for r in runs])
         lines.append(f"{target:12} {rate:10.0f} {median([r.load.p50_ms for r in runs]):8.2f}"
                      f" {median([r.load.p99_ms for r in runs]):8.2f} {rate / bare:8.2f} {rate / one:11.2f}"
@@ -647,6 +653,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--tool", choices=("auto", "wrk", "loadgen"), default="auto")
+    parser.add_argument("--workers2", action="store_true",
+                        help="also measure `leadtrail serve --workers 2` (reported as leadtrail-2w; the goals are for 1)")
     parser.add_argument("--pg-rows", type=int, default=None)
     parser.add_argument("--sqlite-rows", type=int, default=None)
     args = parser.parse_args()
