@@ -179,7 +179,7 @@ def test_journey_page_shows_the_picture_summary_and_events(owner_db):
 
 
 def test_journey_json_download_is_the_export_document(owner_db):
-    record = simple_journey("ann@example.com", NOW)
+    record = simple_journey("ann@example.com", NOW - timedelta(hours=3))  # events before its submission
 
     async def seed(store):
         first = await save(store, record, NOW - timedelta(hours=3))
