@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # One command for the benchmarks (`make bench` calls this): prints figures, asserts nothing.
+# Ingest and scale (bench.py), then validation cost (bench_ingest.py) and dashboard latency
+# (bench_dashboard.py).
 #   bench/run.sh            full run (~15 min): 3 rounds x 10 s per target, 10M rows at scale
 #   bench/run.sh --quick    ~4 min: 1 round x 4 s, 1M rows at scale
 #   bench/run.sh --help     every option (databases, parts, durations, rows)
@@ -23,4 +25,14 @@ if ! command -v wrk >/dev/null 2>&1; then
     echo "could not install wrk: using bench/loadgen.py (Python; it needs more CPU per request than wrk)" >&2
   fi
 fi
-exec "$PY" bench/bench.py "$@"
+"$PY" bench/bench.py "$@"
+case " $* " in
+  *" --help "*|*" -h "*) exit 0 ;;
+esac
+echo; echo "== ingest validation cost per event (bench/bench_ingest.py)"
+"$PY" bench/bench_ingest.py
+echo; echo "== dashboard latency at 100,000 journeys (bench/bench_dashboard.py)"
+case " $* " in
+  *" --quick "*) "$PY" bench/bench_dashboard.py --journeys 20000 --rounds 20 ;;
+  *) "$PY" bench/bench_dashboard.py ;;
+esac
