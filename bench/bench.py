@@ -381,6 +381,7 @@ def one_run(target: str, dialect: str, dbs: Databases, args, cookiefile: Path, w
         prefix = f"{target[:2]}{uuid.uuid4().hex[:10]}"
         run_load(server.url, args.warmup, args.connections, prefix + "w", cookiefile, tool=args.tool,
                  threads=args.threads)
+        time.sleep(0.5)  # the warm-up's requests left in flight commit before the count
         before = dbs.count(url) if target != "bare" else 0
         with Monitor(server.proc.pid, pg_pid(url, dbs.pg)) as mon:
             load = run_load(server.url, args.duration, args.connections, prefix, cookiefile,

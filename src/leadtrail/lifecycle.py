@@ -6,9 +6,11 @@
    second, 1% would otherwise be a prune query after every other).
 2. Periodically in the server (every PRUNE_INTERVAL seconds): batches until nothing is left.
 3. On demand: `leadtrail prune`.
-Every prune shares the database with ingestion: after each batch it rests PRUNE_REST times as long
-as the batch took, so it holds the database at most 1/(1 + PRUNE_REST) of the time and writers
+Every prune shares the database with ingestion: after each batch it rests `store.prune_rest` times
+as long as the batch took, so it holds the database at most 1/(1 + rest) of the time and writers
 always get in between batches (bench/ measures ingest throughput during a 10-million-row prune).
+PostgreSQL rests 1x (ingest keeps ~0.9 of its rate); SQLite, whose one writer the prune's batches
+hold, takes smaller batches and rests 4x.
 Reads never depend on this having run: they filter by the TTL themselves.
 """
 
@@ -26,7 +28,6 @@ from .store import SqlStore, StoreUnavailable, utcnow
 
 log = logging.getLogger("leadtrail.prune")
 
-PRUNE_REST = 1.0  # seconds of rest per second of deleting, between batches
 PROBABILISTIC_QUIET = 10.0  # seconds between probabilistic prunes once little is left to delete
 
 
@@ -52,19 +53,28 @@ def visible_journeys_since(settings: Settings, now: datetime) -> datetime:
     return journey_cutoff(settings, now) or datetime(1970, 1, 1, tzinfo=now.tzinfo)
 
 
+def prune_batch(store: SqlStore, settings: Settings) -> int:
+    """PRUNE_BATCH, capped where the store wants smaller batches (SQLite: every batch holds the
+    one writer, so ingestion waits for it)."""
+    cap = store.prune_batch_cap
+    return min(settings.prune_batch, cap) if cap else settings.prune_batch
+
+
 async def prune(store: SqlStore, settings: Settings, now: datetime | None = None,
-                max_batches: int | None = None, pause: float = 0.0, rest: float = PRUNE_REST) -> PruneResult:
-    """Deletes expired rows in batches of PRUNE_BATCH; between batches it sleeps `rest` times as
-    long as the batch took (at least `pause` seconds), so writers get in."""
+                max_batches: int | None = None, pause: float = 0.0, rest: float | None = None) -> PruneResult:
+    """Deletes expired rows in bounded batches; between batches it sleeps `rest` times as long as
+    the batch took (default: the store's prune_rest; at least `pause` seconds), so writers get in."""
     now = now or utcnow()
+    rest = store.prune_rest if rest is None else rest
+    batch = prune_batch(store, settings)
     result = PruneResult()
     batches = 0
     while max_batches is None or batches < max_batches:
         started = time.monotonic()
-        deleted = await store.delete_expired_events(event_cutoff(settings, now), settings.prune_batch)
+        deleted = await store.delete_expired_events(event_cutoff(settings, now), batch)
         result.events += deleted
         batches += 1
-        if deleted < settings.prune_batch or (max_batches is not None and batches >= max_batches):
+        if deleted < batch or (max_batches is not None and batches >= max_batches):
             break
         wait = max(pause, rest * (time.monotonic() - started))
         if wait:
@@ -104,10 +114,10 @@ class Pruner:
         started = time.monotonic()
         result = await self._quietly(max_batches=1)
         took = time.monotonic() - started
-        full = result is not None and result.events >= self.settings.prune_batch
+        full = result is not None and result.events >= prune_batch(self.store, self.settings)
         # More expired rows waiting: the next batch after the usual rest. Little or nothing (or
         # the database away): wait a while, the periodic prune covers the rest.
-        self._next_probabilistic = time.monotonic() + (PRUNE_REST * took if full else PROBABILISTIC_QUIET)
+        self._next_probabilistic = time.monotonic() + (self.store.prune_rest * took if full else PROBABILISTIC_QUIET)
 
     async def _quietly(self, max_batches: int | None, pause: float = 0.0) -> PruneResult | None:
         try:
