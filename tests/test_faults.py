@@ -370,3 +370,37 @@ def test_close_commits_what_is_queued_then_refuses_new_writes():
     results, late = asyncio.run(main())
     assert all(r is None for r in results) and sorted(written) == sorted(f"r{i}" for i in range(50))
     assert late == "refused"
+
+
+# -- the hot path's own failure answers, in process -----------------------------------------------
+
+def test_storage_failure_is_a_json_503_with_retry_after_and_the_cookie(sqlite_url, monkeypatch):
+    """A 503 from the store carries Retry-After, a JSON error and the anon_id cookie (the write's
+    outcome may be unknown, so the client's retry must come back as the same visitor)."""
+    from leadtrail.store import StoreUnavailable
+    from support import app_client, row_counts
+
+    with app_client(sqlite_url) as client:
+        async def down(rows):
+            raise StoreUnavailable("gone")
+
+        monkeypatch.setattr(client.app.state.services.store, "add_events", down)
+        r = client.post("/api/track", json={"event_name": "page_view", "event_id": "e1"})
+        assert r.status_code == 503 and r.headers["retry-after"] and r.json()["error"]
+        assert r.headers["set-cookie"].startswith("anon_id=")
+        assert r.headers["x-content-type-options"] == "nosniff"
+    assert row_counts(sqlite_url) == (0, 0)
+
+
+def test_an_unexpected_error_on_the_hot_path_is_a_json_500(sqlite_url, monkeypatch):
+    from leadtrail.routes import track
+    from support import app_client
+
+    def broken(body):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(track, "parse_track_body", broken)
+    with app_client(sqlite_url) as client:
+        r = client.post("/api/track", json={"event_name": "page_view"})
+        assert r.status_code == 500 and r.json() == {"error": "internal error", "details": []}
+        assert r.headers["x-content-type-options"] == "nosniff"
