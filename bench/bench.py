@@ -25,7 +25,7 @@ What is measured, and how
   machine the load generator competes with the server, and other work on the machine shows up as
   "other".
 - Scale (PostgreSQL: 10,000,000 expired rows plus one visitor's 2,000 fresh events interleaved
-  among them, bulk-loaded with generate_series; SQLite: 1,000,000, say so): promote latency for
+  among them, bulk-loaded with generate_series; SQLite: 500,000, say so): promote latency for
   that visitor, then ingest throughput without and with `leadtrail prune` deleting the expired rows.
 """
 
@@ -598,43 +598,68 @@ def scale(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -
             prune = subprocess.Popen([PY, "-m", "leadtrail", "prune", "--database-url", url],
                                      env=leadtrail_env(), stdout=plog, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        # Load in windows for as long as the prune runs, so late batches count as much as early.
+        # Paired windows for as long as the prune runs: one with the prune deleting, the next with it
+        # paused (SIGSTOP: its batch in flight finishes, no new one starts), so each "with" has a
+        # "without" on the same database at the same size and moment. The database grows and its
+        # caches and checkpoints change over minutes; a comparison with one window taken before
+        # the prune would measure that drift too.
         windows = []
+        stopped_s = 0.0
+
+        def window(kind: str) -> dict:
+            seconds = args.pair_seconds if kind == "on" else max(2, args.pair_seconds // 2)
+            with Monitor(server.proc.pid, pg_pid(url, dbs.pg)) as mon:
+                w = run_load(server.url, seconds, args.connections, prefix + f"{kind}{len(windows)}",
+                             cookiefile, tool=args.tool, threads=args.threads)
+            return {"kind": kind, "rate": w.rate, "p50_ms": w.p50_ms, "p99_ms": w.p99_ms, "errors": w.errors,
+                    "cpu": mon.cpu_shares(w.loadgen_ticks), "prune_running_at_end": prune.poll() is None}
+
         try:
             time.sleep(1.0)  # past its start-up, into the deleting
             while prune.poll() is None and time.monotonic() - t_prune < args.prune_timeout:
-                with Monitor(server.proc.pid, pg_pid(url, dbs.pg)) as mon:
-                    w = run_load(server.url, args.prune_seconds, args.connections, prefix + f"b{len(windows)}",
-                                 cookiefile, tool=args.tool, threads=args.threads)
-                windows.append({"rate": w.rate, "p50_ms": w.p50_ms, "p99_ms": w.p99_ms, "errors": w.errors,
-                                "cpu": mon.cpu_shares(w.loadgen_ticks), "prune_running_at_end": prune.poll() is None})
-                log(f"  {dialect:8} ingest during prune, window {len(windows)}: {w.rate:.0f} ev/s"
-                    f" p99 {w.p99_ms:.1f} ms ({w.rate / base.rate:.2f} of without)")
+                on = window("on")
+                if not on["prune_running_at_end"]:
+                    break  # finished during the window: no pair
+                os.kill(prune.pid, signal.SIGSTOP)
+                paused = time.monotonic()
+                time.sleep(0.5)  # the batch in flight commits
+                off = window("off")
+                os.kill(prune.pid, signal.SIGCONT)
+                stopped_s += time.monotonic() - paused
+                windows += [on, off]
+                log(f"  {dialect:8} ingest with / without the prune, pair {len(windows) // 2}: {on['rate']:.0f} /"
+                    f" {off['rate']:.0f} ev/s = {on['rate'] / off['rate']:.2f} (p99 {on['p99_ms']:.1f} / {off['p99_ms']:.1f} ms)")
             prune.wait(max(1.0, args.prune_timeout - (time.monotonic() - t_prune)))
         except subprocess.TimeoutExpired:
             os.killpg(prune.pid, signal.SIGKILL)
             prune.wait()
+        finally:
+            if prune.poll() is None:
+                os.kill(prune.pid, signal.SIGCONT)
         prune_s = time.monotonic() - t_prune
-        # Windows the prune outlasted; the last, partial one is left out (unless it is the only one).
-        full = [w for w in windows if w["prune_running_at_end"]] or windows[:1]
-        rate = statistics.mean(w["rate"] for w in full) if full else float("nan")
-        out["during_prune"] = {"windows": windows, "rate": rate,
-                               "worst_rate": min((w["rate"] for w in full), default=float("nan")),
-                               "p99_ms": max((w["p99_ms"] for w in full), default=float("nan")),
+        ons = [w for w in windows if w["kind"] == "on"]
+        offs = [w for w in windows if w["kind"] == "off"]
+        ratios = [a["rate"] / b["rate"] for a, b in zip(ons, offs) if b["rate"]]
+        out["during_prune"] = {"windows": windows, "pairs": len(ratios),
+                               "rate": statistics.mean(w["rate"] for w in ons) if ons else float("nan"),
+                               "rate_paused": statistics.mean(w["rate"] for w in offs) if offs else float("nan"),
+                               "worst_ratio": min(ratios, default=float("nan")),
+                               "p99_ms": max((w["p99_ms"] for w in ons), default=float("nan")),
                                "errors": sum(w["errors"] for w in windows)}
-        out["prune"] = {"seconds": prune_s, "exit": prune.returncode, "output": prune_log.read_text().strip()[-300:]}
+        out["prune"] = {"seconds": prune_s, "deleting_seconds": prune_s - stopped_s, "exit": prune.returncode,
+                        "output": prune_log.read_text().strip()[-300:]}
+        out["ratio"] = (out["during_prune"]["rate"] / out["during_prune"]["rate_paused"]) if offs else float("nan")
+        out["worst_ratio"] = out["during_prune"]["worst_ratio"]
+        log(f"  {dialect:8} ingest with the prune deleting: {out['ratio']:.2f} of the same minutes without it"
+            f" (worst pair {out['worst_ratio']:.2f}); prune took {prune_s:.0f} s ({prune_s - stopped_s:.0f} s"
+            f" deleting): {out['prune']['output']}")
         # Right after: PostgreSQL's autovacuum now cleans up after the deleted rows.
         with Monitor(server.proc.pid, pg_pid(url, dbs.pg)) as mon:
             after = run_load(server.url, args.prune_seconds, args.connections, prefix + "c", cookiefile,
                              tool=args.tool, threads=args.threads)
         out["after_prune"] = {"rate": after.rate, "p50_ms": after.p50_ms, "p99_ms": after.p99_ms,
                               "errors": after.errors, "cpu": mon.cpu_shares(after.loadgen_ticks)}
-        log(f"  {dialect:8} ingest right after the prune: {after.rate:.0f} ev/s p99 {after.p99_ms:.1f} ms"
-            f" ({after.rate / base.rate:.2f} of without)")
-        out["ratio"] = rate / base.rate if base.rate else float("nan")
-        out["worst_ratio"] = out["during_prune"]["worst_rate"] / base.rate if base.rate else float("nan")
-        log(f"  {dialect:8} ingest during prune: {rate:.0f} ev/s ({out['ratio']:.2f} of without, worst window"
-            f" {out['worst_ratio']:.2f}); prune took {prune_s:.0f} s: {out['prune']['output']}")
+        log(f"  {dialect:8} ingest right after the prune: {after.rate:.0f} ev/s p99 {after.p99_ms:.1f} ms")
         out["left"] = dbs.count(url)
     finally:
         server.stop()
@@ -659,14 +684,15 @@ def main() -> None:
     parser.add_argument("--pg-rows", type=int, default=None)
     parser.add_argument("--sqlite-rows", type=int, default=None)
     args = parser.parse_args()
-    args.duration = args.duration or (4 if args.quick else 10)
+    args.duration = args.duration or (4 if args.quick else 8)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.warmup = 2
     args.exact_seconds = 3
     args.pg_rows = args.pg_rows or (1_000_000 if args.quick else 10_000_000)
-    args.sqlite_rows = args.sqlite_rows or (200_000 if args.quick else 1_000_000)
-    args.promotes = 50 if args.quick else 200
+    args.sqlite_rows = args.sqlite_rows or (200_000 if args.quick else 500_000)
+    args.promotes = 50 if args.quick else 100
     args.prune_seconds = 5 if args.quick else 15
+    args.pair_seconds = 4 if args.quick else 6
     args.prune_timeout = 900
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     parts = {p.strip() for p in args.parts.split(",")}
@@ -716,13 +742,15 @@ def main() -> None:
         print(f"promote, visitor with {p['server_events']} buffered events + {p['client_events']} client events:"
               f" p50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms, max {p['max_ms']:.1f} ms ({p['n']} sequential)")
         a, b = sc["without_prune"], sc["during_prune"]
-        print(f"ingest without prune: {a['rate']:.0f} ev/s (p99 {a['p99_ms']:.1f} ms); while `leadtrail prune` ran"
-              f" ({len(b['windows'])} windows of {args.prune_seconds:g} s): {b['rate']:.0f} ev/s = {sc['ratio']:.2f}"
-              f" of without (worst window {sc['worst_ratio']:.2f}, p99 up to {b['p99_ms']:.1f} ms, {b['errors']} errors)")
-        print(f"prune took {sc['prune']['seconds']:.0f} s: {sc['prune']['output']}; rows left {sc['left']:,}")
+        print(f"ingest before the prune: {a['rate']:.0f} ev/s (p99 {a['p99_ms']:.1f} ms); during `leadtrail prune`,"
+              f" {b['pairs']} pairs of windows with it deleting ({args.pair_seconds:g} s) / paused"
+              f" ({max(2, args.pair_seconds // 2):g} s):"
+              f" {b['rate']:.0f} / {b['rate_paused']:.0f} ev/s = {sc['ratio']:.2f} (worst pair {sc['worst_ratio']:.2f},"
+              f" p99 up to {b['p99_ms']:.1f} ms, {b['errors']} errors)")
+        print(f"prune took {sc['prune']['deleting_seconds']:.0f} s of deleting: {sc['prune']['output']};"
+              f" rows left {sc['left']:,}")
         c = sc["after_prune"]
-        print(f"ingest right after the prune (autovacuum at work): {c['rate']:.0f} ev/s = {c['rate'] / a['rate']:.2f}"
-              f" of without (p99 {c['p99_ms']:.1f} ms)")
+        print(f"ingest right after the prune (autovacuum at work): {c['rate']:.0f} ev/s (p99 {c['p99_ms']:.1f} ms)")
     print(f"\nbench took {report['seconds']:.0f} s")
 
     def plain(o):

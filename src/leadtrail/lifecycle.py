@@ -9,7 +9,7 @@
 Every prune shares the database with ingestion: after each batch it rests `store.prune_rest` times
 as long as the batch took, so it holds the database at most 1/(1 + rest) of the time and writers
 always get in between batches (bench/ measures ingest throughput during a 10-million-row prune).
-PostgreSQL rests 1x (ingest keeps ~0.9 of its rate); SQLite, whose one writer the prune's batches
+PostgreSQL rests 2x (ingest keeps ~0.9 of its rate); SQLite, whose one writer the prune's batches
 hold, takes smaller batches and rests 4x.
 Reads never depend on this having run: they filter by the TTL themselves.
 """

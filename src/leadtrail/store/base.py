@@ -79,7 +79,7 @@ class SqlStore(Transaction):
     # Concurrent batch writers of the group commit (PostgreSQL: one connection each).
     flushers: int = 1
     # Pruning (lifecycle.prune): seconds of rest per second of deleting, and a cap on the batch.
-    prune_rest: float = 1.0
+    prune_rest: float = 2.0
     prune_batch_cap: int | None = None
 
     def __init__(self) -> None:
