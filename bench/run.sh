@@ -2,7 +2,7 @@
 # One command for the benchmarks (`make bench` calls this): prints figures, asserts nothing.
 # Ingest and scale (bench.py), then validation cost (bench_ingest.py) and dashboard latency
 # (bench_dashboard.py).
-#   bench/run.sh            full run (~15 min): 3 rounds x 10 s per target, 10M rows at scale
+#   bench/run.sh            full run (~15 min): 3 rounds x 8 s per target, 10M rows at scale
 #   bench/run.sh --quick    ~4 min: 1 round x 4 s, 1M rows at scale
 #   bench/run.sh --help     every option (databases, parts, durations, rows)
 # Needs: the project venv (make install-test), PostgreSQL server binaries (the bench starts its
