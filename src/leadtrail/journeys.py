@@ -261,17 +261,18 @@ def _time_on_page(ordered: list[_Event], submitted_us: int | None) -> dict[int, 
         result[event.idx] = None
         if event.t is None:
             continue
+        # Walk forward by index (a slice per page view made this quadratic in the journey's size).
         end = None
-        for following in ordered[i + 1:]:
+        last_page = True
+        for j in range(i + 1, len(ordered)):
+            following = ordered[j]
             if following.visit != event.visit:
                 break
             if following.t is not None:
                 end = following.t
-                if following.name == "page_view":
-                    break
-        else:
-            following = None
-        last_page = following is None or following.name != "page_view" or following.visit != event.visit
+            if following.name == "page_view":
+                last_page = False
+                break
         if last_page and event.visit == last_visit and submitted_us is not None \
                 and 0 <= submitted_us - event.t <= _GAP_US:
             end = submitted_us

@@ -245,6 +245,11 @@ def cors_headers(request: Request, settings: Settings) -> dict[str, str]:
     return {}
 
 
+async def preflight(request: Request) -> Response:
+    """OPTIONS for the API routes: CORS for ALLOWED_ORIGINS, 403 for anyone else."""
+    return preflight_response(request, request.app.state.services.settings)
+
+
 def preflight_response(request: Request, settings: Settings) -> Response:
     headers = cors_headers(request, settings)
     if not headers:

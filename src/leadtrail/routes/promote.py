@@ -17,7 +17,7 @@ from ..promote import PromoteRequest, parse_promote_body
 from ..services import Services
 from ..store import JourneyRecord, StoreUnavailable, utcnow
 from ..web import (HTTPProblem, check_origin, client_address, cors_headers, json_response, media_type,
-                   preflight_response, problem_response, read_body)
+                   preflight, problem_response, read_body)
 from .track import check_rate, drop_self_referrals, gpc_opt_out
 
 MAX_PROMOTE_BODY = 256 * 1024
@@ -90,12 +90,9 @@ async def promote(request: Request) -> Response:
     return json_response(body_out, 201 if created else 200, cors)
 
 
-async def promote_preflight(request: Request) -> Response:
-    return preflight_response(request, request.app.state.services.settings)
-
 
 def routes() -> list[Route]:
     return [
         Route("/api/track/promote", promote, methods=["POST"]),
-        Route("/api/track/promote", promote_preflight, methods=["OPTIONS"]),
+        Route("/api/track/promote", preflight, methods=["OPTIONS"]),
     ]

@@ -22,7 +22,7 @@ from ..ratelimit import retry_after_header
 from ..services import Services
 from ..store import EventRow, StoreUnavailable, dumps, utcnow
 from ..web import (HTTPProblem, LeanRequest, check_origin, client_address, cookie_value, cors_headers, is_https,
-                   media_type, preflight_response, problem_body, read_body)
+                   media_type, preflight, problem_body, read_body)
 
 log = logging.getLogger("leadtrail.track")
 
@@ -178,12 +178,9 @@ async def track(request: Request) -> Response:
     return response
 
 
-async def track_preflight(request: Request) -> Response:
-    return preflight_response(request, request.app.state.services.settings)
-
 
 def routes() -> list[Route]:
     return [
         Route("/api/track", track, methods=["POST"]),
-        Route("/api/track", track_preflight, methods=["OPTIONS"]),
+        Route("/api/track", preflight, methods=["OPTIONS"]),
     ]
