@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadtrail import journeys
-from leadtrail.journeys import VISIT_GAP, reconstruct, summarize_for_list
+from leadtrail.journeys import VISIT_GAP, list_summary, reconstruct, summarize_for_list
 
 T0 = datetime(2026, 11, 27, 2, 25, 44, 123456, tzinfo=timezone.utc)
 SUBMITTED = T0 + timedelta(hours=3)
@@ -417,6 +417,43 @@ def test_hostile_input_never_raises(servers, clients, submitted):
     journey = reconstruct(servers, clients, submitted)
     assert set(journey) == {"timeline", "visits", "summary"}
     summarize_for_list(journey)
+
+
+@settings(deadline=None)
+@given(journeys_with_ids())
+def test_list_summary_is_the_summary_of_the_full_reconstruction(case):
+    """The promote's shortcut (no timeline) stores exactly what the full reconstruction would."""
+    servers, clients, _ = case
+    assert list_summary(servers, clients, SUBMITTED) == summarize_for_list(reconstruct(servers, clients, SUBMITTED))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_junk_event, _scalar), max_size=15), st.lists(st.one_of(_junk_event, _scalar), max_size=15),
+       st.one_of(st.none(), st.datetimes(timezones=st.just(timezone.utc)), st.datetimes()))
+def test_list_summary_agrees_on_hostile_input(servers, clients, submitted):
+    """Junk in, the same summary out of both paths, and neither raises."""
+    assert list_summary(servers, clients, submitted) == summarize_for_list(reconstruct(servers, clients, submitted))
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(timezone.utc)))
+def test_storage_timestamps_read_fast_as_python_reads_them(moment):
+    """The shortcut for stored timestamps gives the instant datetime.fromisoformat gives."""
+    text = moment.isoformat(timespec="microseconds")
+    expected = (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+    assert journeys._storage_us(text) == expected
+    assert journeys._instant_us(text) == expected
+
+
+def test_near_misses_of_the_storage_format_fall_back_or_are_refused():
+    """Text that only looks like the storage format is read by the general parser or refused."""
+    assert journeys._storage_us("2026-11-27T02:25:44.123456+01:00") is None
+    assert journeys._instant_us("2026-11-27T02:25:44.123456+01:00") == \
+        journeys._instant_us("2026-11-27T01:25:44.123456+00:00")
+    for bad in ("2026-13-27T02:25:44.123456+00:00", "2026-11-27T24:25:44.123456+00:00",
+                "2026-11-27T02:25:60.123456+00:00", "2026-11-27T02:25:4\u0664.123456+00:00",
+                "2026-02-30T02:25:44.123456+00:00"):
+        assert journeys._storage_us(bad) is None
+        assert journeys._instant_us(bad) is None
 
 
 def test_module_exposes_visit_gap_and_match_window():

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from leadtrail.store import EventRow, JourneyRecord, utcnow
-from support import run_store
+from support import EPOCH, run_store
 
 SEED_INDEXES = {"session_events_anon_idx", "session_events_created_idx", "submission_journeys_email_idx"}
 
@@ -96,6 +96,59 @@ def test_journey_is_refreshed_within_ten_minutes_and_new_after(database_url):
     assert later[1] is True and later[0] != first[0]
     assert other[1] is True
     assert count == 3
+
+
+SUMMARY = {"first_channel": "Organic Search", "first_source": "google", "landing_page": "/",
+           "visits": 2, "page_views": 5, "time_to_enquiry_ms": 1234}
+
+
+def test_summary_computed_while_the_row_is_written_is_stored_with_it(database_url):
+    """A summary given as a function is called during the write and lands in the same row, on a
+    new journey and on a refresh; the snapshot is stored intact."""
+    events = [{"id": i, "event_name": "page_view", "page_path": f"/p{i}", "params": {"event_id": f"e{i}"},
+               "created_at": "2026-11-27T02:25:44.123456+00:00"} for i in range(300)]
+    calls = []
+
+    async def listed(store):
+        rows = await store.fetch("cp_list_older", since=EPOCH, until=utcnow() + timedelta(days=1),
+                                 cursor_at=utcnow() + timedelta(days=1), cursor_id=2**62, limit=10)
+        return [{k: row[k] for k in SUMMARY} for row in rows]
+
+    def summarize():
+        calls.append(1)
+        return dict(SUMMARY, visits=len(calls))
+
+    async def work(store):
+        now = utcnow()
+        record = JourneyRecord("sum@b.co", "v5", events, [], "booking", True, summarize)
+        first = await store.save_journey(record, now, timedelta(minutes=10))
+        after_first = await listed(store)
+        again = await store.save_journey(record, now + timedelta(minutes=1), timedelta(minutes=10))
+        [journey] = await store.journeys_by_email("sum@b.co", now - timedelta(days=1))
+        return first, again, after_first, await listed(store), journey["events"]
+
+    first, again, after_first, after_again, stored_events = run_store(database_url, work)
+    assert first[1] is True and again == (first[0], False) and len(calls) == 2
+    assert after_first == [dict(SUMMARY, visits=1)]
+    assert after_again == [dict(SUMMARY, visits=2)]
+    assert stored_events == events
+
+
+def test_a_summary_that_fails_stores_nothing(database_url):
+    """If the summary raises, the transaction that holds the row rolls back."""
+
+    def broken():
+        raise RuntimeError("boom")
+
+    async def work(store):
+        try:
+            await store.save_journey(JourneyRecord("no@b.co", "v6", [], [], None, None, broken),
+                                     utcnow(), timedelta(minutes=10))
+        except RuntimeError as exc:
+            return str(exc), await store.count("journeys")
+        return None, await store.count("journeys")
+
+    assert run_store(database_url, work) == ("boom", 0)
 
 
 def test_concurrent_promotes_of_one_visitor_make_one_journey(database_url):

@@ -7,6 +7,7 @@ ignored or clamped, never raised on. The output shape is the one in CONTRIBUTING
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
@@ -56,9 +57,35 @@ def _minute_iso(minute: int) -> str:
     return (_EPOCH + timedelta(minutes=minute)).isoformat()[:17]
 
 
+_STORAGE_FORMAT = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d):([0-5]\d)\.(\d{6})\+00:00", re.ASCII)
+
+
+@lru_cache(maxsize=4096)
+def _minute_us(prefix: str) -> int | None:
+    """µs since the epoch of "YYYY-MM-DDTHH:MM" (UTC); None when it is no such minute."""
+    try:
+        minute = datetime.fromisoformat(prefix)
+    except ValueError:
+        return None
+    return ((minute.toordinal() - _EPOCH_ORDINAL) * 1440 + minute.hour * 60 + minute.minute) * 60_000_000
+
+
+def _storage_us(text: str) -> int | None:
+    """The storage format (what `_iso` writes: "2026-11-27T02:25:44.123456+00:00") read without
+    building a datetime per event: minutes are cached, the rest is digits. None: not that format."""
+    match = _STORAGE_FORMAT.fullmatch(text)
+    if match is None:
+        return None
+    minute = _minute_us(match[1])
+    return None if minute is None else minute + int(match[2]) * 1_000_000 + int(match[3])
+
+
 def _instant_us(value: object) -> int | None:
     """µs since the epoch of an aware/naive (taken as UTC) datetime or ISO 8601 text; else None."""
     if isinstance(value, str):
+        fast = _storage_us(value)
+        if fast is not None:
+            return fast
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
@@ -321,6 +348,14 @@ def _touch(visit: dict | None) -> dict | None:
     return None if visit is None else {**{k: visit[k] for k in keys}, "at": visit["started_at"]}
 
 
+def _ordered(server_events: object, client_events: object,
+             submitted_us: int | None) -> tuple[list[_Event], list[_Event]]:
+    """The merged events, and the same in timeline order."""
+    events = _merge(server_events, client_events, submitted_us)
+    # Events no clock could place (no usable time anywhere) go last, in input order.
+    return events, sorted(events, key=lambda e: e.key if e.key is not None else (math.inf, e.idx, 0))
+
+
 def reconstruct(server_events: list[dict], client_events: list[dict], submitted_at: datetime,
                 *, site_hosts: Iterable[str] = ()) -> dict:
     """The journey of one enquiry: merged timeline, visits with attribution, and a summary.
@@ -330,9 +365,7 @@ def reconstruct(server_events: list[dict], client_events: list[dict], submitted_
     """
     own_hosts = frozenset(filter(None, map(channels.host_of, site_hosts or ())))
     submitted_us = _instant_us(submitted_at)
-    events = _merge(server_events, client_events, submitted_us)
-    # Events no clock could place (no usable time anywhere) go last, in input order.
-    ordered = sorted(events, key=lambda e: e.key if e.key is not None else (math.inf, e.idx, 0))
+    events, ordered = _ordered(server_events, client_events, submitted_us)
     visits = [_describe_visit(i, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
     on_page = _time_on_page(ordered, submitted_us)
     timeline = [{
@@ -359,6 +392,28 @@ def reconstruct(server_events: list[dict], client_events: list[dict], submitted_
             "time_to_enquiry_ms": to_enquiry,
             "client_only_events": sum(1 for e in events if e.source == "client"),
         },
+    }
+
+
+def list_summary(server_events: list[dict], client_events: list[dict], submitted_at: datetime) -> dict:
+    """summarize_for_list(reconstruct(...)) without building the timeline: what a promote stores.
+    It skips the per-event work the list does not show (times on page, the timeline's ISO times),
+    which was about half of a promote's CPU for a visitor with thousands of events."""
+    submitted_us = _instant_us(submitted_at)
+    _, ordered = _ordered(server_events, client_events, submitted_us)
+    visits = _split_visits(ordered)
+    first = _describe_visit(0, visits[0], frozenset()) if visits else {}
+    first_t = next((e.t for e in ordered if e.t is not None), None)
+    to_enquiry = None
+    if first_t is not None and submitted_us is not None:
+        to_enquiry = max(0, (submitted_us - first_t) // 1000)
+    return {
+        "first_channel": first.get("channel"),
+        "first_source": first.get("source"),
+        "landing_page": first.get("landing_page"),
+        "visits": len(visits),
+        "page_views": sum(1 for e in ordered if e.name == "page_view"),
+        "time_to_enquiry_ms": to_enquiry,
     }
 
 

@@ -11,11 +11,12 @@ from starlette.routing import Route
 
 from ..identity import COOKIE_NAME
 from ..ingest import IngestError
-from ..journeys import reconstruct, summarize_for_list
+from ..journeys import list_summary
 from ..lifecycle import event_cutoff
 from ..promote import PromoteRequest, parse_promote_body
 from ..services import Services
 from ..store import JourneyRecord, StoreUnavailable, utcnow
+from ..store.base import SNAPSHOT_LIMIT
 from ..web import (HTTPProblem, check_origin, client_address, cors_headers, json_response, media_type,
                    preflight, problem_response, read_body)
 from .track import check_rate, drop_self_referrals, gpc_opt_out
@@ -34,10 +35,9 @@ async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | 
     server_events = (
         await services.store.snapshot_events(anon_id, event_cutoff(services.settings, now)) if anon_id else []
     )
-    journey = reconstruct(server_events, client_events, now)
     record = JourneyRecord(
         email=req.email, anon_id=anon_id, events=server_events, client_events=client_events,
-        form=req.form, consent=req.consent, summary=summarize_for_list(journey),
+        form=req.form, consent=req.consent, summary=lambda: list_summary(server_events, client_events, now),
     )
     journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
     return journey_id, created, len(server_events)
@@ -47,7 +47,7 @@ async def refresh_late(services: Services, req: PromoteRequest, anon_id: str, cl
                        now: datetime, seen: int) -> None:
     await asyncio.sleep(LATE_REFRESH_DELAY)
     since = event_cutoff(services.settings, now)
-    if len(await services.store.snapshot_events(anon_id, since)) > seen:
+    if min(await services.store.count_visitor_events(anon_id, since), SNAPSHOT_LIMIT) > seen:
         await save_snapshot(services, req, anon_id, client_events, now)
 
 

@@ -7,14 +7,19 @@ primitives that each dialect provides: `fetch`, `execute`, `transaction()` and `
 from __future__ import annotations
 
 import abc
+import asyncio
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import orjson
 
 from .batcher import GroupCommitter
+
+
+# The most buffered events one promote snapshots (oldest first).
+SNAPSHOT_LIMIT = 5000
 
 
 class StoreUnavailable(Exception):
@@ -39,7 +44,9 @@ class JourneyRecord:
     client_events: list[dict]
     form: str | None
     consent: bool | None
-    summary: dict[str, Any]  # first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms
+    # first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms; or a
+    # function that computes them, which save_journey calls while the database writes the row
+    summary: dict[str, Any] | Callable[[], dict[str, Any]]
 
 
 def utcnow() -> datetime:
@@ -121,7 +128,7 @@ class SqlStore(Transaction):
         await self.committer.submit(rows)
 
     # -- buffer lifecycle ------------------------------------------------------------------------
-    async def snapshot_events(self, anon_id: str, since: datetime, limit: int = 5000) -> list[dict]:
+    async def snapshot_events(self, anon_id: str, since: datetime, limit: int = SNAPSHOT_LIMIT) -> list[dict]:
         rows = await self.fetch("snapshot_events", anon_id=anon_id, since=since, limit=limit)
         return [self._event_out(row) for row in rows]
 
@@ -147,29 +154,51 @@ class SqlStore(Transaction):
             return await tx.execute("delete_expired_journeys", before=before, limit=limit)
 
     # -- journeys ----------------------------------------------------------------------------------
+    async def count_visitor_events(self, anon_id: str, since: datetime) -> int:
+        return int(await self.fetchval("count_visitor_events", anon_id=anon_id, since=since))
+
     async def save_journey(self, record: JourneyRecord, now: datetime, idempotency: timedelta) -> tuple[int, bool]:
         """Stores a promote; the same visitor and address within `idempotency` refreshes the
-        earlier journey instead. Returns (journey id, created)."""
+        earlier journey instead. Returns (journey id, created).
+
+        When `record.summary` is a function, it is called while the database takes in the row
+        (parsing thousands of events into jsonb costs PostgreSQL about as long as the summary
+        costs Python), and its result is written in the same transaction right after."""
+        later = callable(record.summary)
+        summary: dict[str, Any] = {} if later else record.summary  # type: ignore[assignment]
         values = dict(
             events=dumps(record.events),
             client_events=dumps(record.client_events),
             form=record.form,
             consent=record.consent,
-            **{column: record.summary.get(column) for column in self.JOURNEY_LIST_COLUMNS},
+            **{column: summary.get(column) for column in self.JOURNEY_LIST_COLUMNS},
         )
         lock_key = f"{record.anon_id}|{record.email}" if record.anon_id else None
         async with self.transaction(lock_key=lock_key) as tx:
+            existing = None
             if record.anon_id:
                 existing = await tx.fetchval(
                     "find_recent_journey", email=record.email, anon_id=record.anon_id, since=now - idempotency
                 )
-                if existing is not None:
-                    await tx.execute("refresh_journey", id=existing, updated_at=now, **values)
-                    return int(existing), False
-            journey_id = await tx.fetchval(
-                "insert_journey", email=record.email, anon_id=record.anon_id, created_at=now, **values
-            )
-            return int(journey_id), True
+            if existing is not None:
+                write = tx.execute("refresh_journey", id=existing, updated_at=now, **values)
+            else:
+                write = tx.fetchval("insert_journey", email=record.email, anon_id=record.anon_id,
+                                    created_at=now, **values)
+            if not later:
+                written = await write
+            else:
+                task = asyncio.ensure_future(write)
+                await asyncio.sleep(0)  # one step of the task: the statement is on its way
+                try:
+                    summary = record.summary()  # type: ignore[operator]
+                finally:
+                    written = await task
+            journey_id = int(existing if existing is not None else written)
+            if later:
+                await tx.execute("set_journey_summary", id=journey_id,
+                                 **{column: summary.get(column) for column in self.JOURNEY_LIST_COLUMNS})
+            return journey_id, existing is None
 
     def journey_out(self, row: dict) -> dict:
         out = dict(row)
