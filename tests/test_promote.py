@@ -89,6 +89,8 @@ BAD_PROMOTES = [
     ("events-object", b'{"email": "a@b.co", "client_events": {}}', "application/json", {}, 400),
     ("too-many-events", json.dumps({"email": "a@b.co", "client_events": [{"event_name": "x"}] * 501}).encode(), "application/json", {}, 400),
     ("form-too-long", json.dumps({"email": "a@b.co", "form": "f" * 101}).encode(), "application/json", {}, 400),
+    ("form-nul", b'{"email": "a@b.co", "form": "book\\u0000ing"}', "application/json", {}, 400),
+    ("form-number", b'{"email": "a@b.co", "form": 7}', "application/json", {}, 400),
     ("not-json", b"email=a@b.co", "application/json", {}, 400),
     ("text-plain", b'{"email": "a@b.co"}', "text/plain", {}, 415),
     ("too-large", json.dumps({"email": "a@b.co", "client_events": [{"event_name": "x", "params": {"a": "b" * 900}}] * 300}).encode(), "application/json", {}, 413),

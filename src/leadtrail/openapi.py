@@ -63,7 +63,7 @@ PROMOTE_BODY = {
                   "description": "compared case-insensitively; stored trimmed and lower-cased"},
         "client_events": {"type": ["array", "null"], "maxItems": 500, "items": {},
                           "description": "the tracker's buffer; invalid items are dropped, not refused"},
-        "form": {"type": ["string", "null"], "maxLength": 100},
+        "form": {"type": ["string", "null"], "maxLength": 100, "pattern": _NO_NUL},
         "consent": {"type": ["boolean", "null"]},
     },
 }

@@ -50,8 +50,8 @@ def parse_promote_body(body: bytes) -> PromoteRequest:
     elif not valid_email(email_raw.strip()):
         errors.append("email: not a valid e-mail address")
     form = data.get("form")
-    if form is not None and (not isinstance(form, str) or len(form) > MAX_FORM):
-        errors.append(f"form: a string of at most {MAX_FORM} characters")
+    if form is not None and (not isinstance(form, str) or len(form) > MAX_FORM or "\x00" in form):
+        errors.append(f"form: a string of at most {MAX_FORM} characters, without NUL")
     consent = data.get("consent")
     if consent is not None and not isinstance(consent, bool):
         errors.append("consent: true or false")
