@@ -93,3 +93,10 @@ def test_serve_refuses_to_start_without_a_secret_key(sqlite_url):
     result = CliRunner().invoke(main, ["serve", "--database-url", sqlite_url], env={"LEADTRAIL_SECRET_KEY": ""})
     assert result.exit_code == 1
     assert "LEADTRAIL_SECRET_KEY is not set" in result.output
+
+
+def test_an_unusable_database_url_is_a_clear_error_not_a_traceback():
+    """A DATABASE_URL that is neither sqlite:/// nor postgresql:// exits 1 naming the setting."""
+    result = CliRunner().invoke(main, ["prune", "--database-url", "mysql://db.example/leadtrail"])
+    assert result.exit_code == 1 and isinstance(result.exception, (SystemExit, type(None)))
+    assert "LEADTRAIL_DATABASE_URL" in result.output and "Traceback" not in result.output

@@ -28,7 +28,8 @@ def test_flags_win_over_environment():
 @pytest.mark.parametrize("name,value", [
     ("LEADTRAIL_PORT", "eighty"), ("LEADTRAIL_EVENT_TTL", "0"), ("LEADTRAIL_PRUNE_PROBABILITY", "2"),
     ("LEADTRAIL_HONOR_GPC", "maybe"), ("LEADTRAIL_TRUSTED_PROXIES", "not-an-ip"), ("LEADTRAIL_ALLOWED_ORIGINS", "example.com"),
-    ("LEADTRAIL_RATE_LIMIT", "-1"),
+    ("LEADTRAIL_RATE_LIMIT", "-1"), ("LEADTRAIL_DATABASE_URL", "mysql://db.example/leadtrail"),
+    ("LEADTRAIL_DATABASE_URL", "sqlite://relative.db"),
 ])
 def test_bad_values_are_refused_with_the_setting_named(name, value):
     """A value leadtrail cannot use raises SettingsError naming the variable."""

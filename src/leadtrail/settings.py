@@ -101,6 +101,12 @@ def _coerce(name: str, raw: Any) -> Any:
         if not 0.0 <= value <= 1.0:
             raise SettingsError(f"{label}: expected a number between 0 and 1, got {raw!r}")
         return value
+    if name == "database_url":
+        value = str(raw).strip()
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise SettingsError(f"{label}: expected sqlite:///path/to/file.db or postgresql://user:pass@host:port/db, "
+                                f"got {value.split('://', 1)[0] + '://...' if '://' in value else value!r}")
+        return value
     if name in ("allowed_origins", "trusted_proxies"):
         return raw if isinstance(raw, tuple) else _parse_list(str(raw))
     return str(raw)
