@@ -51,3 +51,13 @@ def test_to_env_round_trips():
     """The variables written for worker processes rebuild the same settings."""
     s = load_settings({"port": 1234, "allowed_origins": "https://x.example", "journey_retention": 7, "secret_key": "k" * 20}, env={})
     assert load_settings({}, env=to_env(s)) == s
+
+
+def test_log_level_and_format_are_checked_words():
+    """LOG_LEVEL and LOG_FORMAT take one of a few words (any case); anything else names the choices."""
+    settings = load_settings(env={"LEADTRAIL_LOG_LEVEL": "WARNING", "LEADTRAIL_LOG_FORMAT": "Json"})
+    assert (settings.log_level, settings.log_format) == ("warning", "json")
+    assert (load_settings(env={}).log_level, load_settings(env={}).log_format) == ("info", "text")
+    for name, value in (("LEADTRAIL_LOG_LEVEL", "loud"), ("LEADTRAIL_LOG_FORMAT", "xml")):
+        with pytest.raises(SettingsError, match=name):
+            load_settings(env={name: value})

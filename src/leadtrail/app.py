@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 
 from . import metrics, openapi
 from .routes import health, promote, track
+from .logs import configure as configure_logging
 from .services import Services
 from .settings import Settings, load_settings, with_secret_key
 from .web import json_response
@@ -149,6 +150,8 @@ def tune_gc_for_serving() -> None:
 
 def create_app_from_env() -> LeadtrailApp:
     """Factory for worker processes started by `leadtrail serve --workers N`."""
-    app = create_app(with_secret_key(load_settings()))
+    settings = with_secret_key(load_settings())
+    configure_logging(settings.log_level, settings.log_format)  # a spawned worker starts with none
+    app = create_app(settings)
     tune_gc_for_serving()
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 from typing import Any, Awaitable, Callable, TypeVar
@@ -61,7 +60,9 @@ def serve(**flags: Any) -> None:
     import uvicorn
 
     settings = resolve(need_secret=True, **flags)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .logs import configure
+
+    configure(settings.log_level, settings.log_format)
     applied = with_store(settings, lambda store: store.migrate(), migrate=False)
     if applied:
         click.echo(f"applied migrations: {', '.join(applied)}", err=True)
@@ -69,7 +70,7 @@ def serve(**flags: Any) -> None:
     if settings.demo:
         click.echo(f"demo site: http://{settings.host}:{settings.port}/demo/   dashboard: http://{settings.host}:{settings.port}/cp/", err=True)
     common = dict(host=settings.host, port=settings.port, proxy_headers=False, server_header=False,
-                  access_log=False, log_level=settings.log_level, timeout_graceful_shutdown=30)
+                  access_log=False, log_level=settings.log_level, log_config=None, timeout_graceful_shutdown=30)
     if settings.workers > 1:
         os.environ.update(to_env(settings))  # the workers rebuild the same settings from these
         uvicorn.run("leadtrail.app:create_app_from_env", factory=True, workers=settings.workers, **common)

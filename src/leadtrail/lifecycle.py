@@ -124,7 +124,8 @@ class Pruner:
             result = await prune(self.store, self.settings, max_batches=max_batches, pause=pause)
             self.deleted_events += result.events
             if result.events or result.journeys:
-                log.info("pruned events=%d journeys=%d", result.events, result.journeys)
+                log.info("pruned events=%d journeys=%d", result.events, result.journeys,
+                         extra={"events_deleted": result.events, "journeys_deleted": result.journeys})
             return result
         except StoreUnavailable as exc:
             log.warning("prune skipped: %s", exc)

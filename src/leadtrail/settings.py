@@ -39,6 +39,7 @@ class Settings:
     honor_gpc: bool = True
     rate_limit: int = 600
     log_level: str = "info"
+    log_format: str = "text"
     # Not settable from the outside: parsed forms of the above.
     trusted_networks: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
@@ -80,6 +81,10 @@ def _parse_list(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.replace(" ", ",").split(",") if part.strip())
 
 
+# Settings that take one of a few words.
+CHOICES = {"log_level": ("debug", "info", "warning", "error"), "log_format": ("text", "json")}
+
+
 def _coerce(name: str, raw: Any) -> Any:
     """Turn a raw flag or environment value into the type of the named setting."""
     label = ENV_PREFIX + name.upper()
@@ -100,6 +105,11 @@ def _coerce(name: str, raw: Any) -> Any:
             raise SettingsError(f"{label}: expected a number between 0 and 1, got {raw!r}") from None
         if not 0.0 <= value <= 1.0:
             raise SettingsError(f"{label}: expected a number between 0 and 1, got {raw!r}")
+        return value
+    if name in CHOICES:
+        value = str(raw).strip().lower()
+        if value not in CHOICES[name]:
+            raise SettingsError(f"{label}: expected one of {', '.join(CHOICES[name])}, got {raw!r}")
         return value
     if name == "database_url":
         value = str(raw).strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 
 from starlette.requests import Request
@@ -20,6 +21,8 @@ from ..store.base import SNAPSHOT_LIMIT
 from ..web import (HTTPProblem, check_origin, client_address, cors_headers, json_response, media_type,
                    preflight, problem_response, read_body)
 from .track import check_rate, drop_self_referrals, gpc_opt_out
+
+log = logging.getLogger("leadtrail.promote")
 
 MAX_PROMOTE_BODY = 256 * 1024
 IDEMPOTENCY_WINDOW = timedelta(minutes=10)
@@ -40,6 +43,10 @@ async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | 
         form=req.form, consent=req.consent, summary=lambda: list_summary(server_events, client_events, now),
     )
     journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
+    # Never the e-mail address: the journey id is how an owner finds it.
+    log.info("journey %d %s", journey_id, "created" if created else "refreshed",
+             extra={"journey_id": journey_id, "outcome": "created" if created else "refreshed", "server_events": len(server_events),
+                    "client_events": len(client_events)})
     return journey_id, created, len(server_events)
 
 
