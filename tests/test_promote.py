@@ -165,3 +165,54 @@ def test_events_in_flight_at_promote_are_taken_in_late(database_url):
         promote_route.LATE_REFRESH_DELAY = original
     assert [e["params"]["event_id"] for e in journey["events"]] == ["a", "late"]
     assert journey["created_at"] == journey["updated_at"]  # the submission time did not move
+
+
+def test_pages_after_the_enquiry_stay_out_of_the_journey(database_url):
+    """The thank-you page the form leads to (and whatever follows it) commits after the promote;
+    the late refresh must not put it in the path to the enquiry. The form page's own late events
+    (its engagement time, a generate_lead) still join."""
+    import time
+
+    from leadtrail.routes import promote as promote_route
+
+    original = promote_route.LATE_REFRESH_DELAY
+    promote_route.LATE_REFRESH_DELAY = 0.3
+    try:
+        with app_client(database_url) as client:
+            client.post("/api/track", json=page_view("/book", "a"))
+            r = client.post("/api/track/promote", json={"email": "thanks@x.co",
+                                                        "client_events": [client_event("page_view", "/book", "a")]})
+            assert r.json()["server_events"] == 1
+            client.post("/api/track", json={"events": [
+                {"event_name": "page_engagement", "page_path": "/book", "event_id": "eng", "params": {"engaged_ms": 900}},
+                {"event_name": "generate_lead", "page_path": "/book", "event_id": "lead"}]})
+            client.post("/api/track", json=page_view("/thanks", "thanks"))
+            client.post("/api/track", json={"event_name": "cta_click", "page_path": "/thanks", "event_id": "after"})
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                [journey] = journeys_of(database_url, "thanks@x.co")
+                if len(journey["events"]) > 1:
+                    break
+                time.sleep(0.1)
+    finally:
+        promote_route.LATE_REFRESH_DELAY = original
+    assert [e["params"]["event_id"] for e in journey["events"]] == ["a", "eng", "lead"]
+
+
+def test_until_next_page_cuts_at_the_first_page_view_after_the_submission():
+    from datetime import datetime, timezone
+
+    from leadtrail.promote import until_next_page
+
+    def ev(name, at):
+        return {"event_name": name, "created_at": f"2026-11-27T10:00:{at:02d}.000000+00:00"}
+
+    submitted = datetime(2026, 11, 27, 10, 0, 10, tzinfo=timezone.utc)
+    before = [ev("page_view", 1), ev("page_view", 5), ev("click", 9)]
+    assert until_next_page(before, submitted) == before
+    late = [ev("page_engagement", 11), ev("generate_lead", 11)]
+    assert until_next_page(before + late, submitted) == before + late
+    assert until_next_page(before + late + [ev("page_view", 12), ev("click", 13)], submitted) == before + late
+    assert until_next_page([], submitted) == []
+    # A page view before the submission is never cut, whatever follows it.
+    assert until_next_page([ev("page_view", 10)], submitted) == [ev("page_view", 10)]

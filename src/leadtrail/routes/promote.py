@@ -14,7 +14,7 @@ from ..identity import COOKIE_NAME
 from ..ingest import IngestError
 from ..journeys import list_summary
 from ..lifecycle import event_cutoff
-from ..promote import PromoteRequest, parse_promote_body
+from ..promote import PromoteRequest, parse_promote_body, until_next_page
 from ..services import Services
 from ..store import JourneyRecord, StoreUnavailable, utcnow
 from ..store.base import SNAPSHOT_LIMIT
@@ -35,8 +35,8 @@ LATE_REFRESH_DELAY = 3.0
 async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | None,
                         client_events: list[dict], now: datetime) -> tuple[int, bool, int]:
     """Snapshots the visitor's buffer with the client events into a journey: (id, created, server events)."""
-    server_events = (
-        await services.store.snapshot_events(anon_id, event_cutoff(services.settings, now)) if anon_id else []
+    server_events = until_next_page(
+        await services.store.snapshot_events(anon_id, event_cutoff(services.settings, now)) if anon_id else [], now
     )
     record = JourneyRecord(
         email=req.email, anon_id=anon_id, events=server_events, client_events=client_events,
