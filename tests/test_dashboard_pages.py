@@ -323,3 +323,17 @@ def test_database_outage_answers_503_with_the_dashboard_headers(pg_server, pg_ur
     assert r.headers["content-security-policy"].startswith("default-src 'self'")
     assert r.headers["cache-control"] == "no-store"
     assert "database is not answering" in r.text
+
+
+@pytest.mark.parametrize("consent, pill", [(True, "Consent given"), (False, "Consent declined"), (None, None)])
+def test_the_journey_page_says_what_the_visitor_answered_about_consent(owner_db, consent, pill):
+    """consent=false is an answer (the form's box left unticked), not a missing record."""
+    record = JourneyRecord("asked@example.com", None, [], [], "contact", consent,
+                           summarize_for_list(reconstruct([], [], NOW)))
+    journey_id = run_store(owner_db, lambda s: save(s, record, NOW))
+    with app_client(owner_db) as client:
+        login(client)
+        html = client.get(f"/cp/journeys/{journey_id}").text
+    pills = re.findall(r'<span class="pill[^"]*"[^>]*>([^<]*)</span>', html)
+    assert [p for p in pills if "onsent" in p] == ([pill] if pill else [])
+    assert "No consent recorded" not in html
