@@ -4,7 +4,9 @@ Validation follows docs/contract.md. Where the contract is silent:
 - Unknown keys on an event or on the `{"events": [...]}` wrapper are ignored (forward compatible).
 - `page_path`, `params`, `event_id` and `ts` may be missing or null (null means "not sent").
 - `params` keys: 1-64 characters. No string anywhere may contain NUL (PostgreSQL cannot store it).
-- Integers must fit in 64 signed bits (what SQLite, jsonb and orjson all round-trip).
+- Param numbers: any finite JSON number. An integer beyond 64 signed bits (what SQLite, jsonb
+  and orjson all round-trip) is kept as the nearest float, as orjson itself parses those beyond
+  2**64; the OpenAPI document says `number`.
 - `ts`: an integer, or a float without fraction (JSON Schema's "integer"), in [TS_MIN, TS_MAX].
 - Client params named `event_id` or `client_ts` are dropped: in stored params those keys belong to
   the server (deduplication reads `params->>'event_id'`).
@@ -111,6 +113,7 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
         problems.append(f"{_prefix(where)}page_path: {PATH_RULE}")
 
     params = obj.get("params")
+    big_ints = False
     if params is not None:
         if type(params) is not dict:
             problems.append(f"{_prefix(where)}params: {PARAMS_RULE}")
@@ -121,7 +124,10 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
                 if type(key) is not str or not 0 < len(key) <= MAX_KEY or "\x00" in key:
                     problems.append(f"{_prefix(where)}params: key {str(key)[:MAX_KEY]!r} {KEY_RULE}")
                 elif not _value_ok(value):
-                    problems.append(f"{_prefix(where)}params.{key}: {VALUE_RULE}")
+                    if type(value) is int:  # beyond 64 bits: becomes a float below
+                        big_ints = True
+                    else:
+                        problems.append(f"{_prefix(where)}params.{key}: {VALUE_RULE}")
 
     event_id = obj.get("event_id")
     if event_id is not None and (type(event_id) is not str or not 0 < len(event_id) <= MAX_EVENT_ID
@@ -142,6 +148,8 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
     # Clean only once everything is known valid; cleaning is the costly part.
     if params and ("event_id" in params or "client_ts" in params):
         params = {k: v for k, v in params.items() if k not in _RESERVED_PARAMS}
+    if big_ints:
+        params = {k: float(v) if type(v) is int and not INT_MIN <= v <= INT_MAX else v for k, v in params.items()}
     return (name, None if path is None else clean_page_path(path), clean_params(params, name) if params else {},
             None if event_id is None else redact_text(event_id)[:MAX_EVENT_ID], ts)
 

@@ -14,8 +14,9 @@ _NO_NUL = "^[^\x00]*$"
 _NAME = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}
 _SCALAR = {"anyOf": [
     {"type": "string", "maxLength": 1000, "pattern": _NO_NUL},
-    {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
-    {"type": "number", "not": {"type": "integer"}},
+    # Any JSON number (integers past 64 bits are kept as the nearest float); only a literal too
+    # large for a double (over 300 digits) is refused, a bound JSON Schema cannot state exactly.
+    {"type": "number"},
     {"type": "boolean"},
     {"type": "null"},
 ]}
