@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# `make run PORT=8001` (or LEADTRAIL_PORT=8001 make run) when 8000 is taken. Not `?=`: a shell
+# or platform that exports HOST or PORT for its own reasons must not move the demo server.
+HOST   := $(or $(LEADTRAIL_HOST),127.0.0.1)
+PORT   := $(or $(LEADTRAIL_PORT),8000)
 
 .PHONY: run test install install-test bench lint
 
@@ -23,7 +27,7 @@ install-test: $(VENV)/.installed-test
 	scripts/install-test-deps.sh
 
 run: install
-	$(BIN)/leadtrail serve --demo --host 127.0.0.1 --port 8000
+	$(BIN)/leadtrail serve --demo --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest

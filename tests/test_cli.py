@@ -100,3 +100,29 @@ def test_an_unusable_database_url_is_a_clear_error_not_a_traceback():
     result = CliRunner().invoke(main, ["prune", "--database-url", "mysql://db.example/leadtrail"])
     assert result.exit_code == 1 and isinstance(result.exception, (SystemExit, type(None)))
     assert "LEADTRAIL_DATABASE_URL" in result.output and "Traceback" not in result.output
+
+
+def test_make_run_serves_on_another_port_when_asked():
+    """`make run PORT=8001` or `LEADTRAIL_PORT=8001 make run`; the flag in the Makefile used to
+    override LEADTRAIL_PORT, and an exported HOST or PORT of the shell must not move it."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    root = Path(__file__).resolve().parent.parent
+    base = {k: v for k, v in os.environ.items() if k not in ("HOST", "PORT") and not k.startswith("LEADTRAIL_")}
+
+    def serve_line(*args, **env):
+        out = subprocess.run(["make", "-n", "run", *args], cwd=root, env={**base, **env},
+                             capture_output=True, text=True, check=True).stdout
+        return [line for line in out.splitlines() if "leadtrail serve" in line][-1]
+
+    assert serve_line().endswith("--host 127.0.0.1 --port 8000")
+    assert serve_line("PORT=8001").endswith("--host 127.0.0.1 --port 8001")
+    assert serve_line(LEADTRAIL_PORT="8002").endswith("--port 8002")
+    assert serve_line(HOST="build-box.example", PORT="9").endswith("--host 127.0.0.1 --port 8000")
