@@ -296,7 +296,8 @@ def filters_from(request: Request, default_days: int | None = None) -> Filters:
     settings = services_of(request).settings
     params = request.query_params
     problems = []
-    q = " ".join(params.get("q", "").split())[:254].lower()
+    # No stored address holds a NUL (and PostgreSQL cannot take one in a pattern): dropped.
+    q = " ".join(params.get("q", "").replace("\x00", "").split())[:254].lower()
     start, end = parse_day(params.get("from")), parse_day(params.get("to"))
     if params.get("from") and start is None:
         problems.append("The start date was not a date; it is ignored.")

@@ -62,7 +62,7 @@ async def enquiries(request: Request) -> Response:
     return render(request, "cp/list.html", {
         "section": "enquiries", "rows": rows, "filters": f, "newer": newer, "older": older,
         "total": total, "count_cap": COUNT_CAP, "first_page": first_page,
-        "export_query": f.query(), "erased": int(erased) if erased and erased.isdigit() else None,
+        "export_query": f.query(), "erased": int(erased) if erased and erased.isascii() and erased.isdigit() else None,
         "welcome": bool(request.query_params.get("welcome")),
         "retention": services_of(request).settings.journey_retention,
     })
