@@ -188,6 +188,17 @@ def test_wrong_password_and_unknown_address_get_the_same_answer(owner_db):
     assert "do not match" in wrong.text
 
 
+@pytest.mark.parametrize("email", ["owner\x00@studio.example", "own\x01er@studio.example", "owner@studio.example\x00"])
+def test_a_control_character_in_the_login_address_is_a_failed_login(owner_db, email):
+    """A NUL (which PostgreSQL cannot take) or another control character in the address is the
+    usual failed login, on both databases; such an address can never be an owner's either."""
+    with app_client(owner_db) as client:
+        r = login(client, email=email)
+        assert r.status_code == 200 and "do not match" in r.text
+        assert "leadtrail_session" not in r.headers.get("set-cookie", "")
+    assert not accounts.valid_email(accounts.normalise_email(email))
+
+
 def test_login_needs_its_csrf_token_and_a_same_origin_post(owner_db):
     """Without the form's token, with a token not matching the cookie, or from another site: 403."""
     with app_client(owner_db) as client:

@@ -23,7 +23,6 @@ import base64
 import functools
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,14 +30,14 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+# One rule for what an address is, for owners as for enquirers: no control characters (a NUL
+# cannot even reach PostgreSQL), no spaces, one @, a dotted domain.
+from .promote import normalise_email, valid_email  # noqa: F401 (also this module's API)
 from .store import dashboard as db
 from .store import utcnow
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 hashes anything, but an unbounded input is a free CPU sink
-MAX_EMAIL = 254
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 
 SESSION_LIFETIME = timedelta(days=7)     # absolute: log in again after a week
 SESSION_IDLE = timedelta(hours=12)       # a session unused this long is over
@@ -67,14 +66,6 @@ class Owner:
 @dataclass(frozen=True)
 class Throttled:
     retry_after: int  # seconds
-
-
-def normalise_email(raw: str) -> str:
-    return raw.strip().lower()
-
-
-def valid_email(email: str) -> bool:
-    return len(email) <= MAX_EMAIL and _EMAIL.match(email) is not None
 
 
 def password_problem(password: str, email: str = "") -> str | None:
