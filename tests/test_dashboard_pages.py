@@ -351,3 +351,21 @@ def test_hostile_query_strings_get_a_page_not_a_500(owner_db, path):
         assert r.status_code == 200, r.text[:300]
         if "q=" in path and not path.startswith("/cp/insights"):
             assert "joe@example.com" in r.text
+
+
+def test_last_touch_says_when_later_visits_were_direct(owner_db):
+    """Last touch skips Direct visits (GA4's rule); an owner whose enquirer came back by typing the
+    address saw "Last touch: Organic Search" at 03:00 and no word of the 06:00 visit."""
+    first = simple_journey("back@example.com", NOW - timedelta(hours=3))
+    later = {"id": 3, "event_name": "page_view", "page_path": "/", "params": {"title": "Home", "event_id": "p3"},
+             "created_at": iso(NOW - timedelta(minutes=2))}
+    events = first.events + [later]
+    came_back = JourneyRecord(first.email, None, events, [], "booking", True,
+                              summarize_for_list(reconstruct(events, [], NOW)))
+    ids = [run_store(owner_db, lambda s, r=r: save(s, r, NOW))
+           for r in (came_back, simple_journey("once@example.com", NOW))]
+    with app_client(owner_db) as client:
+        login(client)
+        pages = [unescape(client.get(f"/cp/journeys/{i}").text) for i in ids]
+    assert "later visits were Direct" in pages[0]
+    assert "later visits were Direct" not in pages[1]
