@@ -72,7 +72,8 @@ def test_list_is_newest_first_with_keyset_pages_both_ways(owner_db):
         assert link(back2.text, "prev") is None
         # Columns the owner scans: channel, landing page, visits, pages, time to enquiry.
         row = re.search(r'<tr data-href="/cp/journeys/\d+">(.*?)</tr>', first.text, re.S).group(1)
-        for label in ("When", "E-mail", "Form", "First touch", "Landing page", "Visits", "Pages", "Time to enquiry"):
+        # Times are UTC like the filters' dates; the column says so (the owner's clock may not be UTC).
+        for label in ("When (UTC)", "E-mail", "Form", "First touch", "Landing page", "Visits", "Pages", "Time to enquiry"):
             assert f'data-label="{label}"' in row
         # A tampered cursor is ignored, not an error.
         assert client.get("/cp/?before=junk&after=1.x").status_code == 200
