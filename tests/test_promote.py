@@ -216,3 +216,30 @@ def test_until_next_page_cuts_at_the_first_page_view_after_the_submission():
     assert until_next_page([], submitted) == []
     # A page view before the submission is never cut, whatever follows it.
     assert until_next_page([ev("page_view", 10)], submitted) == [ev("page_view", 10)]
+
+
+def test_late_look_does_not_rewrite_a_journey_for_pages_after_the_enquiry(database_url, caplog):
+    """Only the thank-you page arrived after the promote: the late look finds nothing that belongs
+    before the enquiry and writes nothing (no second save of a snapshot it would only trim)."""
+    import logging
+    import time
+
+    from leadtrail.routes import promote as promote_route
+
+    original = promote_route.LATE_REFRESH_DELAY
+    promote_route.LATE_REFRESH_DELAY = 0.2
+    caplog.set_level(logging.INFO, logger="leadtrail.promote")
+    try:
+        with app_client(database_url) as client:
+            client.post("/api/track", json=page_view("/book", "a"))
+            r = client.post("/api/track/promote", json={"email": "once@x.co",
+                                                        "client_events": [client_event("page_view", "/book", "a")]})
+            journey_id = r.json()["journey_id"]
+            client.post("/api/track", json=page_view("/thanks", "thanks"))
+            time.sleep(1.0)  # past the late look, inside the client's lifespan
+    finally:
+        promote_route.LATE_REFRESH_DELAY = original
+    saves = [rec for rec in caplog.records if getattr(rec, "journey_id", None) == journey_id]
+    assert [rec.outcome for rec in saves] == ["created"]
+    [journey] = journeys_of(database_url, "once@x.co")
+    assert [e["params"]["event_id"] for e in journey["events"]] == ["a"]

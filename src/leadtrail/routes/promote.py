@@ -32,30 +32,42 @@ IDEMPOTENCY_WINDOW = timedelta(minutes=10)
 LATE_REFRESH_DELAY = 3.0
 
 
-async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | None,
-                        client_events: list[dict], now: datetime) -> tuple[int, bool, int]:
+async def buffered_until_enquiry(services: Services, anon_id: str | None, now: datetime) -> list[dict]:
+    """The visitor's buffered events inside the TTL, without what came after the enquiry."""
+    if anon_id is None:
+        return []
+    return until_next_page(await services.store.snapshot_events(anon_id, event_cutoff(services.settings, now)), now)
+
+
+async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | None, client_events: list[dict],
+                        now: datetime, server_events: list[dict] | None = None) -> tuple[int, bool, int]:
     """Snapshots the visitor's buffer with the client events into a journey: (id, created, server events)."""
-    server_events = until_next_page(
-        await services.store.snapshot_events(anon_id, event_cutoff(services.settings, now)) if anon_id else [], now
-    )
+    if server_events is None:
+        server_events = await buffered_until_enquiry(services, anon_id, now)
     record = JourneyRecord(
         email=req.email, anon_id=anon_id, events=server_events, client_events=client_events,
         form=req.form, consent=req.consent, summary=lambda: list_summary(server_events, client_events, now),
     )
     journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
+    outcome = "created" if created else "refreshed"
     # Never the e-mail address: the journey id is how an owner finds it.
-    log.info("journey %d %s", journey_id, "created" if created else "refreshed",
-             extra={"journey_id": journey_id, "outcome": "created" if created else "refreshed", "server_events": len(server_events),
-                    "client_events": len(client_events)})
+    log.info("journey %d %s", journey_id, outcome, extra={
+        "journey_id": journey_id, "outcome": outcome, "server_events": len(server_events),
+        "client_events": len(client_events)})
     return journey_id, created, len(server_events)
 
 
 async def refresh_late(services: Services, req: PromoteRequest, anon_id: str, client_events: list[dict],
                        now: datetime, seen: int) -> None:
+    """The late look: a count first (cheap); the snapshot again only when events arrived, and a
+    write only when some of them belong before the enquiry (not the thank-you page after it)."""
     await asyncio.sleep(LATE_REFRESH_DELAY)
     since = event_cutoff(services.settings, now)
-    if min(await services.store.count_visitor_events(anon_id, since), SNAPSHOT_LIMIT) > seen:
-        await save_snapshot(services, req, anon_id, client_events, now)
+    if min(await services.store.count_visitor_events(anon_id, since), SNAPSHOT_LIMIT) <= seen:
+        return
+    server_events = await buffered_until_enquiry(services, anon_id, now)
+    if len(server_events) > seen:
+        await save_snapshot(services, req, anon_id, client_events, now, server_events)
 
 
 async def promote(request: Request) -> Response:
