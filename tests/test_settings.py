@@ -61,3 +61,14 @@ def test_log_level_and_format_are_checked_words():
     for name, value in (("LEADTRAIL_LOG_LEVEL", "loud"), ("LEADTRAIL_LOG_FORMAT", "xml")):
         with pytest.raises(SettingsError, match=name):
             load_settings(env={name: value})
+
+
+def test_timezone_is_an_iana_name_checked_at_load_time():
+    """TIMEZONE defaults to UTC, takes IANA names (any case), and an unknown zone is refused by name."""
+    assert load_settings({}, env={}).timezone == "UTC"
+    london = load_settings({}, env={"LEADTRAIL_TIMEZONE": "europe/london"})
+    assert london.timezone == "Europe/London" and london.tz.key == "Europe/London"
+    assert load_settings({}, env=to_env(london)) == london
+    for bad in ("Europe/Londn", "GMT+25", "../etc/passwd"):
+        with pytest.raises(SettingsError, match="LEADTRAIL_TIMEZONE.*IANA"):
+            load_settings({}, env={"LEADTRAIL_TIMEZONE": bad})

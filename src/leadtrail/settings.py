@@ -10,8 +10,11 @@ import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Mapping
+
+from .localtime import canonical_zone_name, zone
 
 ENV_PREFIX = "LEADTRAIL_"
 DEFAULT_DATABASE_URL = "sqlite:///./leadtrail.db"
@@ -40,12 +43,18 @@ class Settings:
     rate_limit: int = 600
     log_level: str = "info"
     log_format: str = "text"
+    timezone: str = "UTC"   # IANA name; the dashboard shows times and groups days in it
     # Not settable from the outside: parsed forms of the above.
     trusted_networks: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def tz(self) -> tzinfo:
+        """The owner's time zone (TIMEZONE, checked when the settings were loaded)."""
+        return zone(self.timezone)
 
     @property
     def sqlite_path(self) -> str:
@@ -117,6 +126,12 @@ def _coerce(name: str, raw: Any) -> Any:
             raise SettingsError(f"{label}: expected sqlite:///path/to/file.db or postgresql://user:pass@host:port/db, "
                                 f"got {value.split('://', 1)[0] + '://...' if '://' in value else value!r}")
         return value
+    if name == "timezone":
+        try:
+            return canonical_zone_name(str(raw))
+        except ValueError:
+            raise SettingsError(f"{label}: {str(raw).strip()!r} is not a time zone leadtrail knows; use an IANA "
+                                f"name such as Europe/London, America/New_York or UTC") from None
     if name in ("allowed_origins", "trusted_proxies"):
         return raw if isinstance(raw, tuple) else _parse_list(str(raw))
     return str(raw)
