@@ -71,6 +71,14 @@ def test_ts_accepts_integers_and_integral_floats_in_range(ts, stored):
     assert event.params["client_ts"] == stored and type(event.params["client_ts"]) is int
 
 
+@pytest.mark.parametrize("ts", [TS_MIN - 1, TS_MAX + 1, -1, 0, 1764200000, 10**30, 1e300])
+def test_ts_from_a_clock_gone_wrong_is_ignored_and_the_event_kept(ts):
+    """A visitor's clock reset to 1970 or far ahead (or seconds for ms) must not lose the event:
+    it is stored without a client time."""
+    [event] = parse_track_body(body(ev(ts=ts)))
+    assert event.params == {}
+
+
 def test_param_value_types_and_limits_that_pass():
     """Strings up to 1000 characters, 64-bit integers, finite floats, booleans and null are all kept."""
     params = {"s": "x" * 1000, "i": 2**63 - 1, "n": -(2**63), "f": 1.5, "t": True, "z": None, "k" * 64: 0}
@@ -162,10 +170,6 @@ BAD = [
     ("ts-string", body(ev(ts="yesterday")), 400, "ts: must be an integer number of milliseconds"),
     ("ts-bool", body(ev(ts=True)), 400, "ts: must be an integer number of milliseconds"),
     ("ts-fraction", body(ev(ts=1764200000000.5)), 400, "ts: must be an integer number of milliseconds"),
-    ("ts-seconds", body(ev(ts=1764200000)), 400, "ts: must be an integer number of milliseconds"),
-    ("ts-before-2000", body(ev(ts=TS_MIN - 1)), 400, "ts: must be an integer number of milliseconds"),
-    ("ts-after-2100", body(ev(ts=TS_MAX + 1)), 400, "ts: must be an integer number of milliseconds"),
-    ("ts-negative", body(ev(ts=-1)), 400, "ts: must be an integer number of milliseconds"),
     ("events-not-array", body({"events": {"event_name": "x"}}), 400, "events: must be an array of 1-50 events"),
     ("events-empty", body({"events": []}), 400, "events: must be an array of 1-50 events (got 0)"),
     ("events-51", body({"events": [ev()] * 51}), 400, "events: must be an array of 1-50 events (got 51)"),

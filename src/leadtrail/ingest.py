@@ -7,7 +7,8 @@ Validation follows docs/contract.md. Where the contract is silent:
 - Param numbers: any finite JSON number. An integer beyond 64 signed bits (what SQLite, jsonb
   and orjson all round-trip) is kept as the nearest float, as orjson itself parses those beyond
   2**64; the OpenAPI document says `number`.
-- `ts`: an integer, or a float without fraction (JSON Schema's "integer"), in [TS_MIN, TS_MAX].
+- `ts`: an integer, or a float without fraction (JSON Schema's "integer"); one outside
+  [TS_MIN, TS_MAX] (years 2000-2100: a visitor's clock gone wrong) is ignored, the event kept.
 - Client params named `event_id` or `client_ts` are dropped: in stored params those keys belong to
   the server (deduplication reads `params->>'event_id'`).
 - Duplicate keys in any JSON object are an error (orjson silently keeps the last one).
@@ -48,7 +49,7 @@ PARAMS_RULE = f"must be a flat JSON object of at most {MAX_PARAMS} keys"
 KEY_RULE = f"must be 1-{MAX_KEY} characters without NUL"
 VALUE_RULE = f"must be a string (at most {MAX_VALUE} characters, no NUL), a number, a boolean or null"
 ID_RULE = f"must be a string of 1-{MAX_EVENT_ID} characters without NUL"
-TS_RULE = "must be an integer number of milliseconds since the epoch, between the years 2000 and 2100"
+TS_RULE = "must be an integer number of milliseconds since the epoch"
 
 _new_tuple = tuple.__new__
 _seen_names: set[str] = set()  # event names already validated (bounded), a pure memo
@@ -138,10 +139,12 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
     if ts is not None:
         if type(ts) is float and ts.is_integer():  # 1.7e12 is an integer to JSON Schema too
             ts = int(ts)
-        elif type(ts) is not int:
-            ts = TS_MIN - 1  # bools and fractions fail the range check below
-        if not TS_MIN <= ts <= TS_MAX:
+        if type(ts) is not int:  # bools, fractions, strings: a bug in the sender
             problems.append(f"{_prefix(where)}ts: {TS_RULE}")
+        elif not TS_MIN <= ts <= TS_MAX:
+            # A visitor's clock reset to 1970 (or far ahead) is not the site's fault: the event is
+            # kept, without a client time nobody could use (the server's own time still orders it).
+            ts = None
 
     if len(problems) != before:
         return None
