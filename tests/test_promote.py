@@ -93,6 +93,7 @@ BAD_PROMOTES = [
     ("form-number", b'{"email": "a@b.co", "form": 7}', "application/json", {}, 400),
     ("not-json", b"email=a@b.co", "application/json", {}, 400),
     ("text-plain", b'{"email": "a@b.co"}', "text/plain", {}, 415),
+    ("gzip-body", b'{"email": "a@b.co"}', "application/json", {"Content-Encoding": "br"}, 415),
     ("too-large", json.dumps({"email": "a@b.co", "client_events": [{"event_name": "x", "params": {"a": "b" * 900}}] * 300}).encode(), "application/json", {}, 413),
     ("cross-site", b'{"email": "a@b.co"}', "application/json", {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, 403),
     ("null-origin", b'{"email": "a@b.co"}', "application/json", {"Origin": "null"}, 403),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -95,6 +96,8 @@ def test_gpc_is_ignored_when_honor_gpc_is_off(database_url):
 
 
 TOO_BIG = b'{"event_name":"x","params":{"a":"' + b"a" * (65 * 1024) + b'"}}'
+GZIPPED_EVENT = gzip.compress(b'{"event_name": "x"}')
+
 BAD_REQUESTS = [
     # (id, body bytes, content type, extra headers, expected status)
     ("not-json", b"{nope", "application/json", {}, 400),
@@ -117,6 +120,7 @@ BAD_REQUESTS = [
     ("too-large", TOO_BIG, "application/json", {}, 413),
     ("form-encoded", b"event_name=x", "application/x-www-form-urlencoded", {}, 415),
     ("no-content-type", b'{"event_name": "x"}', "", {}, 415),
+    ("gzip-body", GZIPPED_EVENT, "application/json", {"Content-Encoding": "gzip"}, 415),
     ("foreign-origin", b'{"event_name": "x"}', "application/json", {"Origin": "https://evil.example"}, 403),
 ]
 

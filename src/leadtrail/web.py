@@ -25,7 +25,7 @@ class _Scheme(NamedTuple):
 _MISSING: Any = object()
 # The headers the routes and helpers here read; only these are decoded up front.
 LEAN_HEADER_NAMES = frozenset((
-    "content-type", "content-length", "origin", "user-agent", "cookie", "sec-gpc", "host",
+    "content-type", "content-length", "content-encoding", "origin", "user-agent", "cookie", "sec-gpc", "host",
     "sec-fetch-site", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
 ))
 _LEAN_NAME_PAIRS = tuple((name, name.encode("latin-1")) for name in sorted(LEAN_HEADER_NAMES))
@@ -264,6 +264,13 @@ def preflight_response(request: Request, settings: Settings) -> Response:
 
 def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def check_identity_encoding(request: Request) -> None:
+    """A compressed body (Content-Encoding: gzip, ...) is not read as JSON: 415 (RFC 9110 15.5.16)."""
+    encoding = request.headers.get("content-encoding")
+    if encoding is not None and encoding.strip().lower() not in ("", "identity"):
+        raise HTTPProblem(415, "send the body uncompressed", [f"got Content-Encoding {encoding!r}"])
 
 
 async def read_body(request: Request, limit: int) -> bytes:

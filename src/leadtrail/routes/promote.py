@@ -18,8 +18,8 @@ from ..promote import PromoteRequest, parse_promote_body, until_next_page
 from ..services import Services
 from ..store import JourneyRecord, StoreUnavailable, utcnow
 from ..store.base import SNAPSHOT_LIMIT
-from ..web import (HTTPProblem, check_origin, client_address, cors_headers, json_response, media_type,
-                   preflight, problem_response, read_body)
+from ..web import (HTTPProblem, check_identity_encoding, check_origin, client_address, cors_headers, json_response,
+                   media_type, preflight, problem_response, read_body)
 from .track import check_rate, drop_self_referrals, gpc_opt_out
 
 log = logging.getLogger("leadtrail.promote")
@@ -78,6 +78,7 @@ async def promote(request: Request) -> Response:
         if media_type(request) != "application/json":
             raise HTTPProblem(415, "send the promote request as application/json",
                               [f"got Content-Type {request.headers.get('content-type')!r}"])
+        check_identity_encoding(request)
         check_origin(request, settings)
         check_rate(services.address_limiter, client_address(request, settings), "address")
         body = await read_body(request, MAX_PROMOTE_BODY)

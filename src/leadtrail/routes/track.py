@@ -21,8 +21,8 @@ from ..ingest import IngestError, parse_track_body
 from ..ratelimit import retry_after_header
 from ..services import Services
 from ..store import EventRow, StoreUnavailable, dumps, utcnow
-from ..web import (HTTPProblem, LeanRequest, check_origin, client_address, cookie_value, cors_headers, is_https,
-                   media_type, preflight, problem_body, read_body)
+from ..web import (HTTPProblem, LeanRequest, check_identity_encoding, check_origin, client_address, cookie_value,
+                   cors_headers, is_https, media_type, preflight, problem_body, read_body)
 
 log = logging.getLogger("leadtrail.track")
 
@@ -112,6 +112,7 @@ async def respond(request: Request | LeanRequest, services: Services,
         if media_type(request) not in TRACK_MEDIA_TYPES:
             raise HTTPProblem(415, "send JSON as application/json or text/plain",
                               [f"got Content-Type {request.headers.get('content-type')!r}"])
+        check_identity_encoding(request)
         check_origin(request, settings)
         if services.address_limiter.enabled:
             check_rate(services.address_limiter, client_address(request, settings), "address")
