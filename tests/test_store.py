@@ -114,8 +114,8 @@ def test_summary_computed_while_the_row_is_written_is_stored_with_it(database_ur
                                  cursor_at=utcnow() + timedelta(days=1), cursor_id=2**62, limit=10)
         return [{k: row[k] for k in SUMMARY} for row in rows]
 
-    def summarize():
-        calls.append(1)
+    def summarize(client_events):
+        calls.append(client_events)
         return dict(SUMMARY, visits=len(calls))
 
     async def work(store):
@@ -134,10 +134,41 @@ def test_summary_computed_while_the_row_is_written_is_stored_with_it(database_ur
     assert stored_events == events
 
 
+def test_a_refresh_keeps_the_browser_events_form_and_consent_it_had(database_url):
+    """A second promote within the window with a shorter or empty buffer and no form or consent
+    loses nothing: browser events are merged by event_id, form and consent kept, and the summary
+    is computed from the merged events."""
+    a = {"event_name": "page_view", "page_path": "/", "params": {}, "event_id": "a", "ts": 1764200000000}
+    b = {"event_name": "page_view", "page_path": "/b", "params": {}, "event_id": "b", "ts": 1764200001000}
+    c = {"event_name": "cta", "page_path": "/b", "params": {}, "event_id": "c", "ts": 1764200002000}
+    seen = []
+
+    def summarize(client_events):
+        seen.append([e["event_id"] for e in client_events])
+        return {"visits": len(client_events)}
+
+    async def work(store):
+        now = utcnow()
+        first = await store.save_journey(JourneyRecord("m@b.co", "v7", [], [a, b], "booking", True, summarize),
+                                         now, timedelta(minutes=10))
+        second = await store.save_journey(JourneyRecord("m@b.co", "v7", [], [], None, None, summarize),
+                                          now + timedelta(minutes=1), timedelta(minutes=10))
+        third = await store.save_journey(JourneyRecord("m@b.co", "v7", [], [b, c], None, None, summarize),
+                                         now + timedelta(minutes=2), timedelta(minutes=10))
+        [journey] = await store.journeys_by_email("m@b.co", now - timedelta(days=1))
+        return first, second, third, journey
+
+    first, second, third, journey = run_store(database_url, work)
+    assert first[1] is True and second == (first[0], False) and third == (first[0], False)
+    assert seen == [["a", "b"], ["a", "b"], ["a", "b", "c"]]
+    assert [e["event_id"] for e in journey["client_events"]] == ["a", "b", "c"]
+    assert journey["form"] == "booking" and journey["consent"] is True
+
+
 def test_a_summary_that_fails_stores_nothing(database_url):
     """If the summary raises, the transaction that holds the row rolls back."""
 
-    def broken():
+    def broken(client_events):
         raise RuntimeError("boom")
 
     async def work(store):

@@ -46,7 +46,8 @@ async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | 
         server_events = await buffered_until_enquiry(services, anon_id, now)
     record = JourneyRecord(
         email=req.email, anon_id=anon_id, events=server_events, client_events=client_events,
-        form=req.form, consent=req.consent, summary=lambda: list_summary(server_events, client_events, now),
+        form=req.form, consent=req.consent,
+        summary=lambda stored_client_events: list_summary(server_events, stored_client_events, now),
     )
     journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
     outcome = "created" if created else "refreshed"

@@ -45,8 +45,27 @@ class JourneyRecord:
     form: str | None
     consent: bool | None
     # first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms; or a
-    # function that computes them, which save_journey calls while the database writes the row
-    summary: dict[str, Any] | Callable[[], dict[str, Any]]
+    # function of the client events stored, which save_journey calls while the database writes
+    summary: dict[str, Any] | Callable[[list[dict]], dict[str, Any]]
+
+
+def merge_client_events(earlier: Any, later: list[dict]) -> list[dict]:
+    """A refreshed journey's browser events: what it had, then each new event it did not (by
+    event_id; an event without one by its whole content). A second promote with a shorter or
+    empty buffer (the browser's is capped, or the form's server called promote) loses nothing."""
+    if not isinstance(earlier, list) or not earlier:
+        return later
+    merged = [e for e in earlier if isinstance(e, dict)]
+    ids = {e.get("event_id") for e in merged if e.get("event_id") is not None}
+    anonymous = [e for e in merged if e.get("event_id") is None]
+    for event in later:
+        eid = event.get("event_id")
+        if (eid is not None and eid in ids) or (eid is None and event in anonymous):
+            continue
+        merged.append(event)
+        if eid is not None:
+            ids.add(eid)
+    return merged
 
 
 def utcnow() -> datetime:
@@ -159,27 +178,33 @@ class SqlStore(Transaction):
 
     async def save_journey(self, record: JourneyRecord, now: datetime, idempotency: timedelta) -> tuple[int, bool]:
         """Stores a promote; the same visitor and address within `idempotency` refreshes the
-        earlier journey instead. Returns (journey id, created).
+        earlier journey instead, keeping the browser events it had (merged by event_id with the
+        new buffer) and its form and consent when the new request has none. Returns (journey id,
+        created).
 
-        When `record.summary` is a function, it is called while the database takes in the row
-        (parsing thousands of events into jsonb costs PostgreSQL about as long as the summary
-        costs Python), and its result is written in the same transaction right after."""
+        When `record.summary` is a function (of the client events stored), it is called while the
+        database takes in the row (parsing thousands of events into jsonb costs PostgreSQL about as
+        long as the summary costs Python), and its result is written in the same transaction."""
         later = callable(record.summary)
         summary: dict[str, Any] = {} if later else record.summary  # type: ignore[assignment]
         values = dict(
             events=dumps(record.events),
-            client_events=dumps(record.client_events),
             form=record.form,
             consent=record.consent,
             **{column: summary.get(column) for column in self.JOURNEY_LIST_COLUMNS},
         )
+        client_events = record.client_events
         lock_key = f"{record.anon_id}|{record.email}" if record.anon_id else None
         async with self.transaction(lock_key=lock_key) as tx:
             existing = None
             if record.anon_id:
-                existing = await tx.fetchval(
+                rows = await tx.fetch(
                     "find_recent_journey", email=record.email, anon_id=record.anon_id, since=now - idempotency
                 )
+                if rows:
+                    existing = rows[0]["id"]
+                    client_events = merge_client_events(self.decode_json(rows[0]["client_events"]), client_events)
+            values["client_events"] = dumps(client_events)
             if existing is not None:
                 write = tx.execute("refresh_journey", id=existing, updated_at=now, **values)
             else:
@@ -191,7 +216,7 @@ class SqlStore(Transaction):
                 task = asyncio.ensure_future(write)
                 await asyncio.sleep(0)  # one step of the task: the statement is on its way
                 try:
-                    summary = record.summary()  # type: ignore[operator]
+                    summary = record.summary(client_events)  # type: ignore[operator]
                 finally:
                     written = await task
             journey_id = int(existing if existing is not None else written)
