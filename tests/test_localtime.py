@@ -25,6 +25,9 @@ def test_a_local_day_runs_from_local_midnight_to_local_midnight():
     assert day_range(date(2026, 1, 2), date(2026, 1, 3), LONDON) == (at(2026, 1, 2), at(2026, 1, 4))
     assert day_start(date(2026, 7, 2), SYDNEY) == at(2026, 7, 1, 14)
     assert day_range(date(2026, 7, 2), date(2026, 7, 2), UTC) == (at(2026, 7, 2), at(2026, 7, 3))
+    # The calendar's ends do not overflow (year 1 east of UTC would begin in year 0).
+    assert day_range(date(1, 1, 1), date(9999, 12, 31), SYDNEY) == (datetime.min.replace(tzinfo=UTC),
+                                                                     datetime.max.replace(tzinfo=UTC))
 
 
 def test_days_the_clocks_change_are_23_and_25_hours_long():

@@ -16,12 +16,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime
 from typing import Iterable, Sequence
 
 from markupsafe import Markup, escape
 
 from .channels import CHANNEL_GROUPS
+from .localtime import UTC_TIMES, LocalTimes, parse_time
 
 # Events the picture folds into others (engagement is the bar length of its page view).
 QUIET_EVENTS = frozenset({"page_engagement"})
@@ -54,45 +55,6 @@ def duration(ms: float | int | None, short: bool = False) -> str:
     return f"{days} days" if short or h == 0 else f"{days} days {h} h"
 
 
-def parse_time(value: str | date | datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def clock(value: str | datetime | None) -> str:
-    at = parse_time(value)
-    return at.astimezone(timezone.utc).strftime("%H:%M") if at else "–"
-
-
-def day(value: str | date | datetime | None) -> str:
-    at = parse_time(value)
-    return at.astimezone(timezone.utc).strftime("%a %-d %b %Y") if at else "–"
-
-
-def moment(value: str | datetime | None) -> str:
-    at = parse_time(value)
-    return at.astimezone(timezone.utc).strftime("%-d %b %Y, %H:%M UTC") if at else "–"
-
-
-def short_moment(value: str | datetime | None, now: datetime | None = None) -> str:
-    """27 Nov 14:02 (with the year when it is not this year's)."""
-    at = parse_time(value)
-    if at is None:
-        return "–"
-    at = at.astimezone(timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    return at.strftime("%-d %b %Y, %H:%M") if at.year != now.year else at.strftime("%-d %b, %H:%M")
-
-
 def truncate(text: object, limit: int) -> str:
     text = "" if text is None else str(text)
     text = "".join(ch if ch.isprintable() else " " for ch in text)
@@ -103,6 +65,15 @@ def number(n: float | int | None) -> str:
     if n is None:
         return "–"
     return f"{n:,.0f}" if float(n).is_integer() else f"{n:,.1f}"
+
+
+class Format(LocalTimes):
+    """What the templates call `fmt`: times in the owner's zone (LocalTimes) and the helpers above."""
+
+    channel_class = staticmethod(channel_class)
+    duration = staticmethod(duration)
+    truncate = staticmethod(truncate)
+    number = staticmethod(number)
 
 
 # -- SVG building blocks -------------------------------------------------------------------------
@@ -158,7 +129,7 @@ def _describe_event(event: dict) -> str:
     return ", ".join(shown[:2])
 
 
-def _visit_label(visit: dict) -> tuple[str, str]:
+def _visit_label(visit: dict, times: LocalTimes) -> tuple[str, str]:
     channel = visit.get("channel") or "Unassigned"
     source = visit.get("source")
     utm = visit.get("utm") if isinstance(visit.get("utm"), dict) else {}
@@ -166,7 +137,7 @@ def _visit_label(visit: dict) -> tuple[str, str]:
     if utm.get("campaign"):
         head += f" · {utm['campaign']}"
     when = parse_time(visit.get("started_at"))
-    sub = [moment(when)] if when else []
+    sub = [times.moment(when)] if when else []
     if visit.get("landing_page"):
         sub.append(f"landed on {visit['landing_page']}")
     return head, " · ".join(sub)
@@ -192,9 +163,10 @@ COMPACT = _Layout(360, 14, 32, 136, False, True, 40, 36, 50, 26, 266)
 
 
 def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: int = 240,
-                    compact: bool = False) -> Markup:
+                    compact: bool = False, times: LocalTimes = UTC_TIMES) -> Markup:
     """The vertical timeline of one journey (an export.export_journey() result). `compact` lays
-    it out for a phone's width (the page shows one or the other by CSS)."""
+    it out for a phone's width (the page shows one or the other by CSS). Times are written in
+    the zone of `times`."""
     lay = COMPACT if compact else WIDE
     spine, bar_x = lay.spine, lay.bar_x
     visits = journey.get("visits") or []
@@ -222,7 +194,7 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
             body.append(_el("line", x1=spine, y1=y - 6, x2=spine, y2=y + 30, class_="spine gap"))
             body.append(_text(bar_x, y + 17, f"{duration(gap, short=True)} later", "gap-label"))
             y += 38
-        head, sub = _visit_label(visit)
+        head, sub = _visit_label(visit, times)
         ch = channel_class(visit.get("channel"))
         body.append(_el("g", "".join([
             _title(f"Visit {index + 1}: {head}. {sub}"),
@@ -230,13 +202,13 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
             _text(spine, y + 12, index + 1, "visit-number", text_anchor="middle"),
             _text(bar_x, y + 8, truncate(f"Visit {index + 1} · {head}", lay.head_chars), "visit-head"),
             _text(bar_x, y + 26, truncate(sub, lay.sub_chars), "visit-sub"),
-            _text(spine - 16, y + 12, clock(visit.get("started_at")), "time-label", text_anchor="end")
+            _text(spine - 16, y + 12, times.clock(visit.get("started_at")), "time-label", text_anchor="end")
             if lay.times else "",
         ]), class_="visit"))
         lane_top = y + 20
         y += 44
         for event in events:
-            y = _event_row(body, event, y, lay, scale)
+            y = _event_row(body, event, y, lay, scale, times)
         body.insert(0, _el("line", x1=spine, y1=lane_top, x2=spine, y2=y - 4, class_=f"spine {ch}"))
         previous_end = parse_time(visit.get("ended_at")) or started
     if len(timeline) > len(shown):
@@ -253,12 +225,12 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
     form = journey.get("form")
     label = "Enquiry sent" + (f" · {truncate(form, 40 if not compact else 12)} form" if form else "")
     if not lay.times:
-        label += f" · {clock(submitted)}"
+        label += f" · {times.clock(submitted)}"
     body.append(_el("g", "".join([
-        _title(f"{label}, {moment(submitted)}"),
+        _title(f"{label}, {times.moment(submitted)}"),
         _el("path", d=_star(spine, y + 10, 11, 5), class_="enquiry-node"),
         _text(bar_x, y + 15, label, "enquiry-label"),
-        _text(spine - 16, y + 15, clock(submitted), "time-label", text_anchor="end") if lay.times else "",
+        _text(spine - 16, y + 15, times.clock(submitted), "time-label", text_anchor="end") if lay.times else "",
     ]), class_="enquiry"))
     y += 34
     return _svg(chart_id, lay.width, y, "The journey as a timeline", body,
@@ -266,7 +238,7 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
                 f"{len(visits)} visit(s), {summary.get('page_views', 0)} page view(s) before the enquiry")
 
 
-def _event_row(body: list[str], event: dict, y: int, lay: _Layout, scale: float) -> int:
+def _event_row(body: list[str], event: dict, y: int, lay: _Layout, scale: float, times: LocalTimes) -> int:
     spine, bar_x = lay.spine, lay.bar_x
     client_only = event.get("source") == "client"
     name = event.get("event_name") or "(unnamed)"
@@ -280,7 +252,7 @@ def _event_row(body: list[str], event: dict, y: int, lay: _Layout, scale: float)
                              "(an ad or tracking blocker, most likely)"),
                     class_="client-badge")
     cls = "row client" if client_only else "row"
-    clock_label = (_text(spine - 16, y + 10, clock(event.get("at")), "time-label", text_anchor="end")
+    clock_label = (_text(spine - 16, y + 10, times.clock(event.get("at")), "time-label", text_anchor="end")
                    if lay.times else "")
     if name == "page_view":
         ms = event.get("time_on_page_ms")
@@ -291,7 +263,7 @@ def _event_row(body: list[str], event: dict, y: int, lay: _Layout, scale: float)
             + (" · seen only by the browser" if client_only else "")
         dwell = duration(ms, short=True) if ms else ""
         if lay.two_line:
-            after = " · ".join(part for part in (dwell, clock(event.get("at"))) if part)
+            after = " · ".join(part for part in (dwell, times.clock(event.get("at"))) if part)
             texts = (_text(bar_x + length + 8, y + 10, after, "dwell-label")
                      + _text(bar_x, y + 30, label, "page-label"))
         else:
@@ -329,7 +301,8 @@ def _star(cx: float, cy: float, outer: float, inner: float) -> str:
     return "M" + " L".join(points) + " Z"
 
 
-def journey_strip(journey: dict, chart_id: str = "journey-strip", compact: bool = False) -> Markup:
+def journey_strip(journey: dict, chart_id: str = "journey-strip", compact: bool = False,
+                  times: LocalTimes = UTC_TIMES) -> Markup:
     """A one-line overview: each visit placed in real time between first visit and enquiry."""
     width, height, left = (360, 58, 8) if compact else (680, 58, 10)
     right = width - 20
@@ -352,18 +325,18 @@ def journey_strip(journey: dict, chart_id: str = "journey-strip", compact: bool 
         x0, x1 = x_of(s), x_of(e)
         w = max(min_w, x1 - x0)
         x0 = min(x0, right - w)
-        head, sub = _visit_label(visit)
+        head, sub = _visit_label(visit, times)
         number = str(visit.get("index", 0) + 1)
         body.append(_el("g", _title(f"Visit {number}: {head}. {sub}")
                         + _el("rect", x=x0, y=14, width=w, height=20, rx=4,
                               class_=f"strip-visit {channel_class(visit.get('channel'))}")
                         + (_text(x0 + w / 2, 28, number, "strip-number", text_anchor="middle") if w >= 16 else ""),
                         class_="visit"))
-    body.append(_el("g", _title(f"Enquiry, {moment(end)}") + _el("path", d=_star(right + 8, 24, 9, 4),
+    body.append(_el("g", _title(f"Enquiry, {times.moment(end)}") + _el("path", d=_star(right + 8, 24, 9, 4),
                                                                   class_="enquiry-node")))
-    body.append(_text(left, 52, f"first visit {clock(start)}" if compact else f"first visit {day(start)}, {clock(start)}",
+    body.append(_text(left, 52, f"first visit {times.clock(start)}" if compact else f"first visit {times.day(start)}, {times.clock(start)}",
                       "strip-time"))
-    body.append(_text(right + 8, 52, f"enquiry {day(end) if day(end) != day(start) else ''} {clock(end)}".replace("  ", " "),
+    body.append(_text(right + 8, 52, f"enquiry {times.day(end) if times.day(end) != times.day(start) else ''} {times.clock(end)}".replace("  ", " "),
                       "strip-time", text_anchor="end"))
     return _svg(chart_id, width, height,
                 f"{len(visits)} visit(s) over {duration(span * 1000, short=True)} before the enquiry",

@@ -17,6 +17,7 @@ from typing import NamedTuple
 UTC_NAME = "UTC"
 _DAY = timedelta(days=1)
 _PROBE = timedelta(days=7)
+_FIRST_DAY, _LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
 
 
 # -- zones ------------------------------------------------------------------------------------------
@@ -88,13 +89,21 @@ def local_date(at: datetime, tz: tzinfo) -> date:
 def day_start(d: date, tz: tzinfo) -> datetime:
     """The UTC instant at which local day `d` begins. Where the clocks jump over midnight, the day
     begins at the jump (fold=0 gives the offset before it, which lands on the same instant)."""
-    local = datetime.combine(d, time(0), tzinfo=tz)
-    return local.astimezone(timezone.utc)
+    if d <= _FIRST_DAY:
+        return datetime.min.replace(tzinfo=timezone.utc)  # (0001-01-01 east of UTC is year 0)
+    if d >= _LAST_DAY:
+        return datetime.max.replace(tzinfo=timezone.utc)
+    return datetime.combine(d, time(0), tzinfo=tz).astimezone(timezone.utc)
+
+
+def day_end(d: date, tz: tzinfo) -> datetime:
+    """The UTC instant at which local day `d` ends (the next one begins)."""
+    return day_start(d + _DAY, tz) if d < _LAST_DAY else datetime.max.replace(tzinfo=timezone.utc)
 
 
 def day_range(first: date, last: date, tz: tzinfo) -> tuple[datetime, datetime]:
     """[since, until) in UTC covering local days first..last, both included."""
-    return day_start(first, tz), day_start(last + _DAY, tz)
+    return day_start(first, tz), day_end(last, tz)
 
 
 class Segment(NamedTuple):

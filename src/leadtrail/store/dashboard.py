@@ -11,9 +11,10 @@ events of a bounded sample of the newest journeys.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any, AsyncIterator
 
+from ..localtime import offset_segments
 from .base import Transaction
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=timezone.utc)
@@ -224,11 +225,17 @@ async def count_journeys_of_email(store, email: str) -> int:
 # -- insights -------------------------------------------------------------------------------------------------
 
 
-async def insights_by_day(store, since: datetime, until: datetime) -> list[dict]:
-    """Per UTC day and first-touch channel: enquiries (n), sums of visits and page_views, how many
-    have a time to enquiry (timed) and its sum (time_ms). Totals and per-channel figures derive
-    from these rows, so the range is read once."""
-    return await store.fetch("cp_insights_by_day", since=since, until=until)
+async def insights_by_day(store, since: datetime, until: datetime, tz: tzinfo, now: datetime) -> list[dict]:
+    """Per local day (in `tz`) and first-touch channel: enquiries (n), sums of visits and
+    page_views, how many have a time to enquiry (timed) and its sum (time_ms). Totals and
+    per-channel figures derive from these rows, so the range is read once: one query per stretch
+    of constant UTC offset (two a year where the clocks change). A day the clocks change on may
+    come in two rows per channel; callers add rows up."""
+    rows: list[dict] = []
+    for segment in offset_segments(since, until, tz, now):
+        rows += await store.fetch("cp_insights_by_day", since=segment.since, until=segment.until,
+                                  shift=segment.offset_seconds)
+    return rows
 
 
 async def insights_buckets(store, since: datetime, until: datetime) -> list[dict]:

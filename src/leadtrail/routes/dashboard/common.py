@@ -7,7 +7,7 @@ import functools
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from typing import Awaitable, Callable
 from urllib.parse import quote, urlencode
 
@@ -19,7 +19,8 @@ from ... import accounts, charts
 from ...lifecycle import visible_journeys_since
 from ...services import Services
 from ...store import StoreUnavailable, utcnow
-from ...store.dashboard import ListFilter
+from ...localtime import day_end, day_start, local_date
+from ...store.dashboard import FAR_FUTURE, ListFilter
 from ...templating import STATIC_DIR, templates
 from ...web import is_https, own_origin
 
@@ -101,12 +102,22 @@ def services_of(request: Request) -> Services:
     return request.app.state.services
 
 
-def keys_of(request: Request) -> accounts.Keys:
+def _per_process(request: Request, key: str, make: Callable):
+    """services.extras[key], made from the settings on first use (settings do not change)."""
     services = services_of(request)
-    keys = services.extras.get("dashboard_keys")
-    if keys is None:
-        keys = services.extras["dashboard_keys"] = accounts.Keys(services.settings.secret_key)
-    return keys
+    value = services.extras.get(key)
+    if value is None:
+        value = services.extras[key] = make(services.settings)
+    return value
+
+
+def keys_of(request: Request) -> accounts.Keys:
+    return _per_process(request, "dashboard_keys", lambda settings: accounts.Keys(settings.secret_key))
+
+
+def local_times(request: Request) -> charts.Format:
+    """Formats for times in the owner's zone (TIMEZONE)."""
+    return _per_process(request, "dashboard_format", lambda settings: charts.Format(settings.tz))
 
 
 # -- cookies ------------------------------------------------------------------------------------
@@ -246,7 +257,7 @@ def render(request: Request, template: str, context: dict, status: int = 200,
         "csrf_token": session.csrf if session else None,
         "css_url": f"/cp/static/cp.css?v={asset_version('cp.css')}",
         "js_url": f"/cp/static/cp.js?v={asset_version('cp.js')}",
-        "fmt": charts,
+        "fmt": local_times(request),
         "section": "",
         "now": utcnow(),
     }
@@ -271,10 +282,6 @@ def parse_day(raw: str | None) -> date | None:
         return date.fromisoformat(raw.strip()[:10])
     except ValueError:
         return None
-
-
-def day_start(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -305,9 +312,11 @@ def filters_from(request: Request, default_days: int | None = None) -> Filters:
         problems.append("The end date was not a date; it is ignored.")
     if start and end and end < start:
         start, end = end, start
+    # Days are the owner's (TIMEZONE): from local midnight to local midnight, as UTC instants.
+    tz, now = settings.tz, utcnow()
     if start is None and default_days is not None and not params.get("from"):
-        start = (utcnow() - timedelta(days=default_days - 1)).date()
-    floor = visible_journeys_since(settings, utcnow())
-    since = max(day_start(start), floor) if start else floor
-    until = day_start(end + timedelta(days=1)) if end and end < date(9999, 12, 30) else ListFilter(since).until
+        start = local_date(now, tz) - timedelta(days=default_days - 1)
+    floor = visible_journeys_since(settings, now)
+    since = max(day_start(start, tz), floor) if start else floor
+    until = min(day_end(end, tz), FAR_FUTURE) if end else FAR_FUTURE
     return Filters(q, start, end, ListFilter(since, until, q or None), tuple(problems))

@@ -17,10 +17,11 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from ... import charts
 from ...export import export_journey
 from ...lifecycle import visible_journeys_since
+from ...localtime import UTC_TIMES, LocalTimes, local_date
 from ...store import dashboard as db
 from ...store import utcnow
 from ...store.dashboard import Cursor
-from .common import Filters, filters_from, not_found, owner_required, render, services_of
+from .common import Filters, filters_from, local_times, not_found, owner_required, render, services_of
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -68,8 +69,10 @@ async def enquiries(request: Request) -> Response:
     })
 
 
+# submitted_at is UTC (machine-readable, as ever); submitted_at_local, added last, is the same
+# instant in the owner's TIMEZONE with its offset.
 CSV_COLUMNS = ["journey_id", "submitted_at", "email", "form", "consent", "first_channel", "first_source",
-               "landing_page", "visits", "page_views", "time_to_enquiry_seconds"]
+               "landing_page", "visits", "page_views", "time_to_enquiry_seconds", "submitted_at_local"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -81,7 +84,7 @@ def csv_cell(value: object) -> object:
     return value
 
 
-def csv_row(row: dict) -> list[object]:
+def csv_row(row: dict, times: LocalTimes = UTC_TIMES) -> list[object]:
     ms = row.get("time_to_enquiry_ms")
     consent = row.get("consent")
     return [csv_cell(v) for v in (
@@ -90,7 +93,7 @@ def csv_row(row: dict) -> list[object]:
         row.get("first_channel") or "", row.get("first_source") or "", row.get("landing_page") or "",
         row.get("visits") if row.get("visits") is not None else "",
         row.get("page_views") if row.get("page_views") is not None else "",
-        "" if ms is None else round(ms / 1000),
+        "" if ms is None else round(ms / 1000), times.local_iso(row["created_at"]),
     )]
 
 
@@ -98,20 +101,21 @@ def csv_row(row: dict) -> list[object]:
 async def export_csv(request: Request) -> Response:
     store = services_of(request).store
     f = filters_from(request)
+    times = local_times(request)
 
     async def lines() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
         async for row in db.iter_journeys(store, f.list_filter):
-            writer.writerow(csv_row(row))
+            writer.writerow(csv_row(row, times))
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)
                 buffer.truncate()
         yield buffer.getvalue().encode()
 
-    name = f"leadtrail-enquiries-{utcnow().date().isoformat()}.csv"
+    name = f"leadtrail-enquiries-{local_date(utcnow(), times.tz).isoformat()}.csv"
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -144,13 +148,14 @@ async def journey_page(request: Request) -> Response:
     timeline = journey["timeline"]
     events = [{**e, "details": _params_text(e.get("params"))} for e in timeline[:EVENT_TABLE_LIMIT]]
     sources = Counter(e["source"] for e in timeline)
+    times = local_times(request)
     return render(request, "cp/journey.html", {
         "section": "enquiries", "j": journey, "summary": journey["summary"], "visits": journey["visits"],
         "events": events, "more_events": max(0, len(timeline) - EVENT_TABLE_LIMIT), "sources": sources,
-        "picture": charts.journey_picture(journey),
-        "picture_compact": charts.journey_picture(journey, "journey-picture-compact", compact=True),
-        "strip": charts.journey_strip(journey),
-        "strip_compact": charts.journey_strip(journey, "journey-strip-compact", compact=True),
+        "picture": charts.journey_picture(journey, times=times),
+        "picture_compact": charts.journey_picture(journey, "journey-picture-compact", compact=True, times=times),
+        "strip": charts.journey_strip(journey, times=times),
+        "strip_compact": charts.journey_strip(journey, "journey-strip-compact", compact=True, times=times),
     })
 
 
@@ -274,8 +279,9 @@ async def insights(request: Request) -> Response:
     store = services_of(request).store
     f = filters_from(request, default_days=30)
     since, until = f.list_filter.since, f.list_filter.until
+    tz, now = services_of(request).settings.tz, utcnow()
     by_day, buckets, landing, sample = await asyncio.gather(
-        db.insights_by_day(store, since, until),
+        db.insights_by_day(store, since, until, tz, now),
         db.insights_buckets(store, since, until),
         db.insights_landing_pages(store, since, until, 10),
         db.insights_sample(store, since, until, INSIGHTS_SAMPLE),
@@ -289,8 +295,9 @@ async def insights(request: Request) -> Response:
     channel_totals: Counter[str] = Counter()
     channel_visits: Counter[str] = Counter()
     channel_time: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
-    today = utcnow().date()
-    first = max(f.start or since.date(), since.date())
+    # Days and periods are the owner's local ones (TIMEZONE), as the rows' days are.
+    today = local_date(now, tz)
+    first = max(f.start or local_date(since, tz), local_date(since, tz))
     days_with_data = [_as_date(r["day"]) for r in by_day]
     if f.start is None and days_with_data:
         first = max(first, min(days_with_data))
