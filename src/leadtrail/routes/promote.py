@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 
 from starlette.requests import Request
@@ -42,8 +43,10 @@ async def buffered_until_enquiry(services: Services, anon_id: str | None, now: d
 async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | None, client_events: list[dict],
                         now: datetime, server_events: list[dict] | None = None) -> tuple[int, bool, int]:
     """Snapshots the visitor's buffer with the client events into a journey: (id, created, server events)."""
+    started = time.perf_counter()
     if server_events is None:
         server_events = await buffered_until_enquiry(services, anon_id, now)
+    snapshot_ms = (time.perf_counter() - started) * 1000
     record = JourneyRecord(
         email=req.email, anon_id=anon_id, events=server_events, client_events=client_events,
         form=req.form, consent=req.consent,
@@ -54,7 +57,8 @@ async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | 
     # Never the e-mail address: the journey id is how an owner finds it.
     log.info("journey %d %s", journey_id, outcome, extra={
         "journey_id": journey_id, "outcome": outcome, "server_events": len(server_events),
-        "client_events": len(client_events)})
+        "client_events": len(client_events), "snapshot_ms": round(snapshot_ms, 1),
+        "save_ms": round((time.perf_counter() - started) * 1000 - snapshot_ms, 1)})
     return journey_id, created, len(server_events)
 
 
