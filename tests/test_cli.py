@@ -88,6 +88,95 @@ def test_bad_email_argument_is_a_usage_error(sqlite_url):
     assert result.exit_code == 2 and "not an e-mail address" in result.output
 
 
+def _owner_with_sessions(database_url: str, sessions: int) -> list[str]:
+    from leadtrail import accounts
+    from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD
+
+    async def work(store):
+        owner_id = await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
+        owner = accounts.Owner(owner_id, OWNER_EMAIL)
+        return [await accounts.start_session(store, owner) for _ in range(sessions)]
+
+    return run_store(database_url, work)
+
+
+def _authenticates(database_url: str, password: str) -> bool:
+    from leadtrail import accounts
+    from test_dashboard_helpers import OWNER_EMAIL
+
+    return run_store(database_url, lambda store: accounts.authenticate(store, OWNER_EMAIL, password)) is not None
+
+
+def _live_sessions(database_url: str, tokens: list[str]) -> int:
+    from leadtrail import accounts
+
+    async def work(store):
+        return sum([await accounts.session_owner(store, token) is not None for token in tokens])
+
+    return run_store(database_url, work)
+
+
+def test_user_passwd_sets_a_new_password_and_ends_every_session(database_url):
+    """`user passwd EMAIL --password-stdin` (any case) replaces the password: the old one stops
+    working, the new one works, and every session of that owner has ended."""
+    from test_dashboard_helpers import OWNER_PASSWORD
+
+    tokens = _owner_with_sessions(database_url, 2)
+    assert _live_sessions(database_url, tokens) == 2
+    result = invoke("user", "passwd", "Owner@Studio.example", "--password-stdin", "--database-url", database_url,
+                    input="a quieter lighthouse at dawn\n")
+    assert result.exit_code == 0, result.output
+    assert "changed the password of owner@studio.example; ended 2 session(s)" in result.output
+    assert _live_sessions(database_url, tokens) == 0
+    assert not _authenticates(database_url, OWNER_PASSWORD)
+    assert _authenticates(database_url, "a quieter lighthouse at dawn")
+
+
+def test_user_passwd_prompts_twice_without_stdin(sqlite_url):
+    _owner_with_sessions(sqlite_url, 0)
+    result = invoke("user", "passwd", "owner@studio.example", "--database-url", sqlite_url,
+                    input="a quieter lighthouse at dawn\na quieter lighthouse at dawn\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("New password") == 1 and "Repeat for confirmation" in result.output
+    assert _authenticates(sqlite_url, "a quieter lighthouse at dawn")
+
+
+def test_user_passwd_refuses_an_unknown_address_and_a_weak_password(database_url):
+    """An unknown (or malformed) address is exit code 1 with a clear message, before any password
+    is asked for; a weak password is refused by user add's rules; nothing changes."""
+    from test_dashboard_helpers import OWNER_PASSWORD
+
+    tokens = _owner_with_sessions(database_url, 1)
+    unknown = invoke("user", "passwd", "nobody@studio.example", "--database-url", database_url)
+    assert unknown.exit_code == 1
+    assert "no owner account has the address 'nobody@studio.example'" in unknown.output
+    assert "New password" not in unknown.output  # no prompt before the address is known
+    malformed = invoke("user", "passwd", "not-an-address", "--password-stdin", "--database-url", database_url,
+                       input="a quieter lighthouse at dawn\n")
+    assert malformed.exit_code == 1 and "no owner account" in malformed.output
+    weak = invoke("user", "passwd", "owner@studio.example", "--password-stdin", "--database-url", database_url,
+                  input="short\n")
+    assert weak.exit_code == 1 and "at least 10 characters" in weak.output
+    assert _authenticates(database_url, OWNER_PASSWORD) and _live_sessions(database_url, tokens) == 1
+
+
+def test_user_passwd_with_the_secret_key_lifts_a_login_lock_out(sqlite_url):
+    """After too many failed logins, a reset made with the server's secret key lets the owner in at once."""
+    from support import TEST_SECRET, app_client
+    from test_dashboard_helpers import login
+
+    _owner_with_sessions(sqlite_url, 0)
+    with app_client(sqlite_url) as client:
+        for _ in range(5):
+            login(client, password="wrong password!!")
+        assert login(client, password="a quieter lighthouse at dawn").status_code == 429
+        result = CliRunner().invoke(main, ["user", "passwd", "owner@studio.example", "--password-stdin",
+                                           "--database-url", sqlite_url], input="a quieter lighthouse at dawn\n",
+                                    env={"LEADTRAIL_SECRET_KEY": TEST_SECRET})
+        assert result.exit_code == 0, result.output
+        assert login(client, password="a quieter lighthouse at dawn").status_code == 303
+
+
 def test_serve_refuses_to_start_without_a_secret_key(sqlite_url):
     """Outside demo mode, serve exits with a clear message when no secret key is set."""
     result = CliRunner().invoke(main, ["serve", "--database-url", sqlite_url], env={"LEADTRAIL_SECRET_KEY": ""})

@@ -12,6 +12,9 @@ unknown address cost as much to check as a wrong password.
   before login, a signed double-submit pair (random cookie, HMAC of it in the form).
 - Throttling: one row per attempt in `cp_login_attempts`, counted per account and per client
   address over a sliding window; keys are keyed hashes, never the raw address.
+- Password changes (account page, `leadtrail user passwd`): the same rules as creation; the
+  current password is checked as a login attempt (throttled alike); every session of the owner
+  ends, and the page's own browser gets a new one.
 - Setup: with no owner, the server prints a link carrying HMAC(secret key, nonce); the database
   holds the nonce and the token's SHA-256. Single use, expires, retired once an owner exists.
 """
@@ -253,6 +256,102 @@ async def begin_attempt(store, keys: Keys, email: str, address: str,
 
 async def forgive_account(store, keys: Keys, email: str) -> None:
     await db.clear_account_attempts(store, keys.account_key(email))
+
+
+# -- the owner's own account: password changes, other sessions -------------------------------------
+
+
+class WrongPassword(AccountError):
+    """The current password typed does not match (a failed login attempt, counted as one)."""
+
+
+def new_password_problem(email: str, new: str, confirm: str) -> str | None:
+    """Why a new password typed twice is refused, or None: password_problem's rules, as everywhere."""
+    if new != confirm:
+        return "the two new passwords differ"
+    return password_problem(new, email)
+
+
+async def find_owner(store, email: str) -> Owner:
+    """The owner with this address; AccountError when there is none."""
+    address = normalise_email(email)
+    row = await db.owner_by_email(store, address) if valid_email(address) else None
+    if row is None:
+        raise AccountError(f"no owner account has the address {email.strip()!r}")
+    return Owner(int(row["id"]), row["email"])
+
+
+async def account_details(store, owner: Owner, token: str, now: datetime | None = None) -> dict:
+    """What the account page shows: address, when made, last login, other live sessions."""
+    now = now or utcnow()
+    row = await db.owner_by_id(store, owner.id)
+    if row is None:  # deleted while signed in: the session would be gone with it (cascade)
+        raise AccountError("this owner account no longer exists")
+    others = await db.count_other_sessions(store, owner.id, token_hash(token), now, now - SESSION_IDLE)
+    last = row["last_login_at"]
+    return {"email": row["email"], "created_at": store.decode_time(row["created_at"]),
+            "last_login_at": store.decode_time(last) if last is not None else None, "other_sessions": others}
+
+
+async def _replace_password(store, owner_id: int, password: str, new_session_for: Owner | None,
+                            now: datetime) -> tuple[int, str | None]:
+    """Stores the new password's hash and ends every session of the owner in one transaction;
+    with new_session_for, starts one fresh session in it. Returns (sessions ended, new token)."""
+    password_hash = await hash_password(password)  # before the transaction: it takes a while
+    token = None
+    async with store.transaction() as tx:
+        await db.set_password(tx, owner_id, password_hash)
+        ended = await db.delete_owner_sessions(tx, owner_id)
+        if new_session_for is not None:
+            token = await start_session(tx, new_session_for, now)
+    return ended, token
+
+
+async def change_password(store, keys: Keys, owner: Owner, address: str, current: str, new: str,
+                          confirm: str, now: datetime | None = None) -> str | Throttled:
+    """The signed-in owner changes their password. The new one is checked first (the same rules
+    as everywhere, no password work spent); the current one is then checked as a login attempt
+    is: recorded and counted per account and client address first, so this form cannot be used
+    to guess faster than the login form. On success every session of the owner ends and the
+    caller gets a new one: returns its token. Throttled when too many attempts were made;
+    AccountError (WrongPassword for the current one) with nothing changed otherwise."""
+    now = now or utcnow()
+    problem = new_password_problem(owner.email, new, confirm)
+    if problem:
+        raise AccountError(problem)
+    if new == current:  # compares two things typed here: tells nothing about the stored password
+        raise AccountError("choose a new password, not the one you typed as your current one")
+    attempt = await begin_attempt(store, keys, owner.email, address, now)
+    if isinstance(attempt, Throttled):
+        return attempt
+    row = await db.owner_by_id(store, owner.id)
+    candidate = current if len(current) <= MAX_PASSWORD else ""
+    ok = await asyncio.to_thread(_verify, row["password_hash"] if row else _dummy_hash(), candidate)
+    if row is None or not ok or not candidate:
+        raise WrongPassword("your current password is not right")
+    _, token = await _replace_password(store, owner.id, new, owner, now)
+    await forgive_account(store, keys, owner.email)
+    return token
+
+
+async def end_other_sessions(store, owner: Owner, token: str) -> int:
+    """Ends every session of the owner but the one with this token; returns how many ended."""
+    return await db.delete_other_sessions(store, owner.id, token_hash(token))
+
+
+async def reset_password(store, email: str, password: str, keys: Keys | None = None) -> int:
+    """`leadtrail user passwd`: a new password for a forgotten one, without the old one. Ends
+    every session of the owner (returns how many) and, with the keys, forgives the account's
+    failed logins so the owner can log in at once. AccountError for an unknown address or a
+    refused password; nothing changed then."""
+    owner = await find_owner(store, email)
+    problem = password_problem(password, owner.email)
+    if problem:
+        raise AccountError(problem)
+    ended, _ = await _replace_password(store, owner.id, password, None, utcnow())
+    if keys is not None:
+        await forgive_account(store, keys, owner.email)
+    return ended
 
 
 # -- first-owner setup ----------------------------------------------------------------------------------

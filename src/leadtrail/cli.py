@@ -1,4 +1,4 @@
-"""The `leadtrail` command: serve, migrate, prune, user add, export, erase."""
+"""The `leadtrail` command: serve, migrate, prune, user add, user passwd, export, erase."""
 
 from __future__ import annotations
 
@@ -121,15 +121,39 @@ def user_add(email: str, password_stdin: bool, database_url: str | None) -> None
     from .accounts import AccountError, create_user
 
     settings = resolve(database_url=database_url)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin, "Password")
     try:
         with_store(settings, lambda store: create_user(store, email, password))
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created owner {email.strip().lower()}")
+
+
+@user.command("passwd")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="read the new password from standard input")
+@database_option
+def user_passwd(email: str, password_stdin: bool, database_url: str | None) -> None:
+    """Set a new password for an owner who forgot theirs; ends all their sessions."""
+    from .accounts import AccountError, Keys, find_owner, reset_password
+
+    settings = resolve(database_url=database_url)
+    # With the secret key at hand, the account's failed logins are forgiven too (no waiting out
+    # a lock-out after the reset); without it they simply expire with the throttling window.
+    keys = Keys(settings.secret_key) if settings.secret_key else None
+    try:
+        owner = with_store(settings, lambda store: find_owner(store, email))  # before asking for a password
+        password = _read_password(password_stdin, "New password")
+        ended = with_store(settings, lambda store: reset_password(store, owner.email, password, keys))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"changed the password of {owner.email}; ended {ended} session(s)")
+
+
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
 def _email_argument(email: str) -> str:

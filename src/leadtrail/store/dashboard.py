@@ -43,6 +43,15 @@ async def record_login(db: Transaction, owner_id: int, now: datetime, password_h
     await db.execute("cp_owner_login", id=owner_id, now=now, password_hash=password_hash)
 
 
+async def owner_by_id(db: Transaction, owner_id: int) -> dict | None:
+    rows = await db.fetch("cp_owner_by_id", id=owner_id)
+    return rows[0] if rows else None
+
+
+async def set_password(db: Transaction, owner_id: int, password_hash: str) -> int:
+    return await db.execute("cp_owner_set_password", id=owner_id, password_hash=password_hash)
+
+
 # -- sessions ------------------------------------------------------------------------------------
 
 
@@ -61,6 +70,20 @@ async def touch_session(db: Transaction, id_hash: str, now: datetime) -> None:
 
 async def delete_session(db: Transaction, id_hash: str) -> int:
     return await db.execute("cp_session_delete", id_hash=id_hash)
+
+
+async def delete_owner_sessions(db: Transaction, owner_id: int) -> int:
+    return await db.execute("cp_sessions_delete_owner", owner_id=owner_id)
+
+
+async def delete_other_sessions(db: Transaction, owner_id: int, keep_hash: str) -> int:
+    return await db.execute("cp_sessions_delete_others", owner_id=owner_id, keep_hash=keep_hash)
+
+
+async def count_other_sessions(db: Transaction, owner_id: int, keep_hash: str, now: datetime,
+                               idle_since: datetime) -> int:
+    return int(await db.fetchval("cp_sessions_count_others", owner_id=owner_id, keep_hash=keep_hash,
+                                 now=now, idle_since=idle_since) or 0)
 
 
 async def delete_expired_sessions(db: Transaction, now: datetime, idle_since: datetime) -> int:
