@@ -51,7 +51,7 @@ def journeys_count(url: str) -> int:
 
 
 @pytest.mark.parametrize("path", ["/cp/", "/cp/insights", "/cp/journeys/1", "/cp/journeys/1.json",
-                                  "/cp/journeys/1/erase", "/cp/export.csv", "/cp/anything"])
+                                  "/cp/journeys/1/erase", "/cp/export.csv", "/cp/account", "/cp/anything"])
 def test_unauthenticated_pages_redirect_to_login(sqlite_url, path):
     """Every dashboard page sends a visitor without a session to the login form, and back afterwards."""
     with app_client(sqlite_url) as client:
@@ -83,7 +83,8 @@ def test_every_cp_response_carries_the_security_headers(owner_db):
         for name, path in [("list", "/cp/"), ("journey", f"/cp/journeys/{journey_id}"),
                            ("json", f"/cp/journeys/{journey_id}.json"), ("csv", "/cp/export.csv"),
                            ("insights", "/cp/insights"), ("missing", "/cp/journeys/999999"),
-                           ("erase", f"/cp/journeys/{journey_id}/erase"), ("unknown", "/cp/nope")]:
+                           ("erase", f"/cp/journeys/{journey_id}/erase"), ("account", "/cp/account"),
+                           ("unknown", "/cp/nope")]:
             responses[name] = client.get(path)
         responses["405"] = client.request("PUT", "/cp/login")
         static = client.get("/cp/static/cp.css")
@@ -98,7 +99,7 @@ def test_every_cp_response_carries_the_security_headers(owner_db):
     assert static.status_code == 200 and static.headers["content-security-policy"] == CSP
     assert "no-store" not in static.headers["cache-control"]
     # No inline script or style anywhere: the CSP would block it, so the page must not need it.
-    for name in ("login", "list", "journey", "insights", "erase"):
+    for name in ("login", "list", "journey", "insights", "erase", "account"):
         html = responses[name].text
         tags = parsed_tags(html)
         assert not [a for t, a in tags if t == "script" and "src" not in a], name

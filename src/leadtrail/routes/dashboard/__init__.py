@@ -8,6 +8,8 @@
   GET  /cp/journeys/{id}/erase         confirm; POST erases every journey of that address
   GET  /cp/insights                    channels, landing pages, pages seen, time to enquiry, paths
   GET  /cp/login, POST /cp/login       log in;  POST /cp/logout
+  GET  /cp/account, POST               the owner's account; POST changes the password
+  POST /cp/account/sign-out-others     ends the owner's other sessions
   GET  /cp/setup?token=..., POST       create the first owner from the link printed at start-up
   GET  /cp/static/...                  the dashboard's CSS and JS
 
@@ -27,7 +29,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ... import accounts
-from . import auth, pages
+from . import account, auth, pages
 from .common import CP_STATIC_DIR, CpHeaders, current_session, not_found
 
 log = logging.getLogger("leadtrail.dashboard")
@@ -49,6 +51,9 @@ def routes(settings) -> list[BaseRoute]:
         Route("/journeys/{journey_id:int}/erase", pages.erase_confirm, methods=["GET", "HEAD"]),
         Route("/journeys/{journey_id:int}/erase", pages.erase, methods=["POST"]),
         Route("/insights", pages.insights, methods=["GET", "HEAD"]),
+        Route("/account", account.account_page, methods=["GET", "HEAD"]),
+        Route("/account", account.change_password, methods=["POST"]),
+        Route("/account/sign-out-others", account.sign_out_others, methods=["POST"]),
         Route("/login", auth.login_page, methods=["GET", "HEAD"]),
         Route("/login", auth.login, methods=["POST"]),
         Route("/logout", auth.logout, methods=["POST"]),

@@ -104,12 +104,9 @@ async def login(request: Request) -> Response:
     keys = keys_of(request)
     attempt = await accounts.begin_attempt(store, keys, email, client_address(request, services.settings))
     if isinstance(attempt, accounts.Throttled):
-        minutes = max(1, round(attempt.retry_after / 60))
         log.warning("dashboard: login throttled (retry after %ss)", attempt.retry_after)
-        return _form_page(request, "cp/login.html", {
-            **context, "error": f"Too many attempts. For your account's safety, logging in is paused: "
-                                f"try again in about {minutes} minute{'s' if minutes != 1 else ''}."},
-            429, {"Retry-After": str(attempt.retry_after)})
+        return _form_page(request, "cp/login.html", {**context, "error": too_many_attempts(attempt, "logging in")},
+                          429, {"Retry-After": str(attempt.retry_after)})
     owner = await accounts.authenticate(store, email, password)
     if owner is None:
         log.info("dashboard: failed login")
@@ -118,6 +115,12 @@ async def login(request: Request) -> Response:
     await accounts.forgive_account(store, keys, email)
     await accounts.housekeeping(store)
     return await _signed_in(request, owner, target)
+
+
+def too_many_attempts(throttled: accounts.Throttled, what: str) -> str:
+    minutes = max(1, round(throttled.retry_after / 60))
+    return (f"Too many attempts. For your account's safety, {what} is paused: "
+            f"try again in about {minutes} minute{'s' if minutes != 1 else ''}.")
 
 
 async def _signed_in(request: Request, owner: accounts.Owner, target: str) -> Response:
@@ -178,12 +181,12 @@ async def setup(request: Request) -> Response:
     try:
         owner = await accounts.redeem_setup_token(store, token, email, password)
     except accounts.AccountError as exc:
-        return _form_page(request, "cp/setup.html", {**context, "error": _sentence(str(exc))}, 400)
+        return _form_page(request, "cp/setup.html", {**context, "error": sentence(str(exc))}, 400)
     log.info("dashboard: first owner created from the setup link")
     return await _signed_in(request, owner, "/cp/?welcome=1")
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
