@@ -308,6 +308,31 @@ def test_custom_events_and_google_tag_mirroring(site, visitor, page_errors):
     assert visitor.evaluate("dataLayer.length") == 10
 
 
+def test_params_the_server_would_refuse_are_trimmed_so_the_batch_lands(site, visitor, page_errors):
+    """A custom event with too many params, a key that is empty or too long, or a long string of
+    emoji (cut at 1,000 characters, never inside a surrogate pair) is trimmed by the tracker: the
+    server would refuse the whole batch, and its other events with it."""
+    site.pages["/t/p"] = page_html("<h1>params</h1>")
+    visitor.goto(site.url + "/t/p")
+    visitor.wait_for_function("window.leadtrail")
+    visitor.evaluate("""() => {
+        const many = {};
+        for (let i = 0; i < 60; i++) many['k' + String(i).padStart(2, '0')] = i;
+        leadtrail.track('many_params', many);
+        leadtrail.track('odd_keys', {['x'.repeat(65)]: 1, '': 2, ['y'.repeat(64)]: 3});
+        leadtrail.track('emoji', {text: 'a' + '\\u{1F600}'.repeat(1200)});
+        leadtrail.track('after_them', {ok: true});
+    }""")
+    rows = stored(site, until=lambda rows: len(names(rows, "after_them")) == 1)
+    by_name = {r["event_name"]: {k: v for k, v in r["params"].items() if k not in ("event_id", "client_ts")}
+               for r in rows}
+    assert by_name["many_params"] == {f"k{i:02d}": i for i in range(50)}
+    assert by_name["odd_keys"] == {"y" * 64: 3}
+    text = by_name["emoji"]["text"]
+    assert len(text) == 1000 and text == "a" + "\U0001F600" * 999
+    assert by_name["after_them"] == {"ok": True}
+
+
 def test_outbound_clicks_and_file_downloads(site, visitor):
     """Clicks on links to other hosts and on files are stored with the link's origin + path."""
     site.pages["/t/links"] = page_html("""

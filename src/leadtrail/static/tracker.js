@@ -78,12 +78,14 @@
   };
 
   const here = () => (loc.pathname + loc.search).slice(0, 2048);
-  // Flat params as the server accepts them: scalars only, strings cut to 1,000 characters.
+  // Flat params as the server accepts them (one bad event would get its whole batch refused):
+  // at most 50, keys of 1-64 characters, scalars only, strings cut to 1,000 characters (never
+  // inside a surrogate pair: half an emoji is not valid Unicode and the server refuses it).
   const flat = (params) => {
     const out = {};
-    for (const [k, v] of Object.entries(params || {})) {
+    for (const [k, v] of Object.entries(params || {}).slice(0, 50)) {
       // (JSON leaves out functions and undefined, and turns NaN into null)
-      if (!/^(event$|gtm)/.test(k) && (v === null || typeof v != 'object')) out[k] = typeof v == 'string' ? v.slice(0, 1000) : v;
+      if (!/^(event$|gtm|$)|.{65}/.test(k) && (v === null || typeof v != 'object')) out[k] = typeof v == 'string' ? [...v].slice(0, 1000).join('') : v;
     }
     return out;
   };
