@@ -21,6 +21,7 @@ class Metrics:
     def __init__(self) -> None:
         self.responses: Counter[tuple[str, int]] = Counter()  # (route, status) -> count
         self.journeys: Counter[str] = Counter()  # created / refreshed
+        self.webhooks: Counter[str] = Counter()  # delivered / retried / failed / dropped
 
     def response(self, route: str, status: int) -> None:
         self.responses[(route, status)] += 1
@@ -45,6 +46,11 @@ def render(services) -> str:
         "# HELP leadtrail_journeys_total Promotes by outcome.",
         "# TYPE leadtrail_journeys_total counter",
         *(f'leadtrail_journeys_total{{result="{result}"}} {count}' for result, count in sorted(m.journeys.items())),
+        "# HELP leadtrail_webhook_deliveries_total New-enquiry webhooks: delivered, retried (an attempt to be "
+        "repeated), failed (gave up), dropped (queue full or server stopping).",
+        "# TYPE leadtrail_webhook_deliveries_total counter",
+        *(f'leadtrail_webhook_deliveries_total{{result="{result}"}} {m.webhooks[result]}'
+          for result in ("delivered", "retried", "failed", "dropped")),
         "# HELP leadtrail_commit_batches_total Group-commit batches written.",
         "# TYPE leadtrail_commit_batches_total counter",
         f"leadtrail_commit_batches_total {committer.batches}",

@@ -13,6 +13,7 @@ from .metrics import Metrics
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .store import SqlStore, make_store
+from .webhook import WebhookSender
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Services:
     extras: dict = field(default_factory=dict)  # per-feature state (dashboard sessions, metrics)
     metrics: Metrics = field(default_factory=Metrics)
     background: set = field(default_factory=set)  # tasks that outlive the request that started them
+    webhook: WebhookSender | None = None  # WEBHOOK_URL set: delivers created journeys
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Runs `work` after the response; a failure is logged, never raised into a request."""
@@ -40,6 +42,8 @@ class Services:
             logging.getLogger("leadtrail").warning("background task failed: %r", task.exception())
 
     async def stop_background(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.close()  # pending deliveries get a short grace period
         for task in list(self.background):
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
@@ -47,6 +51,13 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> "Services":
         store = make_store(settings)
+        metrics = Metrics()
+        webhook = None
+        if settings.webhook_url:
+            webhook = WebhookSender(settings.webhook_url, settings.webhook_secret, metrics)
+            logging.getLogger("leadtrail.webhook").info(
+                "webhook on: each new journey is posted to WEBHOOK_URL (%s)",
+                "signed" if settings.webhook_secret else "unsigned; set WEBHOOK_SECRET to sign")
         return cls(
             settings=settings,
             store=store,
@@ -56,4 +67,6 @@ class Services:
             # An address promotes once per enquiry; a handful a minute is generous.
             email_limiter=RateLimiter(min(settings.rate_limit, 10), burst=5),
             pruner=Pruner(store, settings),
+            metrics=metrics,
+            webhook=webhook,
         )

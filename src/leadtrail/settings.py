@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from .localtime import canonical_zone_name, zone
 
@@ -44,6 +45,9 @@ class Settings:
     log_level: str = "info"
     log_format: str = "text"
     timezone: str = "UTC"   # IANA name; the dashboard shows times and groups days in it
+    # New-enquiry webhook: empty = off. Kept out of repr: such URLs often carry a token.
+    webhook_url: str = field(default="", repr=False)
+    webhook_secret: str = field(default="", repr=False)  # signs each delivery (HMAC-SHA256) when set
     # Not settable from the outside: parsed forms of the above.
     trusted_networks: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
@@ -132,9 +136,43 @@ def _coerce(name: str, raw: Any) -> Any:
         except ValueError:
             raise SettingsError(f"{label}: {str(raw).strip()!r} is not a time zone leadtrail knows; use an IANA "
                                 f"name such as Europe/London, America/New_York or UTC") from None
+    if name == "webhook_url":
+        return _parse_webhook_url(label, str(raw))
+    if name == "webhook_secret":
+        value = str(raw).strip()
+        if value and len(value) < 16:
+            raise SettingsError(f"{label}: use at least 16 characters (32 random bytes is best), or leave it unset")
+        return value
     if name in ("allowed_origins", "trusted_proxies"):
         return raw if isinstance(raw, tuple) else _parse_list(str(raw))
     return str(raw)
+
+
+def _parse_webhook_url(label: str, raw: str) -> str:
+    """An http(s) URL with a host, or empty (webhook off). The message never repeats the whole
+    value: a webhook URL often holds a token."""
+    value = raw.strip()
+    if not value:
+        return ""
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    problem = None
+    if scheme not in ("http", "https"):
+        problem = "expected an http:// or https:// URL" + (f", got {scheme}://..." if scheme else "")
+    elif any(ch.isspace() or ord(ch) < 32 for ch in value):
+        problem = "the URL holds a space or control character"
+    else:
+        try:
+            parts = urlsplit(value)
+            parts.port  # raises ValueError for a port that is not a number in 0-65535
+        except ValueError:
+            parts, problem = None, "the URL cannot be parsed (is the port a number?)"
+        if parts is not None and not parts.hostname:
+            problem = "the URL has no host"
+        elif parts is not None and parts.fragment:
+            problem = "the URL has a #fragment, which is never sent"
+    if problem:
+        raise SettingsError(f"{label}: {problem}; use e.g. https://hooks.example.com/leadtrail")
+    return value
 
 
 def _normalise_origin(origin: str) -> str:

@@ -184,6 +184,11 @@ def _trusted(address: str, settings: Settings) -> bool:
     return any(ip in network for network in settings.trusted_networks)
 
 
+def trusted_peer(address: str, settings: Settings) -> bool:
+    """Whether `address` is one of TRUSTED_PROXIES."""
+    return _trusted(address, settings)
+
+
 def client_address(request: Request, settings: Settings) -> str:
     """The visitor's address: the peer, or, when the peer is a trusted proxy, the nearest
     untrusted hop of X-Forwarded-For (walking from the right, as each proxy appends)."""

@@ -20,7 +20,8 @@ from ..services import Services
 from ..store import JourneyRecord, StoreUnavailable, utcnow
 from ..store.base import SNAPSHOT_LIMIT
 from ..web import (HTTPProblem, check_identity_encoding, check_origin, client_address, cors_headers, json_response,
-                   media_type, preflight, problem_response, read_body)
+                   media_type, own_origin, preflight, problem_response, read_body, trusted_peer)
+from ..webhook import JourneyCreated, journey_link
 from .track import check_rate, drop_self_referrals, gpc_opt_out
 
 log = logging.getLogger("leadtrail.promote")
@@ -41,7 +42,7 @@ async def buffered_until_enquiry(services: Services, anon_id: str | None, now: d
 
 
 async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | None, client_events: list[dict],
-                        now: datetime, server_events: list[dict] | None = None) -> tuple[int, bool, int]:
+                        now: datetime, server_events: list[dict] | None = None) -> tuple[int, bool, list[dict]]:
     """Snapshots the visitor's buffer with the client events into a journey: (id, created, server events)."""
     started = time.perf_counter()
     if server_events is None:
@@ -59,7 +60,7 @@ async def save_snapshot(services: Services, req: PromoteRequest, anon_id: str | 
         "journey_id": journey_id, "outcome": outcome, "server_events": len(server_events),
         "client_events": len(client_events), "snapshot_ms": round(snapshot_ms, 1),
         "save_ms": round((time.perf_counter() - started) * 1000 - snapshot_ms, 1)})
-    return journey_id, created, len(server_events)
+    return journey_id, created, server_events
 
 
 async def refresh_late(services: Services, req: PromoteRequest, anon_id: str, client_events: list[dict],
@@ -99,7 +100,7 @@ async def promote(request: Request) -> Response:
             anon_id, client_events = None, []
         now = utcnow()
         try:
-            journey_id, created, server_count = await save_snapshot(services, req, anon_id, client_events, now)
+            journey_id, created, server_events = await save_snapshot(services, req, anon_id, client_events, now)
         except StoreUnavailable:
             raise HTTPProblem(503, "storage unavailable; retry later", headers={"Retry-After": "2"}) from None
     except HTTPProblem as problem:
@@ -107,6 +108,14 @@ async def promote(request: Request) -> Response:
         return problem_response(problem, cors)
     services.metrics.response("promote", 201 if created else 200)
     services.metrics.journeys["created" if created else "refreshed"] += 1
+    server_count = len(server_events)
+    if created and services.webhook is not None:
+        # Committed already; the sender delivers it later and never makes this answer wait.
+        peer = request.client.host if request.client else ""
+        services.webhook.submit(JourneyCreated(
+            journey_id=journey_id, created_at=now, email=req.email, form=req.form, consent=req.consent,
+            server_events=server_events, client_events=client_events,
+            link=journey_link(own_origin(request, settings), peer, trusted_peer(peer, settings), journey_id)))
     if anon_id is not None and client_events:
         services.spawn(refresh_late(services, req, anon_id, client_events, now, server_count))
     body_out = {"journey_id": journey_id, "server_events": server_count, "client_events": len(client_events)}
