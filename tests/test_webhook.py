@@ -140,17 +140,25 @@ def test_a_created_journey_is_posted_once_with_its_summary_and_a_signature_that_
     assert not webhook.verify_signature(SECRET, body, signature, now=time.time() + 3600)  # a replay, later
 
 
-def test_the_documented_verification_recipe_works(receiver, quick_retries):
-    """The few lines docs/integration.md gives a receiver accept a real signature header."""
-    body = b'{"type": "journey.created"}'
-    header = webhook.signature_header(SECRET, body, int(time.time()))
-    import hashlib
-    import hmac
+def test_the_documented_verification_recipe_works():
+    """The Python lines docs/integration.md gives a receiver accept a real signature header and
+    refuse a changed body, another secret and an old timestamp."""
+    import re
+    from pathlib import Path
 
-    # As in docs/integration.md, "Webhook".
-    parts = dict(p.split("=", 1) for p in header.split(","))
-    expected = hmac.new(SECRET.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(expected, parts["v1"]) and abs(time.time() - int(parts["t"])) < 300
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "integration.md").read_text()
+    section = doc.split("## 5. New-enquiry webhook", 1)[1].split("\n## ", 1)[0]
+    [code] = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace: dict = {}
+    exec(code, namespace)
+    verify = namespace["verify"]
+    body = b'{"type": "journey.created", "journey_id": 1}'
+    header = webhook.signature_header(SECRET, body, int(time.time()))
+    assert verify(SECRET, body, header)
+    assert not verify(SECRET, body + b" ", header)
+    assert not verify("another-secret-0123456789", body, header)
+    assert not verify(SECRET, body, webhook.signature_header(SECRET, body, int(time.time()) - 3600))
+    assert not verify(SECRET, body, "v1=" + header.split("v1=")[1])
 
 
 def test_a_refresh_and_the_late_look_deliver_nothing_more(database_url, receiver, quick_retries, monkeypatch):
