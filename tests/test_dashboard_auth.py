@@ -393,6 +393,9 @@ def test_setup_link_is_printed_and_works_once(database_url, capsys):
         assert client.get(link).status_code == 410
     owners = run_store(database_url, lambda store: store.fetch("cp_owner_by_email", email="intruder@evil.example"))
     assert owners == []
+    [mira] = run_store(database_url, lambda store: store.fetch("cp_owner_by_email", email="mira@studio.example"))
+    mira = run_store(database_url, lambda store: db.owner_by_id(store, mira["id"]))
+    assert mira["last_login_at"] is not None  # the setup page signed her in: that is a login
     assert run_store(database_url, db.owner_count) == 1
     with app_client(database_url) as client:
         assert "/cp/setup" not in capsys.readouterr().err  # an owner exists: no link any more

@@ -401,5 +401,6 @@ async def redeem_setup_token(store, token: str, email: str, password: str,
         owner_id = await db.insert_owner(tx, address, password_hash, now)
         if owner_id is None:
             raise AccountError(f"an owner with the address {address} already exists")
+        await db.record_login(tx, owner_id, now, None)  # the setup page signs the new owner in
         await db.retire_setup_tokens(tx, now)
     return Owner(owner_id, address)
