@@ -174,7 +174,8 @@ def problem_response(problem: HTTPProblem, extra_headers: dict | None = None) ->
     return json_response({"error": problem.message, "details": problem.details}, problem.status, headers)
 
 
-def _trusted(address: str, settings: Settings) -> bool:
+def trusted_peer(address: str, settings: Settings) -> bool:
+    """Whether `address` is one of TRUSTED_PROXIES."""
     if not settings.trusted_networks:
         return False
     try:
@@ -184,27 +185,22 @@ def _trusted(address: str, settings: Settings) -> bool:
     return any(ip in network for network in settings.trusted_networks)
 
 
-def trusted_peer(address: str, settings: Settings) -> bool:
-    """Whether `address` is one of TRUSTED_PROXIES."""
-    return _trusted(address, settings)
-
-
 def client_address(request: Request, settings: Settings) -> str:
     """The visitor's address: the peer, or, when the peer is a trusted proxy, the nearest
     untrusted hop of X-Forwarded-For (walking from the right, as each proxy appends)."""
     peer = request.client.host if request.client else "unknown"
-    if not _trusted(peer, settings):
+    if not trusted_peer(peer, settings):
         return peer
     hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _trusted(hop, settings):
+        if not trusted_peer(hop, settings):
             return hop
     return hops[0] if hops else peer
 
 
 def is_https(request: Request, settings: Settings) -> bool:
     peer = request.client.host if request.client else ""
-    if _trusted(peer, settings):
+    if trusted_peer(peer, settings):
         proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
         if proto:
             return proto == "https"
@@ -215,7 +211,7 @@ def own_origin(request: Request, settings: Settings) -> str:
     """The origin the browser used to reach us (through a trusted proxy's X-Forwarded-* if any)."""
     peer = request.client.host if request.client else ""
     host = request.headers.get("host", "")
-    if _trusted(peer, settings):
+    if trusted_peer(peer, settings):
         host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
     scheme = "https" if is_https(request, settings) else "http"
     return f"{scheme}://{host}".lower()
@@ -252,11 +248,7 @@ def cors_headers(request: Request, settings: Settings) -> dict[str, str]:
 
 async def preflight(request: Request) -> Response:
     """OPTIONS for the API routes: CORS for ALLOWED_ORIGINS, 403 for anyone else."""
-    return preflight_response(request, request.app.state.services.settings)
-
-
-def preflight_response(request: Request, settings: Settings) -> Response:
-    headers = cors_headers(request, settings)
+    headers = cors_headers(request, request.app.state.services.settings)
     if not headers:
         return problem_response(HTTPProblem(403, "origin not allowed"))
     headers.update({
