@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from leadtrail.journeys import reconstruct, summarize_for_list
+from leadtrail.journeys import list_summary
 from leadtrail.store import JourneyRecord, iso
 
 OWNER_EMAIL = "owner@studio.example"
@@ -110,7 +110,7 @@ def make_journey(rng: random.Random, submitted_at: datetime, email: str | None =
                            "created_at": iso(at + timedelta(milliseconds=rng.randint(20, 400)))})
     form = rng.choice(FORMS)
     consent = rng.random() < 0.7 if rng.random() < 0.8 else None
-    summary = summarize_for_list(reconstruct(server, client, submitted_at))
+    summary = list_summary(server, client, submitted_at)
     return JourneyRecord(email=email, anon_id=None if blocked else uuid.UUID(int=rng.getrandbits(128)).hex[:22],
                          events=server, client_events=client, form=form, consent=consent, summary=summary)
 
@@ -133,7 +133,7 @@ def hostile_journey(submitted_at: datetime, email: str = "mallory@evil.example")
     ]
     client = [{"event_name": "page_view", "page_path": f"/hidden{img}", "params": {"title": svg},
                "event_id": "h4", "ts": int((at + timedelta(seconds=60)).timestamp() * 1000)}]
-    summary = summarize_for_list(reconstruct(events, client, submitted_at))
+    summary = list_summary(events, client, submitted_at)
     return JourneyRecord(email=email, anon_id="hostile", events=events, client_events=client,
                          form=script, consent=True, summary=summary)
 

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from leadtrail import accounts, charts
-from leadtrail.journeys import reconstruct, summarize_for_list
+from leadtrail.journeys import list_summary
 from leadtrail.routes.dashboard.pages import csv_cell
 from leadtrail.store import JourneyRecord, iso
 from support import app_client, run_store
@@ -46,7 +46,7 @@ def simple_journey(email: str, at: datetime, landing: str = "/", form: str | Non
                "params": {"title": "Book", "event_id": "p2"}, "created_at": iso(at - timedelta(minutes=1))}]
     client = [{"event_name": "cta_click", "page_path": "/booking", "params": {"label": "Book now"},
                "event_id": "c1", "ts": int((at - timedelta(seconds=30)).timestamp() * 1000)}]
-    summary = summarize_for_list(reconstruct(events, client, at))
+    summary = list_summary(events, client, at)
     return JourneyRecord(email, None, events, client, form, True, summary)
 
 
@@ -297,7 +297,7 @@ def test_charts_are_pure_and_escape_their_text():
 def test_a_journey_without_any_event_still_has_a_page(owner_db):
     """A visitor whose every request was blocked (or who sent Sec-GPC) leaves an enquiry with no events."""
     record = JourneyRecord("quiet@example.com", None, [], [], "contact", None,
-                           summarize_for_list(reconstruct([], [], NOW)))
+                           list_summary([], [], NOW))
     journey_id = run_store(owner_db, lambda s: save(s, record, NOW))
     with app_client(owner_db) as client:
         login(client)
@@ -330,7 +330,7 @@ def test_database_outage_answers_503_with_the_dashboard_headers(pg_server, pg_ur
 def test_the_journey_page_says_what_the_visitor_answered_about_consent(owner_db, consent, pill):
     """consent=false is an answer (the form's box left unticked), not a missing record."""
     record = JourneyRecord("asked@example.com", None, [], [], "contact", consent,
-                           summarize_for_list(reconstruct([], [], NOW)))
+                           list_summary([], [], NOW))
     journey_id = run_store(owner_db, lambda s: save(s, record, NOW))
     with app_client(owner_db) as client:
         login(client)
@@ -362,7 +362,7 @@ def test_last_touch_says_when_later_visits_were_direct(owner_db):
              "created_at": iso(NOW - timedelta(minutes=2))}
     events = first.events + [later]
     came_back = JourneyRecord(first.email, None, events, [], "booking", True,
-                              summarize_for_list(reconstruct(events, [], NOW)))
+                              list_summary(events, [], NOW))
     ids = [run_store(owner_db, lambda s, r=r: save(s, r, NOW))
            for r in (came_back, simple_journey("once@example.com", NOW))]
     with app_client(owner_db) as client:

@@ -396,9 +396,11 @@ def reconstruct(server_events: list[dict], client_events: list[dict], submitted_
 
 
 def list_summary(server_events: list[dict], client_events: list[dict], submitted_at: datetime) -> dict:
-    """summarize_for_list(reconstruct(...)) without building the timeline: what a promote stores.
-    It skips the per-event work the list does not show (times on page, the timeline's ISO times),
-    which was about half of a promote's CPU for a visitor with thousands of events."""
+    """The flat columns the dashboard's enquiry list stores (first touch, visits, page views, time
+    to enquiry): reconstruct()'s summary, without building the timeline. It skips the per-event
+    work the list does not show (times on page, the timeline's ISO times), which was about half of
+    a promote's CPU for a visitor with thousands of events. tests/test_journeys.py holds it equal
+    to the flattened summary of reconstruct() on ordinary and hostile input."""
     submitted_us = _instant_us(submitted_at)
     _, ordered = _ordered(server_events, client_events, submitted_us)
     visits = _split_visits(ordered)
@@ -414,19 +416,4 @@ def list_summary(server_events: list[dict], client_events: list[dict], submitted
         "visits": len(visits),
         "page_views": sum(1 for e in ordered if e.name == "page_view"),
         "time_to_enquiry_ms": to_enquiry,
-    }
-
-
-def summarize_for_list(journey: dict) -> dict:
-    """Flat columns the dashboard's enquiry list stores, from a reconstruct() result."""
-    summary = journey.get("summary") if isinstance(journey, dict) else None
-    summary = summary if isinstance(summary, dict) else {}
-    first = summary.get("first_touch") if isinstance(summary.get("first_touch"), dict) else {}
-    return {
-        "first_channel": first.get("channel"),
-        "first_source": first.get("source"),
-        "landing_page": first.get("landing_page"),
-        "visits": summary.get("visits") or 0,
-        "page_views": summary.get("page_views") or 0,
-        "time_to_enquiry_ms": summary.get("time_to_enquiry_ms"),
     }
