@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 import orjson
 
 URL = os.environ["BENCH_DATABASE_URL"]
-INSERT = ("insert into session_events (anon_id, event_name, page_path, params, created_at) "
-          "select r->>0, r->>1, r->>2, r->3, (r->>4)::timestamptz from jsonb_array_elements($1::jsonb) as r "
-          "on conflict do nothing")
+INSERT = (
+    "insert into session_events (anon_id, event_name, page_path, params, created_at) "
+    "select r->>0, r->>1, r->>2, r->3, (r->>4)::timestamptz from jsonb_array_elements($1::jsonb) as r "
+    "on conflict do nothing"
+)
 
 state: dict = {}
 
@@ -39,7 +41,7 @@ async def flusher() -> None:
         queue.clear()
         try:
             await conn.execute(INSERT, orjson.dumps([row for row, _ in batch]).decode())
-        except Exception as exc:  # noqa: BLE001 - a benchmark: fail the batch
+        except Exception as exc:
             for _, future in batch:
                 future.set_exception(exc)
             continue
@@ -73,11 +75,12 @@ async def app(scope, receive, send):
         params = dict(event.get("params") or {})
         params["event_id"] = event.get("event_id")
         future = asyncio.get_running_loop().create_future()
-        state["queue"].append((("prototype", event["event_name"], event.get("page_path"), params,
-                                datetime.now(timezone.utc)), future))
+        state["queue"].append(
+            (("prototype", event["event_name"], event.get("page_path"), params, datetime.now(UTC)), future)
+        )
         state["wakeup"].set()
         await future
-    except Exception:  # noqa: BLE001 - a benchmark: count it as an error
+    except Exception:
         status = 503
     await send({"type": "http.response.start", "status": status, "headers": []})
     await send({"type": "http.response.body", "body": b""})

@@ -45,9 +45,10 @@ import tempfile
 import threading
 import time
 import uuid
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -59,8 +60,7 @@ from leadtrail.identity import AnonIdSigner  # noqa: E402
 
 PY = sys.executable
 SECRET = "leadtrail-bench-secret-key-0123456789abcdef0123"
-CHROME_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-             "Chrome/131.0.0.0 Safari/537.36")
+CHROME_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 CLK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -70,6 +70,7 @@ def log(*parts: object) -> None:
 
 
 # -- processes ---------------------------------------------------------------------------------
+
 
 def _children() -> dict[int, list[int]]:
     tree: dict[int, list[int]] = {}
@@ -148,7 +149,7 @@ class Monitor:
         while not self._stop.wait(0.2):
             self._sample()
 
-    def __enter__(self) -> "Monitor":
+    def __enter__(self) -> Monitor:
         self._started = False
         self._sample()  # processes alive at the start count from here
         self._started = True
@@ -161,8 +162,10 @@ class Monitor:
         self._thread.join()
         self._sample()
         busy, total = system_ticks()
-        self.delta = {name: sum(last - self._first[name][pid] for pid, last in self._last[name].items())
-                      for name in ("server", "pg")}
+        self.delta = {
+            name: sum(last - self._first[name][pid] for pid, last in self._last[name].items())
+            for name in ("server", "pg")
+        }
         self.delta["busy"] = busy - self._sys_start[0]
         self.delta["total"] = total - self._sys_start[1]
 
@@ -231,26 +234,63 @@ def http_status(url: str, method: str = "GET", timeout: float = 1.0) -> int | No
         return None
 
 
-def start(kind: str, database_url: str, workdir: Path, env_extra: dict[str, str] | None = None,
-          workers: int = 1) -> Server:
+def start(
+    kind: str, database_url: str, workdir: Path, env_extra: dict[str, str] | None = None, workers: int = 1
+) -> Server:
     port = free_port()
     if kind == "leadtrail":
-        argv = [PY, "-m", "leadtrail", "serve", "--host", "127.0.0.1", "--port", str(port),
-                "--database-url", database_url, "--workers", str(workers)]
+        argv = [
+            PY,
+            "-m",
+            "leadtrail",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--database-url",
+            database_url,
+            "--workers",
+            str(workers),
+        ]
         env = leadtrail_env(**(env_extra or {}))
         ready = f"http://127.0.0.1:{port}/healthz"
     else:
         module = {"bare": "bare_app", "one-insert": "one_insert_app", "prototype": "batch_prototype_app"}[kind]
-        argv = [PY, "-m", "uvicorn", "--app-dir", str(BENCH), f"{module}:app", "--host", "127.0.0.1",
-                "--port", str(port), "--no-access-log", "--log-level", "warning", "--loop", "uvloop",
-                "--http", "httptools", "--no-server-header"]
+        argv = [
+            PY,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(BENCH),
+            f"{module}:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-server-header",
+        ]
         env = base_env()
         env["BENCH_DATABASE_URL"] = database_url
         ready = f"http://127.0.0.1:{port}/"
     logfile = workdir / f"{kind}-{port}.log"
     with open(logfile, "wb") as out:
-        proc = subprocess.Popen(argv, env=env, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Server(kind, proc, port, logfile)
     deadline = time.monotonic() + 60
     while True:
@@ -266,6 +306,7 @@ def start(kind: str, database_url: str, workdir: Path, env_extra: dict[str, str]
 
 
 # -- load ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class Load:
@@ -284,16 +325,40 @@ class Load:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
-def run_load(url: str, seconds: float, connections: int, prefix: str, cookiefile: Path,
-             tool: str = "auto", threads: int = 1) -> Load:
+def run_load(
+    url: str, seconds: float, connections: int, prefix: str, cookiefile: Path, tool: str = "auto", threads: int = 1
+) -> Load:
     use_wrk = tool == "wrk" or (tool == "auto" and shutil.which("wrk"))
     if use_wrk:
-        argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-                "-s", str(BENCH / "track.lua"), url + "/api/track", "--", prefix, str(cookiefile)]
+        argv = [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(BENCH / "track.lua"),
+            url + "/api/track",
+            "--",
+            prefix,
+            str(cookiefile),
+        ]
         marker = "WRKJSON "
     else:
-        argv = [PY, str(BENCH / "loadgen.py"), url, "--connections", str(connections), "--duration",
-                str(seconds), "--prefix", prefix, "--cookies", str(cookiefile)]
+        argv = [
+            PY,
+            str(BENCH / "loadgen.py"),
+            url,
+            "--connections",
+            str(connections),
+            "--duration",
+            str(seconds),
+            "--prefix",
+            prefix,
+            "--cookies",
+            str(cookiefile),
+        ]
         marker = "LOADJSON "
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ticks = 0
@@ -304,15 +369,24 @@ def run_load(url: str, seconds: float, connections: int, prefix: str, cookiefile
     line = next((ln for ln in out.splitlines() if ln.startswith(marker)), None)
     if line is None:
         raise RuntimeError(f"{argv[0]} failed ({proc.returncode}):\n{out}\n{err}")
-    r = json.loads(line[len(marker):])
+    r = json.loads(line[len(marker) :])
     errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
     ok = r["ok"] if "ok" in r else r["requests"] - r["status"]
-    return Load(requests=r["requests"], ok=ok, sent=r["sent"], errors=errors, seconds=r["duration_us"] / 1e6,
-                p50_ms=r["p50_us"] / 1000, p99_ms=r["p99_us"] / 1000,
-                tool="wrk" if use_wrk else "loadgen.py", loadgen_ticks=ticks)
+    return Load(
+        requests=r["requests"],
+        ok=ok,
+        sent=r["sent"],
+        errors=errors,
+        seconds=r["duration_us"] / 1e6,
+        p50_ms=r["p50_us"] / 1000,
+        p99_ms=r["p99_us"] / 1000,
+        tool="wrk" if use_wrk else "loadgen.py",
+        loadgen_ticks=ticks,
+    )
 
 
 # -- databases -------------------------------------------------------------------------------------
+
 
 class Databases:
     """Fresh databases for each run: PostgreSQL databases on the throwaway server, SQLite files."""
@@ -326,8 +400,12 @@ class Databases:
             url = self.pg.create_database(f"b_{uuid.uuid4().hex[:12]}")
         else:
             url = f"sqlite:///{self.workdir}/b_{uuid.uuid4().hex[:12]}.db"
-        r = subprocess.run([PY, "-m", "leadtrail", "migrate", "--database-url", url], env=leadtrail_env(),
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [PY, "-m", "leadtrail", "migrate", "--database-url", url],
+            env=leadtrail_env(),
+            capture_output=True,
+            text=True,
+        )
         if r.returncode:
             raise RuntimeError(f"migrate failed: {r.stdout}{r.stderr}")
         return url
@@ -336,7 +414,7 @@ class Databases:
         if url.startswith("postgres"):
             assert self.pg is not None
             return int(self.pg.psql("select count(*) from session_events", dbname=url.rsplit("/", 1)[1]))
-        with sqlite3.connect(url[len("sqlite:///"):]) as conn:
+        with sqlite3.connect(url[len("sqlite:///") :]) as conn:
             return conn.execute("select count(*) from session_events").fetchone()[0]
 
     def drop(self, url: str) -> None:
@@ -345,7 +423,7 @@ class Databases:
             self.pg.drop_database(url.rsplit("/", 1)[1])
         else:
             for suffix in ("", "-wal", "-shm"):
-                Path(url[len("sqlite:///"):] + suffix).unlink(missing_ok=True)
+                Path(url[len("sqlite:///") :] + suffix).unlink(missing_ok=True)
 
 
 def pg_pid(url: str, pg: PgServer | None) -> int | None:
@@ -353,6 +431,7 @@ def pg_pid(url: str, pg: PgServer | None) -> int | None:
 
 
 # -- ingest --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -379,13 +458,15 @@ def one_run(target: str, dialect: str, dbs: Databases, args, cookiefile: Path, w
     server = start("leadtrail" if workers > 1 else target, url, workdir, workers=workers)
     try:
         prefix = f"{target[:2]}{uuid.uuid4().hex[:10]}"
-        run_load(server.url, args.warmup, args.connections, prefix + "w", cookiefile, tool=args.tool,
-                 threads=args.threads)
+        run_load(
+            server.url, args.warmup, args.connections, prefix + "w", cookiefile, tool=args.tool, threads=args.threads
+        )
         time.sleep(0.5)  # the warm-up's requests left in flight commit before the count
         before = dbs.count(url) if target != "bare" else 0
         with Monitor(server.proc.pid, pg_pid(url, dbs.pg)) as mon:
-            load = run_load(server.url, args.duration, args.connections, prefix, cookiefile,
-                            tool=args.tool, threads=args.threads)
+            load = run_load(
+                server.url, args.duration, args.connections, prefix, cookiefile, tool=args.tool, threads=args.threads
+            )
         run = Run(target, load, mon.max_rss / 2**20, mon.cpu_shares(load.loadgen_ticks))
         if target.startswith("leadtrail"):
             time.sleep(0.5)  # the requests wrk left in flight finish
@@ -402,8 +483,9 @@ def exact_check(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: P
     url = dbs.fresh(dialect)
     server = start("leadtrail", url, workdir)
     try:
-        load = run_load(server.url, args.exact_seconds, args.connections, f"ex{uuid.uuid4().hex[:10]}",
-                        cookiefile, tool="loadgen")
+        load = run_load(
+            server.url, args.exact_seconds, args.connections, f"ex{uuid.uuid4().hex[:10]}", cookiefile, tool="loadgen"
+        )
         rows = dbs.count(url)
     finally:
         server.stop()
@@ -413,8 +495,11 @@ def exact_check(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: P
 
 def ingest(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -> IngestResult:
     result = IngestResult(dialect)
-    targets = ["bare", "leadtrail", "one-insert"] + (["prototype"] if dialect == "postgres" else []) \
+    targets = (
+        ["bare", "leadtrail", "one-insert"]
+        + (["prototype"] if dialect == "postgres" else [])
         + (["leadtrail-2w"] if args.workers2 else [])
+    )
     for rnd in range(args.rounds):
         order = targets if rnd % 2 == 0 else list(reversed(targets))
         for target in order:
@@ -423,10 +508,12 @@ def ingest(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) 
             extra = ""
             if run.rows is not None:
                 extra = f" rows={run.rows} (2xx={run.load.ok}, sent={run.load.sent})"
-            log(f"  {dialect:8} round {rnd + 1} {target:10} {run.load.rate:9.0f} ev/s  p50 {run.load.p50_ms:6.2f} ms"
+            log(
+                f"  {dialect:8} round {rnd + 1} {target:10} {run.load.rate:9.0f} ev/s  p50 {run.load.p50_ms:6.2f} ms"
                 f"  p99 {run.load.p99_ms:6.2f} ms  rss {run.rss_mb:5.1f} MB  errors {run.load.errors}"
                 f"  cpu server {run.cpu['server']:.0f}% pg {run.cpu['pg']:.0f}% load {run.cpu['loadgen']:.0f}%"
-                f" other {run.cpu['other']:.0f}% idle {run.cpu['idle']:.0f}%{extra}")
+                f" other {run.cpu['other']:.0f}% idle {run.cpu['idle']:.0f}%{extra}"
+            )
     result.exact = exact_check(dialect, dbs, args, cookiefile, workdir)
     log(f"  {dialect:8} exact check: {result.exact}")
     return result
@@ -439,30 +526,41 @@ def median(values: list[float]) -> float:
 def ingest_table(res: IngestResult) -> list[str]:
     bare = median([r.load.rate for r in res.of("bare")])
     one = median([r.load.rate for r in res.of("one-insert")])
-    lines = [f"{'target':12} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'vs 1-insert':>11}"
-             f" {'RSS MB':>7} {'errors':>7}"]
+    lines = [
+        f"{'target':12} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'vs 1-insert':>11}"
+        f" {'RSS MB':>7} {'errors':>7}"
+    ]
     for target in ("leadtrail", "bare", "one-insert", "prototype", "leadtrail-2w"):
         runs = res.of(target)
         if not runs:
             continue
         rate = median([r.load.rate for r in runs])
-        lines.append(f"{target:12} {rate:10.0f} {median([r.load.p50_ms for r in runs]):8.2f}"
-                     f" {median([r.load.p99_ms for r in runs]):8.2f} {rate / bare:8.2f} {rate / one:11.2f}"
-                     f" {max(r.rss_mb for r in runs):7.1f} {sum(r.load.errors for r in runs):7d}")
+        lines.append(
+            f"{target:12} {rate:10.0f} {median([r.load.p50_ms for r in runs]):8.2f}"
+            f" {median([r.load.p99_ms for r in runs]):8.2f} {rate / bare:8.2f} {rate / one:11.2f}"
+            f" {max(r.rss_mb for r in runs):7.1f} {sum(r.load.errors for r in runs):7d}"
+        )
     lt = res.of("leadtrail")
     counts = ", ".join(f"{r.load.ok} 2xx / {r.rows} rows / {r.load.sent} sent" for r in lt)
-    lines.append(f"stored rows (wrk cuts requests in flight, so 2xx <= rows <= sent): {counts}"
-                 f" -> {'ok' if all(r.load.ok <= (r.rows or 0) <= r.load.sent for r in lt) else 'MISMATCH'}")
+    lines.append(
+        f"stored rows (wrk cuts requests in flight, so 2xx <= rows <= sent): {counts}"
+        f" -> {'ok' if all(r.load.ok <= (r.rows or 0) <= r.load.sent for r in lt) else 'MISMATCH'}"
+    )
     if res.exact:
         e = res.exact
-        lines.append(f"exact check (loadgen.py, waits for every answer): {e['answered_2xx']} answered 2xx,"
-                     f" {e['rows']} rows stored, {e['errors']} errors -> {'equal' if e['match'] else 'MISMATCH'}")
+        lines.append(
+            f"exact check (loadgen.py, waits for every answer): {e['answered_2xx']} answered 2xx,"
+            f" {e['rows']} rows stored, {e['errors']} errors -> {'equal' if e['match'] else 'MISMATCH'}"
+        )
     cpu = {k: median([r.cpu[k] for r in lt]) for k in ("server", "pg", "loadgen", "other", "idle")}
-    lines.append("CPU during leadtrail runs (share of both cores): " + ", ".join(f"{k} {v:.0f}%" for k, v in cpu.items()))
+    lines.append(
+        "CPU during leadtrail runs (share of both cores): " + ", ".join(f"{k} {v:.0f}%" for k, v in cpu.items())
+    )
     return lines
 
 
 # -- scale: promote and prune ------------------------------------------------------------------------
+
 
 def bulk_load_pg(pg: PgServer, rows: int, visitor: str) -> str:
     """`rows` expired events (created 24-48 h ago) and 2,000 fresh ones of `visitor` interleaved
@@ -470,16 +568,21 @@ def bulk_load_pg(pg: PgServer, rows: int, visitor: str) -> str:
     the load, with the definitions the migrations made."""
     name = f"scale_{uuid.uuid4().hex[:8]}"
     url = pg.create_database(name)
-    subprocess.run([PY, "-m", "leadtrail", "migrate", "--database-url", url], env=leadtrail_env(), check=True,
-                   capture_output=True)
-    found = pg.psql("select indexname || '|' || indexdef from pg_indexes where tablename = 'session_events' "
-                    "and indexname <> 'session_events_pkey'", dbname=name).splitlines()
+    subprocess.run(
+        [PY, "-m", "leadtrail", "migrate", "--database-url", url], env=leadtrail_env(), check=True, capture_output=True
+    )
+    found = pg.psql(
+        "select indexname || '|' || indexdef from pg_indexes where tablename = 'session_events' "
+        "and indexname <> 'session_events_pkey'",
+        dbname=name,
+    ).splitlines()
     indexes = [line.split("|", 1)[1] for line in found]
     for line in found:
         pg.psql(f"drop index {line.split('|', 1)[0]}", dbname=name)
     every = rows // 2000 + 1
     total = every * 2000
-    pg.psql(f"""
+    pg.psql(
+        f"""
         insert into session_events (anon_id, event_name, page_path, params, created_at)
         select case when i % {every} = 0 then '{visitor}' else 'b' || lpad((i % 400000)::text, 21, '0') end,
                case when i % 7 = 0 then 'page_engagement' else 'page_view' end,
@@ -488,7 +591,9 @@ def bulk_load_pg(pg: PgServer, rows: int, visitor: str) -> str:
                case when i % {every} = 0 then now() - interval '2 hours' + (i / {every}) * interval '1 second'
                     else now() - interval '48 hours' + i * (interval '24 hours' / {total}) end
         from generate_series(1, {total}) as i
-    """, dbname=name)
+    """,
+        dbname=name,
+    )
     for idx in indexes:
         pg.psql(idx, dbname=name)
     pg.psql("vacuum analyze session_events", dbname=name)
@@ -498,17 +603,19 @@ def bulk_load_pg(pg: PgServer, rows: int, visitor: str) -> str:
 
 def bulk_load_sqlite(path: Path, rows: int, visitor: str) -> str:
     url = f"sqlite:///{path}"
-    subprocess.run([PY, "-m", "leadtrail", "migrate", "--database-url", url], env=leadtrail_env(), check=True,
-                   capture_output=True)
-    from datetime import datetime, timedelta, timezone
+    subprocess.run(
+        [PY, "-m", "leadtrail", "migrate", "--database-url", url], env=leadtrail_env(), check=True, capture_output=True
+    )
+    from datetime import datetime, timedelta
 
     every = rows // 2000 + 1
     total = every * 2000
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = now - timedelta(hours=48)
     conn = sqlite3.connect(path, isolation_level=None)
-    found = conn.execute("select name, sql from sqlite_master where type = 'index' "
-                         "and tbl_name = 'session_events' and sql is not null").fetchall()
+    found = conn.execute(
+        "select name, sql from sqlite_master where type = 'index' and tbl_name = 'session_events' and sql is not null"
+    ).fetchall()
     indexes = [sql for _, sql in found]
     for name, _ in found:
         conn.execute(f"drop index {name}")
@@ -519,13 +626,18 @@ def bulk_load_sqlite(path: Path, rows: int, visitor: str) -> str:
                 anon, ts = visitor, now - timedelta(hours=2) + timedelta(seconds=i // every)
             else:
                 anon, ts = f"b{i % 400000:021d}", old + timedelta(seconds=86400 * i / total)
-            yield (anon, "page_engagement" if i % 7 == 0 else "page_view", f"/services/page-{i % 60}",
-                   json.dumps({"title": f"Page {i % 60}", "event_id": f"e{i}", "client_ts": 1764200000000 + i}),
-                   ts.isoformat(timespec="microseconds"))
+            yield (
+                anon,
+                "page_engagement" if i % 7 == 0 else "page_view",
+                f"/services/page-{i % 60}",
+                json.dumps({"title": f"Page {i % 60}", "event_id": f"e{i}", "client_ts": 1764200000000 + i}),
+                ts.isoformat(timespec="microseconds"),
+            )
 
     conn.execute("begin")
-    conn.executemany("insert into session_events (anon_id, event_name, page_path, params, created_at) "
-                     "values (?, ?, ?, ?, ?)", gen())
+    conn.executemany(
+        "insert into session_events (anon_id, event_name, page_path, params, created_at) values (?, ?, ?, ?, ?)", gen()
+    )
     conn.execute("commit")
     for sql in indexes:
         conn.execute(sql)
@@ -536,17 +648,34 @@ def bulk_load_sqlite(path: Path, rows: int, visitor: str) -> str:
 
 
 def promote_latency(server: Server, cookie: str, n: int, client_events: int) -> dict:
-    events = [{"event_name": "page_view", "page_path": f"/services/page-{i % 60}",
-               "params": {"title": f"Page {i % 60}"}, "event_id": f"c{i}", "ts": 1764200000000 + i * 1000}
-              for i in range(client_events)]
+    events = [
+        {
+            "event_name": "page_view",
+            "page_path": f"/services/page-{i % 60}",
+            "params": {"title": f"Page {i % 60}"},
+            "event_id": f"c{i}",
+            "ts": 1764200000000 + i * 1000,
+        }
+        for i in range(client_events)
+    ]
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     times, counts = [], set()
     for i in range(n + 5):
-        body = json.dumps({"email": f"bench{i}-{uuid.uuid4().hex[:6]}@example.com", "client_events": events,
-                           "form": "booking", "consent": True})
+        body = json.dumps(
+            {
+                "email": f"bench{i}-{uuid.uuid4().hex[:6]}@example.com",
+                "client_events": events,
+                "form": "booking",
+                "consent": True,
+            }
+        )
         start_t = time.perf_counter()
-        conn.request("POST", "/api/track/promote", body=body, headers={
-            "Content-Type": "application/json", "User-Agent": CHROME_UA, "Cookie": f"anon_id={cookie}"})
+        conn.request(
+            "POST",
+            "/api/track/promote",
+            body=body,
+            headers={"Content-Type": "application/json", "User-Agent": CHROME_UA, "Cookie": f"anon_id={cookie}"},
+        )
         resp = conn.getresponse()
         data = resp.read()
         elapsed = time.perf_counter() - start_t
@@ -557,8 +686,14 @@ def promote_latency(server: Server, cookie: str, n: int, client_events: int) -> 
             times.append(elapsed * 1000)
     conn.close()
     times.sort()
-    return {"n": n, "p50_ms": times[len(times) // 2], "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))],
-            "max_ms": times[-1], "server_events": sorted(counts), "client_events": client_events}
+    return {
+        "n": n,
+        "p50_ms": times[len(times) // 2],
+        "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))],
+        "max_ms": times[-1],
+        "server_events": sorted(counts),
+        "client_events": client_events,
+    }
 
 
 def scale(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -> dict:
@@ -584,20 +719,37 @@ def scale(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -
         out["promote"] = promote_latency(server, cookie, args.promotes, client_events=200)
         log(f"  {dialect:8} promote: {out['promote']}")
         prefix = f"sc{uuid.uuid4().hex[:8]}"
-        run_load(server.url, args.warmup, args.connections, prefix + "w", cookiefile, tool=args.tool,
-                 threads=args.threads)
+        run_load(
+            server.url, args.warmup, args.connections, prefix + "w", cookiefile, tool=args.tool, threads=args.threads
+        )
         with Monitor(server.proc.pid, pg_pid(url, dbs.pg)) as mon:
-            base = run_load(server.url, args.prune_seconds, args.connections, prefix + "a", cookiefile,
-                            tool=args.tool, threads=args.threads)
-        out["without_prune"] = {"rate": base.rate, "p50_ms": base.p50_ms, "p99_ms": base.p99_ms,
-                                "errors": base.errors, "cpu": mon.cpu_shares(base.loadgen_ticks)}
+            base = run_load(
+                server.url,
+                args.prune_seconds,
+                args.connections,
+                prefix + "a",
+                cookiefile,
+                tool=args.tool,
+                threads=args.threads,
+            )
+        out["without_prune"] = {
+            "rate": base.rate,
+            "p50_ms": base.p50_ms,
+            "p99_ms": base.p99_ms,
+            "errors": base.errors,
+            "cpu": mon.cpu_shares(base.loadgen_ticks),
+        }
         log(f"  {dialect:8} ingest without prune: {base.rate:.0f} ev/s p99 {base.p99_ms:.1f} ms")
         prune_log = workdir / f"prune-{prefix}.log"
         t_prune = time.monotonic()
         with open(prune_log, "wb") as plog:
-            prune = subprocess.Popen([PY, "-m", "leadtrail", "prune", "--database-url", url],
-                                     env=leadtrail_env(), stdout=plog, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+            prune = subprocess.Popen(
+                [PY, "-m", "leadtrail", "prune", "--database-url", url],
+                env=leadtrail_env(),
+                stdout=plog,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         # Paired windows for as long as the prune runs: one with the prune deleting, the next with it
         # paused (SIGSTOP: its batch in flight finishes, no new one starts), so each "with" has a
         # "without" on the same database at the same size and moment. The database grows and its
@@ -609,10 +761,24 @@ def scale(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -
         def window(kind: str) -> dict:
             seconds = args.pair_seconds if kind == "on" else max(2, args.pair_seconds // 2)
             with Monitor(server.proc.pid, pg_pid(url, dbs.pg)) as mon:
-                w = run_load(server.url, seconds, args.connections, prefix + f"{kind}{len(windows)}",
-                             cookiefile, tool=args.tool, threads=args.threads)
-            return {"kind": kind, "rate": w.rate, "p50_ms": w.p50_ms, "p99_ms": w.p99_ms, "errors": w.errors,
-                    "cpu": mon.cpu_shares(w.loadgen_ticks), "prune_running_at_end": prune.poll() is None}
+                w = run_load(
+                    server.url,
+                    seconds,
+                    args.connections,
+                    prefix + f"{kind}{len(windows)}",
+                    cookiefile,
+                    tool=args.tool,
+                    threads=args.threads,
+                )
+            return {
+                "kind": kind,
+                "rate": w.rate,
+                "p50_ms": w.p50_ms,
+                "p99_ms": w.p99_ms,
+                "errors": w.errors,
+                "cpu": mon.cpu_shares(w.loadgen_ticks),
+                "prune_running_at_end": prune.poll() is None,
+            }
 
         try:
             time.sleep(1.0)  # past its start-up, into the deleting
@@ -624,8 +790,10 @@ def scale(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -
                     # A stopped SQLite prune may hold the file's write lock (mid-batch), which stops
                     # every writer: no pausing there; compared with before and after instead.
                     windows.append(on)
-                    log(f"  {dialect:8} ingest with the prune deleting, window {len(windows)}: {on['rate']:.0f} ev/s"
-                        f" p99 {on['p99_ms']:.1f} ms")
+                    log(
+                        f"  {dialect:8} ingest with the prune deleting, window {len(windows)}: {on['rate']:.0f} ev/s"
+                        f" p99 {on['p99_ms']:.1f} ms"
+                    )
                     continue
                 os.kill(prune.pid, signal.SIGSTOP)
                 paused = time.monotonic()
@@ -634,9 +802,11 @@ def scale(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -
                 os.kill(prune.pid, signal.SIGCONT)
                 stopped_s += time.monotonic() - paused
                 windows += [on, off]
-                log(f"  {dialect:8} ingest with / without the prune, pair {len(windows) // 2}: {on['rate']:.0f} /"
+                log(
+                    f"  {dialect:8} ingest with / without the prune, pair {len(windows) // 2}: {on['rate']:.0f} /"
                     f" {off['rate']:.0f} ev/s = {on['rate'] / max(off['rate'], 1e-9):.2f}"
-                    f" (p99 {on['p99_ms']:.1f} / {off['p99_ms']:.1f} ms)")
+                    f" (p99 {on['p99_ms']:.1f} / {off['p99_ms']:.1f} ms)"
+                )
             prune.wait(max(1.0, args.prune_timeout - (time.monotonic() - t_prune)))
         except subprocess.TimeoutExpired:
             os.killpg(prune.pid, signal.SIGKILL)
@@ -645,14 +815,30 @@ def scale(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -
             if prune.poll() is None:
                 os.kill(prune.pid, signal.SIGCONT)
         prune_s = time.monotonic() - t_prune
-        out["prune"] = {"seconds": prune_s, "deleting_seconds": prune_s - stopped_s, "exit": prune.returncode,
-                        "output": prune_log.read_text().strip()[-300:]}
+        out["prune"] = {
+            "seconds": prune_s,
+            "deleting_seconds": prune_s - stopped_s,
+            "exit": prune.returncode,
+            "output": prune_log.read_text().strip()[-300:],
+        }
         # Right after: PostgreSQL's autovacuum now cleans up after the deleted rows.
         with Monitor(server.proc.pid, pg_pid(url, dbs.pg)) as mon:
-            after = run_load(server.url, args.prune_seconds, args.connections, prefix + "c", cookiefile,
-                             tool=args.tool, threads=args.threads)
-        out["after_prune"] = {"rate": after.rate, "p50_ms": after.p50_ms, "p99_ms": after.p99_ms,
-                              "errors": after.errors, "cpu": mon.cpu_shares(after.loadgen_ticks)}
+            after = run_load(
+                server.url,
+                args.prune_seconds,
+                args.connections,
+                prefix + "c",
+                cookiefile,
+                tool=args.tool,
+                threads=args.threads,
+            )
+        out["after_prune"] = {
+            "rate": after.rate,
+            "p50_ms": after.p50_ms,
+            "p99_ms": after.p99_ms,
+            "errors": after.errors,
+            "cpu": mon.cpu_shares(after.loadgen_ticks),
+        }
         log(f"  {dialect:8} ingest right after the prune: {after.rate:.0f} ev/s p99 {after.p99_ms:.1f} ms")
         ons = [w for w in windows if w["kind"] == "on"]
         offs = [w for w in windows if w["kind"] == "off"]
@@ -660,20 +846,25 @@ def scale(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -
             offs = [{"rate": base.rate}, {"rate": after.rate}]
             ratios = [a["rate"] / statistics.mean(w["rate"] for w in offs) for a in ons]
         else:
-            ratios = [a["rate"] / b["rate"] for a, b in zip(ons, offs) if b["rate"]]
-        out["during_prune"] = {"windows": windows, "pairs": len(ratios),
-                               "rate": statistics.mean(w["rate"] for w in ons) if ons else float("nan"),
-                               "rate_paused": statistics.mean(w["rate"] for w in offs) if offs else float("nan"),
-                               "worst_ratio": min(ratios, default=float("nan")),
-                               "p99_ms": max((w["p99_ms"] for w in ons), default=float("nan")),
-                               "errors": sum(w["errors"] for w in windows),
-                               "paired": dialect != "sqlite"}
+            ratios = [a["rate"] / b["rate"] for a, b in zip(ons, offs, strict=False) if b["rate"]]
+        out["during_prune"] = {
+            "windows": windows,
+            "pairs": len(ratios),
+            "rate": statistics.mean(w["rate"] for w in ons) if ons else float("nan"),
+            "rate_paused": statistics.mean(w["rate"] for w in offs) if offs else float("nan"),
+            "worst_ratio": min(ratios, default=float("nan")),
+            "p99_ms": max((w["p99_ms"] for w in ons), default=float("nan")),
+            "errors": sum(w["errors"] for w in windows),
+            "paired": dialect != "sqlite",
+        }
         out["ratio"] = out["during_prune"]["rate"] / out["during_prune"]["rate_paused"] if ons else float("nan")
         out["worst_ratio"] = out["during_prune"]["worst_ratio"]
-        log(f"  {dialect:8} ingest with the prune deleting: {out['ratio']:.2f} of"
+        log(
+            f"  {dialect:8} ingest with the prune deleting: {out['ratio']:.2f} of"
             f" {'the same minutes without it' if dialect != 'sqlite' else 'before and after it'}"
             f" (worst window {out['worst_ratio']:.2f}); prune took {prune_s:.0f} s ({prune_s - stopped_s:.0f} s"
-            f" deleting): {out['prune']['output']}")
+            f" deleting): {out['prune']['output']}"
+        )
         out["left"] = dbs.count(url)
     finally:
         server.stop()
@@ -682,6 +873,7 @@ def scale(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) -
 
 
 # -- main ----------------------------------------------------------------------------------------------
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -693,8 +885,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--tool", choices=("auto", "wrk", "loadgen"), default="auto")
-    parser.add_argument("--workers2", action="store_true",
-                        help="also measure `leadtrail serve --workers 2` (reported as leadtrail-2w; the goals are for 1)")
+    parser.add_argument(
+        "--workers2",
+        action="store_true",
+        help="also measure `leadtrail serve --workers 2` (reported as leadtrail-2w; the goals are for 1)",
+    )
     parser.add_argument("--pg-rows", type=int, default=None)
     parser.add_argument("--sqlite-rows", type=int, default=None)
     args = parser.parse_args()
@@ -719,8 +914,10 @@ def main() -> None:
     cookiefile = workdir / "cookies.txt"
     cookiefile.write_text("\n".join(signer.mint()[1] for _ in range(1000)) + "\n")
     tool = "wrk" if args.tool != "loadgen" and shutil.which("wrk") else "loadgen.py"
-    log(f"leadtrail bench: {os.cpu_count()} CPUs, load generator {tool}, {args.connections} connections,"
-        f" {args.duration:g} s x {args.rounds} round(s); work dir {workdir}")
+    log(
+        f"leadtrail bench: {os.cpu_count()} CPUs, load generator {tool}, {args.connections} connections,"
+        f" {args.duration:g} s x {args.rounds} round(s); work dir {workdir}"
+    )
     pg = None
     started = time.monotonic()
     report: dict = {"args": vars(args), "tool": tool, "cpus": os.cpu_count(), "ingest": {}, "scale": {}}
@@ -744,30 +941,45 @@ def main() -> None:
     report["seconds"] = time.monotonic() - started
 
     print()
-    print(f"leadtrail bench ({'quick' if args.quick else 'full'}): {os.cpu_count()} CPUs shared by server, database"
-          f" and load generator ({tool}, {args.connections} connections); one page_view per request;"
-          f" median of {args.rounds} round(s) of {args.duration:g} s")
+    print(
+        f"leadtrail bench ({'quick' if args.quick else 'full'}): {os.cpu_count()} CPUs shared by server, database"
+        f" and load generator ({tool}, {args.connections} connections); one page_view per request;"
+        f" median of {args.rounds} round(s) of {args.duration:g} s"
+    )
     for dialect, res in report["ingest"].items():
         print(f"\n== ingest, {dialect}" + (f" {report.get('postgres_version', '')}" if dialect == "postgres" else ""))
         for line in ingest_table(res):
             print(line)
     for dialect, sc in report["scale"].items():
-        print(f"\n== scale, {dialect}: {sc['rows']:,} rows ({sc['expired']:,} expired), loaded in {sc['load_seconds']:.0f} s")
+        print(
+            f"\n== scale, {dialect}: {sc['rows']:,} rows ({sc['expired']:,} expired), "
+            f"loaded in {sc['load_seconds']:.0f} s"
+        )
         p = sc["promote"]
-        print(f"promote, visitor with {p['server_events']} buffered events + {p['client_events']} client events:"
-              f" p50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms, max {p['max_ms']:.1f} ms ({p['n']} sequential)")
+        print(
+            f"promote, visitor with {p['server_events']} buffered events + {p['client_events']} client events:"
+            f" p50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms, max {p['max_ms']:.1f} ms ({p['n']} sequential)"
+        )
         a, b = sc["without_prune"], sc["during_prune"]
         if b.get("paired", True):
-            how = (f"{b['pairs']} pairs of windows with it deleting ({args.pair_seconds:g} s) / paused"
-                   f" ({max(2, args.pair_seconds // 2):g} s)")
+            how = (
+                f"{b['pairs']} pairs of windows with it deleting ({args.pair_seconds:g} s) / paused"
+                f" ({max(2, args.pair_seconds // 2):g} s)"
+            )
         else:
-            how = (f"{b['pairs']} windows of {args.pair_seconds:g} s with it deleting / the windows before and after"
-                   " (a paused SQLite prune may hold the write lock)")
-        print(f"ingest before the prune: {a['rate']:.0f} ev/s (p99 {a['p99_ms']:.1f} ms); during `leadtrail prune`,"
-              f" {how}: {b['rate']:.0f} / {b['rate_paused']:.0f} ev/s = {sc['ratio']:.2f}"
-              f" (worst window {sc['worst_ratio']:.2f}, p99 up to {b['p99_ms']:.1f} ms, {b['errors']} errors)")
-        print(f"prune took {sc['prune']['deleting_seconds']:.0f} s of deleting: {sc['prune']['output']};"
-              f" rows left {sc['left']:,}")
+            how = (
+                f"{b['pairs']} windows of {args.pair_seconds:g} s with it deleting / the windows before and after"
+                " (a paused SQLite prune may hold the write lock)"
+            )
+        print(
+            f"ingest before the prune: {a['rate']:.0f} ev/s (p99 {a['p99_ms']:.1f} ms); during `leadtrail prune`,"
+            f" {how}: {b['rate']:.0f} / {b['rate_paused']:.0f} ev/s = {sc['ratio']:.2f}"
+            f" (worst window {sc['worst_ratio']:.2f}, p99 up to {b['p99_ms']:.1f} ms, {b['errors']} errors)"
+        )
+        print(
+            f"prune took {sc['prune']['deleting_seconds']:.0f} s of deleting: {sc['prune']['output']};"
+            f" rows left {sc['left']:,}"
+        )
         c = sc["after_prune"]
         print(f"ingest right after the prune (autovacuum at work): {c['rate']:.0f} ev/s (p99 {c['p99_ms']:.1f} ms)")
     print(f"\nbench took {report['seconds']:.0f} s")

@@ -39,20 +39,35 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 for p in (ROOT / "src", ROOT / "tests"):
     sys.path.insert(0, str(p))
 
-from leadtrail.store import dumps, iso  # noqa: E402
 from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, make_journey  # noqa: E402
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+from leadtrail.store import dumps, iso  # noqa: E402
+
+NOW = datetime.now(UTC).replace(microsecond=0)
 SPREAD = timedelta(days=365)
-COLUMNS = ("email", "anon_id", "events", "client_events", "created_at", "updated_at", "form", "consent",
-           "first_channel", "first_source", "landing_page", "visits", "page_views", "time_to_enquiry_ms")
+COLUMNS = (
+    "email",
+    "anon_id",
+    "events",
+    "client_events",
+    "created_at",
+    "updated_at",
+    "form",
+    "consent",
+    "first_channel",
+    "first_source",
+    "landing_page",
+    "visits",
+    "page_views",
+    "time_to_enquiry_ms",
+)
 
 
 def journeys(n: int, seed: int = 1):
@@ -62,9 +77,22 @@ def journeys(n: int, seed: int = 1):
         at = NOW - SPREAD + SPREAD * (i + 1) / (n + 1) + timedelta(microseconds=rng.randrange(10**6))
         r = make_journey(rng, at)
         s = r.summary
-        yield (r.email, r.anon_id, dumps(r.events), dumps(r.client_events), at, at, r.form, r.consent,
-               s["first_channel"], s["first_source"], s["landing_page"], s["visits"], s["page_views"],
-               s["time_to_enquiry_ms"])
+        yield (
+            r.email,
+            r.anon_id,
+            dumps(r.events),
+            dumps(r.client_events),
+            at,
+            at,
+            r.form,
+            r.consent,
+            s["first_channel"],
+            s["first_source"],
+            s["landing_page"],
+            s["visits"],
+            s["page_views"],
+            s["time_to_enquiry_ms"],
+        )
 
 
 def progress(i: int, n: int, started: float) -> None:
@@ -73,9 +101,10 @@ def progress(i: int, n: int, started: float) -> None:
 
 
 async def migrate(url: str) -> None:
-    from leadtrail.store import open_store
-    from test_dashboard_helpers import OWNER_EMAIL  # noqa: F401
     from support import make_settings
+    from test_dashboard_helpers import OWNER_EMAIL  # noqa: F401
+
+    from leadtrail.store import open_store
 
     store = await open_store(make_settings(url))
     try:
@@ -137,11 +166,11 @@ def percentile(samples: list[float], q: float) -> float:
 
 def bench_app(url: str, label: str, rounds: int) -> None:
     from starlette.testclient import TestClient
+    from support import CHROME_UA, make_settings, run_store
+    from test_dashboard_helpers import login
 
     from leadtrail.accounts import create_user
     from leadtrail.app import create_app
-    from support import CHROME_UA, make_settings, run_store
-    from test_dashboard_helpers import login
 
     try:
         run_store(url, lambda store: create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
@@ -188,8 +217,10 @@ def bench_app(url: str, label: str, rounds: int) -> None:
                 response = client.get(target)
                 samples.append((time.perf_counter() - t0) * 1000)
                 assert response.status_code == 200, (target, response.status_code)
-            print(f"  {name:32} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f} "
-                  f"{max(samples):8.1f} {n:4}")
+            print(
+                f"  {name:32} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f} "
+                f"{max(samples):8.1f} {n:4}"
+            )
         t0 = time.perf_counter()
         response = client.get(f"/cp/export.csv?from={month_ago}")
         rows = response.text.count("\n") - 1
@@ -203,8 +234,10 @@ def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     parser.add_argument("--keep", help="directory for a SQLite file reused between runs")
     args = parser.parse_args()
-    print(f"leadtrail dashboard benchmark: {args.journeys:,} journeys over {SPREAD.days} days, "
-          f"{os.cpu_count()} CPU(s), in-process ASGI (Starlette TestClient)")
+    print(
+        f"leadtrail dashboard benchmark: {args.journeys:,} journeys over {SPREAD.days} days, "
+        f"{os.cpu_count()} CPU(s), in-process ASGI (Starlette TestClient)"
+    )
 
     if args.only in (None, "sqlite"):
         workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="leadtrail-bench-"))

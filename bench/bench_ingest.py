@@ -14,25 +14,35 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from leadtrail.bots import _matches, is_bot  # noqa: E402
-from leadtrail.cleaning import clean_page_path  # noqa: E402
-from leadtrail.ingest import parse_track_body  # noqa: E402
+from leadtrail.bots import _matches, is_bot
+from leadtrail.cleaning import clean_page_path
+from leadtrail.ingest import parse_track_body
 
 # What the tracker sends for an ordinary page view, first view of a visit and a later one.
 FIRST_VIEW = {
-    "event_name": "page_view", "page_path": "/services/boiler-repair?utm_source=google&utm_medium=cpc&gclid=Cj0KCQiA",
+    "event_name": "page_view",
+    "page_path": "/services/boiler-repair?utm_source=google&utm_medium=cpc&gclid=Cj0KCQiA",
     "params": {"title": "Boiler repair | Acme Heating", "referrer": "https://www.google.com/"},
-    "event_id": "3f9c1e7a-5b2d-4c8e-9a1f-6d0b2e4c7a91", "ts": 1764200000000,
+    "event_id": "3f9c1e7a-5b2d-4c8e-9a1f-6d0b2e4c7a91",
+    "ts": 1764200000000,
 }
 LATER_VIEW = {
-    "event_name": "page_view", "page_path": "/about",
+    "event_name": "page_view",
+    "page_path": "/about",
     "params": {"title": "About us - Acme Heating"},
-    "event_id": "0b7d2c4e-1a3f-4e5d-8c9b-7f6e5d4c3b2a", "ts": 1764200004000,
+    "event_id": "0b7d2c4e-1a3f-4e5d-8c9b-7f6e5d4c3b2a",
+    "ts": 1764200004000,
 }
-ENGAGEMENT = {"event_name": "page_engagement", "page_path": "/about", "params": {"engaged_ms": 5400},
-              "event_id": "7c1d", "ts": 1764200009400}
-CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/124.0.0.0 Safari/537.36")
+ENGAGEMENT = {
+    "event_name": "page_engagement",
+    "page_path": "/about",
+    "params": {"engaged_ms": 5400},
+    "event_id": "7c1d",
+    "ts": 1764200009400,
+}
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
 
 
 def per_call(fn, arg, budget: float = 0.4) -> float:
@@ -56,13 +66,17 @@ def main() -> None:
     ]
     batch = [dict(LATER_VIEW, event_id=f"id-{i}", page_path=f"/page/{i}") for i in range(49)] + [FIRST_VIEW]
     cases.append(("batch of 50 events", orjson.dumps({"events": batch}), 50))
-    print(f"python {sys.version.split()[0]}, orjson {orjson.__version__}, "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (minimum of many runs)")
+    print(
+        f"python {sys.version.split()[0]}, orjson {orjson.__version__}, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (minimum of many runs)"
+    )
     for label, body, events in cases:
         parse_track_body(body)
         t = per_call(parse_track_body, body)
-        print(f"parse_track_body  {label:52s} {len(body):6d} B  {t * 1e6 / events:7.2f} us/event"
-              f"  ({events / t:,.0f} events/s)")
+        print(
+            f"parse_track_body  {label:52s} {len(body):6d} B  {t * 1e6 / events:7.2f} us/event"
+            f"  ({events / t:,.0f} events/s)"
+        )
     raw = orjson.dumps(FIRST_VIEW)
     t = per_call(orjson.loads, raw)
     print(f"  for scale: orjson.loads of the first page_view alone {t * 1e6:24.2f} us")
@@ -100,6 +114,7 @@ def hostile_batch() -> bytes:
         event["params"].popitem()
         body = orjson.dumps({"events": [event] * 50})
     return body
+
 
 if __name__ == "__main__":
     main()

@@ -19,27 +19,39 @@ import json
 import time
 from urllib.parse import urlsplit
 
-UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-      "Chrome/131.0.0.0 Safari/537.36")
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 
 def body_for(prefix: str, conn: int, n: int) -> bytes:
-    return (b'{"event_name":"page_view","page_path":"/services/boiler-repair?utm_source=google&utm_medium=cpc",'
-            b'"params":{"title":"Boiler repair | Acme Heating"},"event_id":"'
-            + f"{prefix}-{conn}-{n}".encode() + b'","ts":1764200000000}')
+    return (
+        b'{"event_name":"page_view","page_path":"/services/boiler-repair?utm_source=google&utm_medium=cpc",'
+        b'"params":{"title":"Boiler repair | Acme Heating"},"event_id":"'
+        + f"{prefix}-{conn}-{n}".encode()
+        + b'","ts":1764200000000}'
+    )
 
 
-async def _connection(host: str, port: int, index: int, prefix: str, cookies: list[str], stop_at: float,
-                      stats: dict, latencies: list[float]) -> None:
+async def _connection(
+    host: str,
+    port: int,
+    index: int,
+    prefix: str,
+    cookies: list[str],
+    stop_at: float,
+    stats: dict,
+    latencies: list[float],
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     origin = f"http://{host}:{port}"
-    head = (f"POST /api/track HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {UA}\r\n"
-            "Content-Type: text/plain;charset=UTF-8\r\nAccept: */*\r\n"
-            f"Origin: {origin}\r\nReferer: {origin}/services/boiler-repair?utm_source=google&utm_medium=cpc\r\n"
-            "Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: no-cors\r\nSec-Fetch-Dest: empty\r\n"
-            'sec-ch-ua: "Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"\r\n'
-            'sec-ch-ua-mobile: ?0\r\nsec-ch-ua-platform: "Linux"\r\n'
-            "Accept-Encoding: gzip, deflate, br, zstd\r\nAccept-Language: en-GB,en;q=0.9\r\n").encode()
+    head = (
+        f"POST /api/track HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {UA}\r\n"
+        "Content-Type: text/plain;charset=UTF-8\r\nAccept: */*\r\n"
+        f"Origin: {origin}\r\nReferer: {origin}/services/boiler-repair?utm_source=google&utm_medium=cpc\r\n"
+        "Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: no-cors\r\nSec-Fetch-Dest: empty\r\n"
+        'sec-ch-ua: "Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"\r\n'
+        'sec-ch-ua-mobile: ?0\r\nsec-ch-ua-platform: "Linux"\r\n'
+        "Accept-Encoding: gzip, deflate, br, zstd\r\nAccept-Language: en-GB,en;q=0.9\r\n"
+    ).encode()
     n = 0
     try:
         while time.monotonic() < stop_at:
@@ -81,20 +93,29 @@ async def run(url: str, connections: int, duration: float, prefix: str, cookies:
     stats = dict(requests=0, ok=0, sent=0, connect=0, read=0, write=0, status=0, timeout=0)
     latencies: list[float] = []
     start = time.monotonic()
-    await asyncio.gather(*(
-        _connection(parts.hostname or "127.0.0.1", parts.port or 80, i, prefix, cookies, start + duration,
-                    stats, latencies)
-        for i in range(connections)
-    ))
+    await asyncio.gather(
+        *(
+            _connection(
+                parts.hostname or "127.0.0.1", parts.port or 80, i, prefix, cookies, start + duration, stats, latencies
+            )
+            for i in range(connections)
+        )
+    )
     elapsed = time.monotonic() - start
     latencies.sort()
 
     def pct(p: float) -> int:
         return int(latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))] * 1e6) if latencies else 0
 
-    return dict(stats, duration_us=int(elapsed * 1e6), p50_us=pct(50), p90_us=pct(90), p99_us=pct(99),
-                max_us=int(latencies[-1] * 1e6) if latencies else 0,
-                mean_us=sum(latencies) / len(latencies) * 1e6 if latencies else 0.0)
+    return dict(
+        stats,
+        duration_us=int(elapsed * 1e6),
+        p50_us=pct(50),
+        p90_us=pct(90),
+        p99_us=pct(99),
+        max_us=int(latencies[-1] * 1e6) if latencies else 0,
+        mean_us=sum(latencies) / len(latencies) * 1e6 if latencies else 0.0,
+    )
 
 
 def main() -> None:

@@ -12,10 +12,7 @@ CHROMIUM_PATH = "/usr/bin/chromium"
 
 # An ordinary desktop Chrome UA. Headless Chromium says "HeadlessChrome", which the
 # server's bot filter drops, so tests that expect events to be stored must send this.
-CHROME_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-)
+CHROME_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 LAUNCH_ARGS = [
     "--no-sandbox",  # tests usually run as root, where the sandbox refuses to start

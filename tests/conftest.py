@@ -103,8 +103,12 @@ _skip_sqlite = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(params=[pytest.param("sqlite", marks=_skip_sqlite, id="sqlite"),
-                        pytest.param("postgres", marks=_skip_postgres, id="postgres")])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=_skip_sqlite, id="sqlite"),
+        pytest.param("postgres", marks=_skip_postgres, id="postgres"),
+    ]
+)
 def database_url(request):
     # getfixturevalue: the PostgreSQL server starts only when a postgres test actually runs.
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
@@ -262,38 +266,63 @@ def _get_status(url: str, timeout: float = 1.0) -> int | None:
 def start_server(tmp_path_factory):
     started: list[LiveServer] = []
 
-    def start(database_url: str, *extra_args: str, env: dict | None = None,
-              timeout: float = 20.0) -> LiveServer:
+    def start(database_url: str, *extra_args: str, env: dict | None = None, timeout: float = 20.0) -> LiveServer:
         workdir = tmp_path_factory.mktemp("server")
         port = free_port()
         # The app reads LEADTRAIL_* only: drop the developer's own so runs are hermetic.
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEADTRAIL_")}
-        full_env.update(PYTHONUNBUFFERED="1", LEADTRAIL_SECRET_KEY=TEST_SECRET_KEY,
-                        PYTHONPATH=os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])))
+        full_env.update(
+            PYTHONUNBUFFERED="1",
+            LEADTRAIL_SECRET_KEY=TEST_SECRET_KEY,
+            PYTHONPATH=os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
+        )
         for k, v in (env or {}).items():  # a value of None removes the variable
             if v is None:
                 full_env.pop(k, None)
             else:
                 full_env[k] = v
-        argv = [sys.executable, "-m", "leadtrail", "serve", "--host", "127.0.0.1", "--port", str(port),
-                "--database-url", database_url, *extra_args]
+        argv = [
+            sys.executable,
+            "-m",
+            "leadtrail",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--database-url",
+            database_url,
+            *extra_args,
+        ]
         logfile = workdir / "server.log"
         with open(logfile, "wb") as log:
-            proc = subprocess.Popen(argv, env=full_env, cwd=workdir, stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                argv,
+                env=full_env,
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         server = LiveServer(proc, port, logfile, database_url)
         started.append(server)
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"leadtrail serve exited with {proc.returncode} before /healthz answered:\n"
-                            f"$ {' '.join(argv)}\n{server.logs()}", pytrace=False)
+                pytest.fail(
+                    f"leadtrail serve exited with {proc.returncode} before /healthz answered:\n"
+                    f"$ {' '.join(argv)}\n{server.logs()}",
+                    pytrace=False,
+                )
             if _get_status(server.url + "/healthz") == 200:
                 return server
             if time.monotonic() > deadline:
                 server.stop(signal.SIGKILL)
-                pytest.fail(f"leadtrail serve: /healthz not 200 after {timeout}s:\n"
-                            f"$ {' '.join(argv)}\n{server.logs()}", pytrace=False)
+                pytest.fail(
+                    f"leadtrail serve: /healthz not 200 after {timeout}s:\n$ {' '.join(argv)}\n{server.logs()}",
+                    pytrace=False,
+                )
             time.sleep(0.1)
 
     yield start

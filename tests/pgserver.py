@@ -106,10 +106,20 @@ class PgServer:
     def initdb(self) -> None:
         # -U postgres so the superuser name is the same whoever runs the tests;
         # --no-sync only skips initdb's final flush (the server itself keeps fsync=on).
-        argv = [str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres",
-                "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"]
-        r = subprocess.run(self._as_server_user(argv), env=self._env(), cwd=self.base,
-                           capture_output=True, text=True)
+        argv = [
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+            "--no-instructions",
+        ]
+        r = subprocess.run(self._as_server_user(argv), env=self._env(), cwd=self.base, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"initdb failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
 
@@ -117,21 +127,38 @@ class PgServer:
         """Start (or restart after stop/kill9) on the same data dir and port."""
         if self.running:
             return
-        argv = [str(self.bindir / "postgres"), "-D", str(self.datadir), "-p", str(self.port),
-                "-k", str(self.sockdir),
-                "-c", "listen_addresses=127.0.0.1",
-                "-c", "fsync=on",  # durability stays on: fault tests kill -9 the server
-                "-c", "synchronous_commit=on",
-                "-c", "full_page_writes=on"]
+        argv = [
+            str(self.bindir / "postgres"),
+            "-D",
+            str(self.datadir),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.sockdir),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=on",  # durability stays on: fault tests kill -9 the server
+            "-c",
+            "synchronous_commit=on",
+            "-c",
+            "full_page_writes=on",
+        ]
         log = open(self.logfile, "ab")
         try:
             # Own session/process group, so kill9() can take every backend down at once
             # and Ctrl-C in the terminal does not reach the server behind our back.
             # pdeathsig fires when the *thread* that forked exits, so only from the main thread.
             pdeathsig = threading.current_thread() is threading.main_thread()
-            self.proc = subprocess.Popen(self._as_server_user(argv, pdeathsig=pdeathsig), env=self._env(),
-                                         cwd=self.base, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self._as_server_user(argv, pdeathsig=pdeathsig),
+                env=self._env(),
+                cwd=self.base,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         finally:
             log.close()
         deadline = time.monotonic() + timeout
@@ -145,9 +172,23 @@ class PgServer:
         raise RuntimeError(f"postgres not ready after {timeout}s:\n{self._log_tail()}")
 
     def _ready(self) -> bool:
-        r = subprocess.run([str(self.bindir / "pg_isready"), "-q", "-h", "127.0.0.1",
-                            "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-t", "1"],
-                           env=os.environ)
+        r = subprocess.run(
+            [
+                str(self.bindir / "pg_isready"),
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-t",
+                "1",
+            ],
+            env=os.environ,
+        )
         return r.returncode == 0
 
     @property
@@ -165,7 +206,7 @@ class PgServer:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill9()
-            raise RuntimeError(f"postgres did not stop ({mode}) within {timeout}s; killed")
+            raise RuntimeError(f"postgres did not stop ({mode}) within {timeout}s; killed") from None
         self._wait_group_gone()
 
     def kill9(self) -> None:
@@ -203,9 +244,24 @@ class PgServer:
 
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         """Run SQL with the psql next to the server binaries; returns unaligned output."""
-        r = subprocess.run([str(self.bindir / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                            "-d", self.dsn_for(dbname), "-c", sql],
-                           env=dict(os.environ, PGCONNECT_TIMEOUT="10"), capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                str(self.bindir / "psql"),
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                self.dsn_for(dbname),
+                "-c",
+                sql,
+            ],
+            env=dict(os.environ, PGCONNECT_TIMEOUT="10"),
+            capture_output=True,
+            text=True,
+        )
         if r.returncode != 0:
             raise RuntimeError(f"psql failed ({r.returncode}) running {sql!r}:\n{r.stderr}")
         return r.stdout.strip()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
-
-from starlette.testclient import TestClient
+from datetime import UTC, datetime
+from typing import Any
 
 from browser import CHROME_UA
+from starlette.testclient import TestClient
+
 from leadtrail.settings import Settings, load_settings
 
 TEST_SECRET = "leadtrail-test-secret-key-0123456789abcdef"
@@ -63,7 +64,7 @@ def page_view(path: str = "/", event_id: str | None = None, **params: Any) -> di
     return event
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def anon_id_of(client: TestClient) -> str | None:

@@ -60,12 +60,20 @@ def test_every_example_in_the_list_gets_the_lists_own_verdict():
     """For every example UA shipped with crawler-user-agents, is_bot agrees with the package's is_crawler."""
     examples = {ua for entry in crawleruseragents.CRAWLER_USER_AGENTS_DATA for ua in entry.get("instances", [])}
     assert len(examples) > 1000
-    disagree = [ua for ua in examples if ua and len(ua) <= MAX_USER_AGENT and _matches(ua) != crawleruseragents.is_crawler(ua)]
+    disagree = [
+        ua for ua in examples if ua and len(ua) <= MAX_USER_AGENT and _matches(ua) != crawleruseragents.is_crawler(ua)
+    ]
     assert disagree == []
 
 
-fragments = st.sampled_from([p for entry in crawleruseragents.CRAWLER_USER_AGENTS_DATA[::7]
-                             for p in [entry["pattern"].replace("\\", "").lstrip("^").rstrip("$")]] + BROWSERS)
+fragments = st.sampled_from(
+    [
+        p
+        for entry in crawleruseragents.CRAWLER_USER_AGENTS_DATA[::7]
+        for p in [entry["pattern"].replace("\\", "").lstrip("^").rstrip("$")]
+    ]
+    + BROWSERS
+)
 
 
 @settings(max_examples=200)
@@ -76,19 +84,22 @@ def test_is_bot_agrees_with_the_package_on_generated_user_agents(user_agent):
         assert _matches.__wrapped__(user_agent) == crawleruseragents.is_crawler(user_agent)
 
 
-@pytest.mark.parametrize("pattern,words", [
-    ("Googlebot\\/", ["Googlebot/"]),
-    ("[wW]get", ["wget", "Wget"]),
-    ("Ahrefs(Bot|SiteAudit)", ["AhrefsBot", "AhrefsSiteAudit"]),
-    ("(sistrix|SISTRIX) [cC]rawler", ["sistrix crawler", "sistrix Crawler", "SISTRIX crawler", "SISTRIX Crawler"]),
-    ("Chirp|gotosocial", ["Chirp", "gotosocial"]),
-    ("BlogTraffic\\/\\d\\.\\d+", None),
-    ("Current[\\s\\S]*RSS", None),
-    ("AdsBot-Google([^-]|$)", None),
-    ("SSL Labs$", None),
-    ("a.b", None),
-    ("[a-z]bot", None),
-])
+@pytest.mark.parametrize(
+    "pattern,words",
+    [
+        ("Googlebot\\/", ["Googlebot/"]),
+        ("[wW]get", ["wget", "Wget"]),
+        ("Ahrefs(Bot|SiteAudit)", ["AhrefsBot", "AhrefsSiteAudit"]),
+        ("(sistrix|SISTRIX) [cC]rawler", ["sistrix crawler", "sistrix Crawler", "SISTRIX crawler", "SISTRIX Crawler"]),
+        ("Chirp|gotosocial", ["Chirp", "gotosocial"]),
+        ("BlogTraffic\\/\\d\\.\\d+", None),
+        ("Current[\\s\\S]*RSS", None),
+        ("AdsBot-Google([^-]|$)", None),
+        ("SSL Labs$", None),
+        ("a.b", None),
+        ("[a-z]bot", None),
+    ],
+)
 def test_pattern_expansion(pattern, words):
     """Finite patterns expand to their exact set of strings; anything else is left to the regex engine."""
     assert _expand(pattern) == words

@@ -13,11 +13,19 @@ from leadtrail.channels import classify, host_of, site_of
 CASES = [
     ("nothing", {}, "Direct", "(direct)"),
     ("campaign-only", {"utm_campaign": "spring"}, "Direct", "(direct)"),
-    ("cross-network", {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "pmax cross-network"},
-     "Cross-network", "google"),
+    (
+        "cross-network",
+        {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "pmax cross-network"},
+        "Cross-network",
+        "google",
+    ),
     ("paid-shopping-site", {"utm_source": "amazon", "utm_medium": "cpc"}, "Paid Shopping", "amazon"),
-    ("paid-shopping-campaign", {"utm_source": "newsletterco", "utm_medium": "ppc", "utm_campaign": "winter-shop"},
-     "Paid Shopping", "newsletterco"),
+    (
+        "paid-shopping-campaign",
+        {"utm_source": "newsletterco", "utm_medium": "ppc", "utm_campaign": "winter-shop"},
+        "Paid Shopping",
+        "newsletterco",
+    ),
     ("paid-search-cpc", {"utm_source": "google", "utm_medium": "cpc"}, "Paid Search", "google"),
     ("paid-search-ppc", {"utm_source": "bing", "utm_medium": "ppc"}, "Paid Search", "bing"),
     ("paid-search-paidsearch", {"utm_source": "duckduckgo", "utm_medium": "paidsearch"}, "Paid Search", "duckduckgo"),
@@ -33,8 +41,12 @@ CASES = [
     ("paid-other", {"utm_source": "adnet", "utm_medium": "cpc"}, "Paid Other", "adnet"),
     ("paid-other-no-source", {"utm_medium": "paid"}, "Paid Other", "(not set)"),
     ("organic-shopping", {"referrer_host": "https://www.etsy.com"}, "Organic Shopping", "etsy"),
-    ("organic-shopping-campaign", {"utm_source": "partner", "utm_medium": "link", "utm_campaign": "shopping-week"},
-     "Organic Shopping", "partner"),
+    (
+        "organic-shopping-campaign",
+        {"utm_source": "partner", "utm_medium": "link", "utm_campaign": "shopping-week"},
+        "Organic Shopping",
+        "partner",
+    ),
     ("organic-social-referrer", {"referrer_host": "https://l.facebook.com"}, "Organic Social", "facebook"),
     ("organic-social-instagram", {"referrer_host": "https://l.instagram.com"}, "Organic Social", "instagram"),
     ("organic-social-tco", {"referrer_host": "https://t.co"}, "Organic Social", "x"),
@@ -58,10 +70,18 @@ CASES = [
     ("organic-search-brave", {"referrer_host": "https://search.brave.com"}, "Organic Search", "brave"),
     ("organic-search-yandex", {"referrer_host": "https://yandex.ru"}, "Organic Search", "yandex"),
     ("organic-search-yahoo-jp", {"referrer_host": "https://search.yahoo.co.jp"}, "Organic Search", "yahoo"),
-    ("organic-search-google-app", {"referrer_host": "android-app://com.google.android.googlequicksearchbox"},
-     "Organic Search", "google"),
-    ("organic-search-medium", {"utm_source": "localdirectory", "utm_medium": "organic"},
-     "Organic Search", "localdirectory"),
+    (
+        "organic-search-google-app",
+        {"referrer_host": "android-app://com.google.android.googlequicksearchbox"},
+        "Organic Search",
+        "google",
+    ),
+    (
+        "organic-search-medium",
+        {"utm_source": "localdirectory", "utm_medium": "organic"},
+        "Organic Search",
+        "localdirectory",
+    ),
     ("google-docs-is-referral", {"referrer_host": "https://docs.google.com"}, "Referral", "docs.google.com"),
     ("referral-host", {"referrer_host": "https://www.weddingblog.example"}, "Referral", "weddingblog.example"),
     ("referral-medium", {"utm_source": "partner", "utm_medium": "referral"}, "Referral", "partner"),
@@ -95,16 +115,28 @@ CASES = [
     ("ai-you", {"referrer_host": "https://you.com"}, "AI Assistants", "you.com"),
     ("ai-poe", {"referrer_host": "https://poe.com"}, "AI Assistants", "poe"),
     ("ai-deepseek", {"referrer_host": "https://chat.deepseek.com"}, "AI Assistants", "deepseek"),
-    ("ai-utm-over-referral-medium", {"utm_source": "perplexity", "utm_medium": "referral"},
-     "AI Assistants", "perplexity"),
+    (
+        "ai-utm-over-referral-medium",
+        {"utm_source": "perplexity", "utm_medium": "referral"},
+        "AI Assistants",
+        "perplexity",
+    ),
     # Click ids.
     ("gclid", {"click_ids": {"gclid": "abc"}}, "Paid Search", "google"),
     ("gbraid", {"click_ids": {"gbraid": "abc"}}, "Paid Search", "google"),
     ("wbraid", {"click_ids": {"wbraid": "abc"}}, "Paid Search", "google"),
-    ("gclid-beats-utm", {"click_ids": {"gclid": "abc"}, "utm_source": "newsletter", "utm_medium": "email"},
-     "Paid Search", "google"),
-    ("gclid-beats-referrer", {"click_ids": {"gclid": "abc"}, "referrer_host": "https://www.google.com"},
-     "Paid Search", "google"),
+    (
+        "gclid-beats-utm",
+        {"click_ids": {"gclid": "abc"}, "utm_source": "newsletter", "utm_medium": "email"},
+        "Paid Search",
+        "google",
+    ),
+    (
+        "gclid-beats-referrer",
+        {"click_ids": {"gclid": "abc"}, "referrer_host": "https://www.google.com"},
+        "Paid Search",
+        "google",
+    ),
     ("gclid-pmax", {"click_ids": {"gclid": "abc"}, "utm_campaign": "cross-network pmax"}, "Cross-network", "google"),
     ("gclid-shopping", {"click_ids": {"gclid": "abc"}, "utm_campaign": "shopping"}, "Paid Shopping", "google"),
     ("msclkid", {"click_ids": {"msclkid": "abc"}}, "Paid Search", "bing"),
@@ -114,10 +146,18 @@ CASES = [
     ("twclid", {"click_ids": {"twclid": "abc"}}, "Paid Social", "x"),
     ("msclkid-with-utm-source", {"click_ids": {"msclkid": "abc"}, "utm_source": "bing"}, "Paid Search", "bing"),
     ("fbclid-is-organic", {"click_ids": {"fbclid": "abc"}}, "Organic Social", "facebook"),
-    ("fbclid-with-instagram-referrer", {"click_ids": {"fbclid": "abc"}, "referrer_host": "https://l.instagram.com"},
-     "Organic Social", "instagram"),
-    ("fbclid-with-paid-utm", {"click_ids": {"fbclid": "abc"}, "utm_source": "facebook", "utm_medium": "paid"},
-     "Paid Social", "facebook"),
+    (
+        "fbclid-with-instagram-referrer",
+        {"click_ids": {"fbclid": "abc"}, "referrer_host": "https://l.instagram.com"},
+        "Organic Social",
+        "instagram",
+    ),
+    (
+        "fbclid-with-paid-utm",
+        {"click_ids": {"fbclid": "abc"}, "utm_source": "facebook", "utm_medium": "paid"},
+        "Paid Social",
+        "facebook",
+    ),
     ("empty-click-id-ignored", {"click_ids": {"gclid": ""}}, "Direct", "(direct)"),
 ]
 
@@ -146,15 +186,25 @@ def test_referrer_medium_is_organic_for_search_and_referral_otherwise():
     assert classify(referrer_host="https://example.org").medium == "referral"
 
 
-@pytest.mark.parametrize(("raw", "host"), [
-    ("https://www.google.com", "google.com"),
-    ("https://WWW.Google.COM:443/search?q=x", "google.com"),
-    ("www.bing.com", "bing.com"),
-    ("android-app://com.google.android.gm", "com.google.android.gm"),
-    ("http://[::1]:8080", "::1"), ("https://bücher.example", "bücher.example"),
-    ("", None), ("   ", None), (None, None), (42, None), ("http://[::1", None), ("https://", None),
-    ('https://"><img src=x onerror=alert(1)>.example/', None), ("https://a b.example", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "host"),
+    [
+        ("https://www.google.com", "google.com"),
+        ("https://WWW.Google.COM:443/search?q=x", "google.com"),
+        ("www.bing.com", "bing.com"),
+        ("android-app://com.google.android.gm", "com.google.android.gm"),
+        ("http://[::1]:8080", "::1"),
+        ("https://bücher.example", "bücher.example"),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        (42, None),
+        ("http://[::1", None),
+        ("https://", None),
+        ('https://"><img src=x onerror=alert(1)>.example/', None),
+        ("https://a b.example", None),
+    ],
+)
 def test_host_of(raw, host):
     """host_of reduces a referrer URL, origin or host to a lower-case host without www., or None."""
     assert host_of(raw) == host
@@ -173,16 +223,23 @@ def test_click_id_params_cover_the_documented_ids():
         assert key in channels.CLICK_ID_PARAMS
 
 
-_junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
-                  st.lists(st.integers(), max_size=2))
+_junk = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40), st.lists(st.integers(), max_size=2)
+)
 
 
 @settings(deadline=None)
-@given(referrer=_junk, source=_junk, medium=_junk, campaign=_junk,
-       click_ids=st.one_of(st.none(), _junk, st.dictionaries(st.text(max_size=10), _junk, max_size=3)))
+@given(
+    referrer=_junk,
+    source=_junk,
+    medium=_junk,
+    campaign=_junk,
+    click_ids=st.one_of(st.none(), _junk, st.dictionaries(st.text(max_size=10), _junk, max_size=3)),
+)
 def test_classify_never_raises_and_returns_a_known_group(referrer, source, medium, campaign, click_ids):
     """Any junk in any input still yields one of the known channel groups and a non-empty source."""
-    result = classify(referrer_host=referrer, utm_source=source, utm_medium=medium,
-                      utm_campaign=campaign, click_ids=click_ids)
+    result = classify(
+        referrer_host=referrer, utm_source=source, utm_medium=medium, utm_campaign=campaign, click_ids=click_ids
+    )
     assert result.channel in channels.CHANNEL_GROUPS
     assert isinstance(result.source, str) and result.source

@@ -10,8 +10,17 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from leadtrail.cleaning import (ALLOWED_QUERY_PARAMS, MAX_PATH, MAX_QUERY_VALUE, MAX_TEXT, clean_href,
-                                clean_page_path, clean_params, redact_text, reduce_referrer)
+from leadtrail.cleaning import (
+    ALLOWED_QUERY_PARAMS,
+    MAX_PATH,
+    MAX_QUERY_VALUE,
+    MAX_TEXT,
+    clean_href,
+    clean_page_path,
+    clean_params,
+    redact_text,
+    reduce_referrer,
+)
 
 # A plain, widely used e-mail pattern: what "an e-mail address got through" means in these tests.
 REFERENCE_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -25,11 +34,18 @@ PAGE_PATHS = [
     ("/x?", "/x"),
     ("/x#section", "/x"),
     ("/x?utm_medium=cpc#a?utm_source=hidden", "/x?utm_medium=cpc"),
-    ("/l?fbclid=IwAR0&gclid=Cj0K&msclkid=m1&ttclid=t&twclid=w&li_fat_id=l&dclid=d&gbraid=g&wbraid=w2",
-     "/l?fbclid=IwAR0&gclid=Cj0K&msclkid=m1&ttclid=t&twclid=w&li_fat_id=l&dclid=d&gbraid=g&wbraid=w2"),
-    ("/l?utm_campaign=spring&q=secret&utm_source=g&utm_source=dup", "/l?utm_campaign=spring&utm_source=g&utm_source=dup"),
-    ("/l?ref=producthunt&source=newsletter&utm_id=7&utm_term=boiler&utm_content=b",
-     "/l?ref=producthunt&source=newsletter&utm_id=7&utm_term=boiler&utm_content=b"),
+    (
+        "/l?fbclid=IwAR0&gclid=Cj0K&msclkid=m1&ttclid=t&twclid=w&li_fat_id=l&dclid=d&gbraid=g&wbraid=w2",
+        "/l?fbclid=IwAR0&gclid=Cj0K&msclkid=m1&ttclid=t&twclid=w&li_fat_id=l&dclid=d&gbraid=g&wbraid=w2",
+    ),
+    (
+        "/l?utm_campaign=spring&q=secret&utm_source=g&utm_source=dup",
+        "/l?utm_campaign=spring&utm_source=g&utm_source=dup",
+    ),
+    (
+        "/l?ref=producthunt&source=newsletter&utm_id=7&utm_term=boiler&utm_content=b",
+        "/l?ref=producthunt&source=newsletter&utm_id=7&utm_term=boiler&utm_content=b",
+    ),
     ("/l?ref&utm_source=", "/l?ref&utm_source="),
     ("/l?UTM_SOURCE=x", "/l"),  # names are matched exactly, as browsers send them
     ("/contact/john.doe@example.com/thanks", "/contact/[email]/thanks"),
@@ -129,12 +145,26 @@ def test_clean_href_examples(raw, expected):
 
 def test_clean_params_applies_each_rule():
     """Titles lose addresses, referrer and href are reduced, other scalars pass unchanged."""
-    params = {"title": "Thanks jo@example.com!", "referrer": "https://www.google.com/search?q=x",
-              "href": "mailto:jo@example.com", "engaged_ms": 5400, "ratio": 0.5, "ok": True, "none": None,
-              "jo@example.com": "key with an address"}
+    params = {
+        "title": "Thanks jo@example.com!",
+        "referrer": "https://www.google.com/search?q=x",
+        "href": "mailto:jo@example.com",
+        "engaged_ms": 5400,
+        "ratio": 0.5,
+        "ok": True,
+        "none": None,
+        "jo@example.com": "key with an address",
+    }
     assert clean_params(params, "page_view") == {
-        "title": "Thanks [email]!", "referrer": "https://www.google.com", "href": "mailto:",
-        "engaged_ms": 5400, "ratio": 0.5, "ok": True, "none": None, "[email]": "key with an address"}
+        "title": "Thanks [email]!",
+        "referrer": "https://www.google.com",
+        "href": "mailto:",
+        "engaged_ms": 5400,
+        "ratio": 0.5,
+        "ok": True,
+        "none": None,
+        "[email]": "key with an address",
+    }
 
 
 def test_clean_params_non_string_referrer_and_long_text():
@@ -154,21 +184,26 @@ def test_redact_text_leaves_ordinary_text_alone():
 LOCAL_CHARS = string.ascii_letters + string.digits + "._%+-"
 local_parts = st.text(alphabet=LOCAL_CHARS, min_size=1, max_size=30).filter(lambda s: s.strip("."))
 labels = st.text(alphabet=string.ascii_letters + string.digits + "-", min_size=1, max_size=12)
-domains = st.builds(lambda ls, tld: ".".join(ls + [tld]), st.lists(labels, min_size=1, max_size=3),
-                    st.text(alphabet=string.ascii_letters, min_size=2, max_size=6))
+domains = st.builds(
+    lambda ls, tld: ".".join(ls + [tld]),
+    st.lists(labels, min_size=1, max_size=3),
+    st.text(alphabet=string.ascii_letters, min_size=2, max_size=6),
+)
 simple_emails = st.builds(lambda local, domain: f"{local}@{domain}", local_parts, domains)
 # Hypothesis' RFC 5322 addresses, minus local parts with "/", which a path reads as a separator.
 any_emails = st.one_of(simple_emails, st.emails().filter(lambda e: "/" not in e.rpartition("@")[0]))
 PATH_TEXT = string.ascii_letters + string.digits + "-_./~"
 path_text = st.text(alphabet=PATH_TEXT, max_size=20)
-encodings = st.sampled_from([
-    lambda e: e,
-    lambda e: quote(e, safe="@"),
-    lambda e: quote(e, safe=""),
-    lambda e: quote(quote(e, safe=""), safe=""),
-    lambda e: e.replace("@", "%40"),
-    lambda e: e.replace("@", "\uff20"),
-])
+encodings = st.sampled_from(
+    [
+        lambda e: e,
+        lambda e: quote(e, safe="@"),
+        lambda e: quote(e, safe=""),
+        lambda e: quote(quote(e, safe=""), safe=""),
+        lambda e: e.replace("@", "%40"),
+        lambda e: e.replace("@", "\uff20"),
+    ]
+)
 
 
 def leaked(email: str, out: str) -> bool:
@@ -179,8 +214,13 @@ def leaked(email: str, out: str) -> bool:
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
-@given(email=any_emails, encode=encodings, before=path_text, after=path_text,
-       where=st.sampled_from(["path", "utm_source", "ref", "gclid"]))
+@given(
+    email=any_emails,
+    encode=encodings,
+    before=path_text,
+    after=path_text,
+    where=st.sampled_from(["path", "utm_source", "ref", "gclid"]),
+)
 def test_no_email_gets_through_clean_page_path(email, encode, before, after, where):
     """An address embedded in a path segment or an allowlisted value, plain or percent-encoded, never survives."""
     encoded = encode(email)
@@ -205,13 +245,20 @@ def test_no_email_gets_through_redact_text(email, encode, before, after):
 
 
 UTM_VALUE = string.ascii_letters + string.digits + "-_.~+"
-utm_values = st.one_of(st.text(alphabet=UTM_VALUE, max_size=MAX_QUERY_VALUE),
-                       st.text(max_size=60).filter(lambda s: "@" not in s and "%" not in s and "\uff20" not in s)
-                       .map(lambda s: quote(s, safe="")))
+utm_values = st.one_of(
+    st.text(alphabet=UTM_VALUE, max_size=MAX_QUERY_VALUE),
+    st.text(max_size=60)
+    .filter(lambda s: "@" not in s and "%" not in s and "\uff20" not in s)
+    .map(lambda s: quote(s, safe="")),
+)
 
 
-@given(source=utm_values, campaign=utm_values, click=st.text(alphabet=UTM_VALUE, max_size=100),
-       junk=st.text(alphabet=UTM_VALUE, max_size=30))
+@given(
+    source=utm_values,
+    campaign=utm_values,
+    click=st.text(alphabet=UTM_VALUE, max_size=100),
+    junk=st.text(alphabet=UTM_VALUE, max_size=30),
+)
 def test_allowlisted_values_without_emails_survive_unchanged(source, campaign, click, junk):
     """UTM values and click ids without addresses come out exactly as sent, in order; other params go."""
     assume(len(source) <= MAX_QUERY_VALUE and len(campaign) <= MAX_QUERY_VALUE)
@@ -219,9 +266,40 @@ def test_allowlisted_values_without_emails_survive_unchanged(source, campaign, c
     assert clean_page_path(raw) == f"/landing?utm_source={source}&utm_campaign={campaign}&gclid={click}"
 
 
-VOCAB = ["/", "?", "&", "=", "#", "@", "%40", "%2540", "%2E", "%", ".", "-", "_", "\uff20", "eyJ", "utm_source",
-         "ref", "gclid", "x", "jo", "example.com", "com", "a.b.c", "0123456789abcdef", "ABCDEFGH", "99",
-         "[email]", "[token]", ";", ":", " ", "é"]
+VOCAB = [
+    "/",
+    "?",
+    "&",
+    "=",
+    "#",
+    "@",
+    "%40",
+    "%2540",
+    "%2E",
+    "%",
+    ".",
+    "-",
+    "_",
+    "\uff20",
+    "eyJ",
+    "utm_source",
+    "ref",
+    "gclid",
+    "x",
+    "jo",
+    "example.com",
+    "com",
+    "a.b.c",
+    "0123456789abcdef",
+    "ABCDEFGH",
+    "99",
+    "[email]",
+    "[token]",
+    ";",
+    ":",
+    " ",
+    "é",
+]
 fragments = st.lists(st.one_of(st.sampled_from(VOCAB), st.text(max_size=4), any_emails), max_size=40).map("".join)
 
 

@@ -6,10 +6,10 @@ import json
 from datetime import timedelta
 
 from click.testing import CliRunner
+from support import run_store
 
 from leadtrail.cli import main
 from leadtrail.store import EventRow, JourneyRecord, utcnow
-from support import run_store
 
 
 def invoke(*args: str, input: str | None = None):
@@ -20,6 +20,7 @@ def test_migrate_applies_then_show_lists_applied(database_url):
     """`migrate` applies every migration once; `migrate --show` lists each as applied."""
     first = invoke("migrate", "--database-url", database_url)
     from leadtrail.store.migrations import migration_names
+
     assert first.exit_code == 0 and f"applied {len(migration_names())} migration(s)" in first.output
     again = invoke("migrate", "--database-url", database_url)
     assert "applied 0 migration" in again.output
@@ -32,10 +33,14 @@ def test_migrate_applies_then_show_lists_applied(database_url):
 def test_prune_deletes_only_expired_events_and_prints_the_count(database_url):
     """`prune` deletes events past EVENT_TTL, keeps the rest and says how many it deleted."""
     now = utcnow()
-    run_store(database_url, lambda store: store.add_events(
-        [EventRow("v", "old", "/", "{}", now - timedelta(hours=25))] * 1
-        + [EventRow("v", "old2", "/", "{}", now - timedelta(hours=30))]
-        + [EventRow("v", "new", "/", "{}", now - timedelta(hours=1))]))
+    run_store(
+        database_url,
+        lambda store: store.add_events(
+            [EventRow("v", "old", "/", "{}", now - timedelta(hours=25))] * 1
+            + [EventRow("v", "old2", "/", "{}", now - timedelta(hours=30))]
+            + [EventRow("v", "new", "/", "{}", now - timedelta(hours=1))]
+        ),
+    )
     result = invoke("prune", "--database-url", database_url)
     assert result.exit_code == 0
     assert "deleted 2 expired event(s)" in result.output
@@ -45,15 +50,28 @@ def test_prune_deletes_only_expired_events_and_prints_the_count(database_url):
 def _seed_journey(database_url: str, email: str, anon_id: str | None = "v1") -> None:
     now = utcnow()
     events = [
-        {"id": 1, "event_name": "page_view", "page_path": "/?utm_source=newsletter&utm_medium=email",
-         "params": {"title": "Home", "event_id": "a"}, "created_at": (now - timedelta(minutes=50)).isoformat()},
-        {"id": 2, "event_name": "page_view", "page_path": "/services",
-         "params": {"title": "Services", "referrer": "https://www.google.com", "event_id": "b"},
-         "created_at": (now - timedelta(minutes=5)).isoformat()},
+        {
+            "id": 1,
+            "event_name": "page_view",
+            "page_path": "/?utm_source=newsletter&utm_medium=email",
+            "params": {"title": "Home", "event_id": "a"},
+            "created_at": (now - timedelta(minutes=50)).isoformat(),
+        },
+        {
+            "id": 2,
+            "event_name": "page_view",
+            "page_path": "/services",
+            "params": {"title": "Services", "referrer": "https://www.google.com", "event_id": "b"},
+            "created_at": (now - timedelta(minutes=5)).isoformat(),
+        },
     ]
     client = [{"event_name": "page_view", "page_path": "/book", "params": {}, "event_id": "c", "ts": None}]
-    run_store(database_url, lambda store: store.save_journey(
-        JourneyRecord(email, anon_id, events, client, "booking", True, {}), now, timedelta(minutes=10)))
+    run_store(
+        database_url,
+        lambda store: store.save_journey(
+            JourneyRecord(email, anon_id, events, client, "booking", True, {}), now, timedelta(minutes=10)
+        ),
+    )
 
 
 def test_export_prints_journeys_with_visits_and_channels(database_url):
@@ -78,7 +96,10 @@ def test_erase_deletes_every_journey_of_the_address(database_url):
     _seed_journey(database_url, "keep@example.com", anon_id="v2")
     result = invoke("erase", "--email", "Bob@Example.com", "--database-url", database_url)
     assert result.exit_code == 0 and "erased 2 journey(s)" in result.output
-    assert json.loads(invoke("export", "--email", "bob@example.com", "--database-url", database_url).output)["journeys"] == []
+    assert (
+        json.loads(invoke("export", "--email", "bob@example.com", "--database-url", database_url).output)["journeys"]
+        == []
+    )
     assert run_store(database_url, lambda store: store.count("journeys")) == 1
 
 
@@ -89,8 +110,9 @@ def test_bad_email_argument_is_a_usage_error(sqlite_url):
 
 
 def _owner_with_sessions(database_url: str, sessions: int) -> list[str]:
-    from leadtrail import accounts
     from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD
+
+    from leadtrail import accounts
 
     async def work(store):
         owner_id = await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
@@ -101,8 +123,9 @@ def _owner_with_sessions(database_url: str, sessions: int) -> list[str]:
 
 
 def _authenticates(database_url: str, password: str) -> bool:
-    from leadtrail import accounts
     from test_dashboard_helpers import OWNER_EMAIL
+
+    from leadtrail import accounts
 
     return run_store(database_url, lambda store: accounts.authenticate(store, OWNER_EMAIL, password)) is not None
 
@@ -123,8 +146,15 @@ def test_user_passwd_sets_a_new_password_and_ends_every_session(database_url):
 
     tokens = _owner_with_sessions(database_url, 2)
     assert _live_sessions(database_url, tokens) == 2
-    result = invoke("user", "passwd", "Owner@Studio.example", "--password-stdin", "--database-url", database_url,
-                    input="a quieter lighthouse at dawn\n")
+    result = invoke(
+        "user",
+        "passwd",
+        "Owner@Studio.example",
+        "--password-stdin",
+        "--database-url",
+        database_url,
+        input="a quieter lighthouse at dawn\n",
+    )
     assert result.exit_code == 0, result.output
     assert "changed the password of owner@studio.example; ended 2 session(s)" in result.output
     assert _live_sessions(database_url, tokens) == 0
@@ -134,8 +164,14 @@ def test_user_passwd_sets_a_new_password_and_ends_every_session(database_url):
 
 def test_user_passwd_prompts_twice_without_stdin(sqlite_url):
     _owner_with_sessions(sqlite_url, 0)
-    result = invoke("user", "passwd", "owner@studio.example", "--database-url", sqlite_url,
-                    input="a quieter lighthouse at dawn\na quieter lighthouse at dawn\n")
+    result = invoke(
+        "user",
+        "passwd",
+        "owner@studio.example",
+        "--database-url",
+        sqlite_url,
+        input="a quieter lighthouse at dawn\na quieter lighthouse at dawn\n",
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("New password") == 1 and "Repeat for confirmation" in result.output
     assert _authenticates(sqlite_url, "a quieter lighthouse at dawn")
@@ -151,11 +187,19 @@ def test_user_passwd_refuses_an_unknown_address_and_a_weak_password(database_url
     assert unknown.exit_code == 1
     assert "no owner account has the address 'nobody@studio.example'" in unknown.output
     assert "New password" not in unknown.output  # no prompt before the address is known
-    malformed = invoke("user", "passwd", "not-an-address", "--password-stdin", "--database-url", database_url,
-                       input="a quieter lighthouse at dawn\n")
+    malformed = invoke(
+        "user",
+        "passwd",
+        "not-an-address",
+        "--password-stdin",
+        "--database-url",
+        database_url,
+        input="a quieter lighthouse at dawn\n",
+    )
     assert malformed.exit_code == 1 and "no owner account" in malformed.output
-    weak = invoke("user", "passwd", "owner@studio.example", "--password-stdin", "--database-url", database_url,
-                  input="short\n")
+    weak = invoke(
+        "user", "passwd", "owner@studio.example", "--password-stdin", "--database-url", database_url, input="short\n"
+    )
     assert weak.exit_code == 1 and "at least 10 characters" in weak.output
     assert _authenticates(database_url, OWNER_PASSWORD) and _live_sessions(database_url, tokens) == 1
 
@@ -170,9 +214,12 @@ def test_user_passwd_with_the_secret_key_lifts_a_login_lock_out(sqlite_url):
         for _ in range(5):
             login(client, password="wrong password!!")
         assert login(client, password="a quieter lighthouse at dawn").status_code == 429
-        result = CliRunner().invoke(main, ["user", "passwd", "owner@studio.example", "--password-stdin",
-                                           "--database-url", sqlite_url], input="a quieter lighthouse at dawn\n",
-                                    env={"LEADTRAIL_SECRET_KEY": TEST_SECRET})
+        result = CliRunner().invoke(
+            main,
+            ["user", "passwd", "owner@studio.example", "--password-stdin", "--database-url", sqlite_url],
+            input="a quieter lighthouse at dawn\n",
+            env={"LEADTRAIL_SECRET_KEY": TEST_SECRET},
+        )
         assert result.exit_code == 0, result.output
         assert login(client, password="a quieter lighthouse at dawn").status_code == 303
 
@@ -207,8 +254,9 @@ def test_make_run_serves_on_another_port_when_asked():
     base = {k: v for k, v in os.environ.items() if k not in ("HOST", "PORT") and not k.startswith("LEADTRAIL_")}
 
     def serve_line(*args, **env):
-        out = subprocess.run(["make", "-n", "run", *args], cwd=root, env={**base, **env},
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["make", "-n", "run", *args], cwd=root, env={**base, **env}, capture_output=True, text=True, check=True
+        ).stdout
         return [line for line in out.splitlines() if "leadtrail serve" in line][-1]
 
     assert serve_line().endswith("--host 127.0.0.1 --port 8000")

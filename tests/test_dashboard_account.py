@@ -8,12 +8,12 @@ import re
 from html import unescape
 
 import pytest
+from support import app_client, make_settings, run_store
+from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, csrf_from, login
 
 from leadtrail import accounts
 from leadtrail.routes.dashboard.account import notice_of
 from leadtrail.store import dashboard as db
-from support import app_client, make_settings, run_store
-from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, csrf_from, login
 
 NEW_PASSWORD = "a quieter lighthouse at dawn"
 
@@ -44,14 +44,17 @@ def signed_in(client) -> bool:
     return client.get("/cp/", follow_redirects=False).status_code == 200
 
 
-def change(client, current: str = OWNER_PASSWORD, new: str = NEW_PASSWORD, confirm: str | None = None,
-           **extra):
+def change(client, current: str = OWNER_PASSWORD, new: str = NEW_PASSWORD, confirm: str | None = None, **extra):
     """Posts the change-password form with the page's own CSRF token (unless `extra` overrides it)."""
     token = csrf_from(client.get("/cp/account").text)
-    data = {"csrf_token": token, "current_password": current, "new_password": new,
-            "new_password_confirm": new if confirm is None else confirm, **extra}
-    return client.post("/cp/account", data={k: v for k, v in data.items() if v is not None},
-                       follow_redirects=False)
+    data = {
+        "csrf_token": token,
+        "current_password": current,
+        "new_password": new,
+        "new_password_confirm": new if confirm is None else confirm,
+        **extra,
+    }
+    return client.post("/cp/account", data={k: v for k, v in data.items() if v is not None}, follow_redirects=False)
 
 
 def text_of(html: str) -> str:
@@ -64,9 +67,16 @@ def text_of(html: str) -> str:
 def test_account_page_needs_a_login(owner_db):
     with app_client(owner_db) as client:
         page = client.get("/cp/account", follow_redirects=False)
-        post = client.post("/cp/account", data={"csrf_token": "x" * 43, "current_password": OWNER_PASSWORD,
-                                                "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD},
-                           follow_redirects=False)
+        post = client.post(
+            "/cp/account",
+            data={
+                "csrf_token": "x" * 43,
+                "current_password": OWNER_PASSWORD,
+                "new_password": NEW_PASSWORD,
+                "new_password_confirm": NEW_PASSWORD,
+            },
+            follow_redirects=False,
+        )
         others = client.post("/cp/account/sign-out-others", data={"csrf_token": "x" * 43}, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == "/cp/login?next=/cp/account"
     assert post.status_code == 403 and others.status_code == 403
@@ -74,8 +84,9 @@ def test_account_page_needs_a_login(owner_db):
 
 
 def test_account_page_shows_address_created_last_login_and_is_in_the_nav(owner_db):
-    never = run_store(owner_db, lambda store: accounts.account_details(
-        store, accounts.Owner(1, OWNER_EMAIL), accounts.new_token()))
+    never = run_store(
+        owner_db, lambda store: accounts.account_details(store, accounts.Owner(1, OWNER_EMAIL), accounts.new_token())
+    )
     assert never["last_login_at"] is None and never["other_sessions"] == 0
     with app_client(owner_db) as client:
         assert login(client).status_code == 303
@@ -159,13 +170,16 @@ def test_mismatched_new_passwords_are_refused_without_spending_an_attempt(owner_
     assert password_hash(owner_db) == before and account_attempts(owner_db) == 0
 
 
-@pytest.mark.parametrize("weak, why", [
-    ("short", "at least 10 characters"),
-    ("aaaaaaaaaaaaaa", "more than a few different characters"),
-    (OWNER_EMAIL.upper(), "not your e-mail address"),
-    (OWNER_PASSWORD, "not the one you typed as your current one"),
-    ("x" * (accounts.MAX_PASSWORD + 1), f"at most {accounts.MAX_PASSWORD}"),
-])
+@pytest.mark.parametrize(
+    "weak, why",
+    [
+        ("short", "at least 10 characters"),
+        ("aaaaaaaaaaaaaa", "more than a few different characters"),
+        (OWNER_EMAIL.upper(), "not your e-mail address"),
+        (OWNER_PASSWORD, "not the one you typed as your current one"),
+        ("x" * (accounts.MAX_PASSWORD + 1), f"at most {accounts.MAX_PASSWORD}"),
+    ],
+)
 def test_a_weak_new_password_is_refused_by_the_same_rules_as_user_add(owner_db, weak, why):
     """Refused before the current password is checked: no attempt counted, nothing changed."""
     before = password_hash(owner_db)
@@ -177,7 +191,8 @@ def test_a_weak_new_password_is_refused_by_the_same_rules_as_user_add(owner_db, 
         assert signed_in(client) and signed_in(other)
     assert password_hash(owner_db) == before and account_attempts(owner_db) == 0
     assert accounts.new_password_problem(OWNER_EMAIL, weak, weak) == (
-        None if weak == OWNER_PASSWORD else accounts.password_problem(weak, OWNER_EMAIL))
+        None if weak == OWNER_PASSWORD else accounts.password_problem(weak, OWNER_EMAIL)
+    )
 
 
 def test_both_account_forms_need_their_csrf_token_and_a_same_origin_post(owner_db):
@@ -192,15 +207,31 @@ def test_both_account_forms_need_their_csrf_token_and_a_same_origin_post(owner_d
             change(client, csrf_token="x" * 43),
             change(client, csrf_token=other_token),
         ]
-        fields = {"csrf_token": token, "current_password": OWNER_PASSWORD, "new_password": NEW_PASSWORD,
-                  "new_password_confirm": NEW_PASSWORD}
-        refused.append(client.post("/cp/account", data=fields, follow_redirects=False,
-                                   headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}))
+        fields = {
+            "csrf_token": token,
+            "current_password": OWNER_PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        }
+        refused.append(
+            client.post(
+                "/cp/account",
+                data=fields,
+                follow_redirects=False,
+                headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+            )
+        )
         refused.append(client.post("/cp/account", json=fields, follow_redirects=False))
         for data in ({}, {"csrf_token": "x" * 43}, {"csrf_token": other_token}):
             refused.append(client.post("/cp/account/sign-out-others", data=data, follow_redirects=False))
-        refused.append(client.post("/cp/account/sign-out-others", data={"csrf_token": token},
-                                   headers={"Origin": "https://evil.example"}, follow_redirects=False))
+        refused.append(
+            client.post(
+                "/cp/account/sign-out-others",
+                data={"csrf_token": token},
+                headers={"Origin": "https://evil.example"},
+                follow_redirects=False,
+            )
+        )
         for r in refused:
             assert r.status_code == 403, r.text
             assert "leadtrail_session" not in r.headers.get("set-cookie", "")
@@ -218,8 +249,9 @@ def test_sign_out_everywhere_else_ends_the_other_sessions_only(owner_db):
             assert login(c).status_code == 303
         page = client.get("/cp/account")
         assert "logged in from 2 other browsers" in text_of(page.text)
-        r = client.post("/cp/account/sign-out-others", data={"csrf_token": csrf_from(page.text)},
-                        follow_redirects=False)
+        r = client.post(
+            "/cp/account/sign-out-others", data={"csrf_token": csrf_from(page.text)}, follow_redirects=False
+        )
         assert r.status_code == 303 and r.headers["location"] == "/cp/account?signed_out=2"
         assert "set-cookie" not in r.headers  # this session is kept as it is
         assert "Signed out 2 other sessions" in client.get(r.headers["location"]).text

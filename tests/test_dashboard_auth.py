@@ -4,17 +4,19 @@ throttling, logout, the setup link, and the headers every /cp/ response carries.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from leadtrail import accounts
-from leadtrail.store import dashboard as db
 from support import app_client, make_settings, run_store
 from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, csrf_from, hostile_journey, login, save
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+from leadtrail import accounts
+from leadtrail.store import dashboard as db
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 
 
 @pytest.fixture
@@ -50,8 +52,19 @@ def journeys_count(url: str) -> int:
 # -- redirects and headers -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/cp/", "/cp/insights", "/cp/journeys/1", "/cp/journeys/1.json",
-                                  "/cp/journeys/1/erase", "/cp/export.csv", "/cp/account", "/cp/anything"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cp/",
+        "/cp/insights",
+        "/cp/journeys/1",
+        "/cp/journeys/1.json",
+        "/cp/journeys/1/erase",
+        "/cp/export.csv",
+        "/cp/account",
+        "/cp/anything",
+    ],
+)
 def test_unauthenticated_pages_redirect_to_login(sqlite_url, path):
     """Every dashboard page sends a visitor without a session to the login form, and back afterwards."""
     with app_client(sqlite_url) as client:
@@ -76,15 +89,21 @@ def test_unauthenticated_posts_are_refused(sqlite_url):
 
 def test_every_cp_response_carries_the_security_headers(owner_db):
     """CSP (no inline script or style), nosniff, Referrer-Policy, frame denial; no-store on pages."""
-    journey_id = run_store(owner_db, lambda s: save(s, hostile_journey(datetime.now(timezone.utc))))
+    journey_id = run_store(owner_db, lambda s: save(s, hostile_journey(datetime.now(UTC))))
     with app_client(owner_db) as client:
         responses = {"login": client.get("/cp/login")}
         assert login(client).status_code == 303
-        for name, path in [("list", "/cp/"), ("journey", f"/cp/journeys/{journey_id}"),
-                           ("json", f"/cp/journeys/{journey_id}.json"), ("csv", "/cp/export.csv"),
-                           ("insights", "/cp/insights"), ("missing", "/cp/journeys/999999"),
-                           ("erase", f"/cp/journeys/{journey_id}/erase"), ("account", "/cp/account"),
-                           ("unknown", "/cp/nope")]:
+        for name, path in [
+            ("list", "/cp/"),
+            ("journey", f"/cp/journeys/{journey_id}"),
+            ("json", f"/cp/journeys/{journey_id}.json"),
+            ("csv", "/cp/export.csv"),
+            ("insights", "/cp/insights"),
+            ("missing", "/cp/journeys/999999"),
+            ("erase", f"/cp/journeys/{journey_id}/erase"),
+            ("account", "/cp/account"),
+            ("unknown", "/cp/nope"),
+        ]:
             responses[name] = client.get(path)
         responses["405"] = client.request("PUT", "/cp/login")
         static = client.get("/cp/static/cp.css")
@@ -150,22 +169,26 @@ def test_https_through_a_trusted_proxy_is_recognised(owner_db):
     """Behind a proxy listed in TRUSTED_PROXIES that says X-Forwarded-Proto: https, the cookie is
     the __Host- one; the same header from anyone else changes nothing."""
     from starlette.testclient import TestClient
+    from support import CHROME_UA
 
     from leadtrail.app import create_app
-    from support import CHROME_UA
 
     def cookie_via(peer: str) -> str:
         app = create_app(make_settings(owner_db, trusted_proxies="10.0.0.0/8"))
-        with TestClient(app, client=(peer, 40000), headers={"User-Agent": CHROME_UA,
-                                                            "X-Forwarded-Proto": "https"}) as client:
+        with TestClient(
+            app, client=(peer, 40000), headers={"User-Agent": CHROME_UA, "X-Forwarded-Proto": "https"}
+        ) as client:
             # The proxy speaks plain HTTP to us, so the client's jar would hold back Secure cookies:
             # carry the pre-login cookie by hand, as the browser on the HTTPS side would.
             page = client.get("/cp/login")
             pre = page.headers["set-cookie"].split(";")[0]
             client.cookies.clear()
-            r = client.post("/cp/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD,
-                                               "csrf_token": csrf_from(page.text)},
-                            headers={"Cookie": pre}, follow_redirects=False)
+            r = client.post(
+                "/cp/login",
+                data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD, "csrf_token": csrf_from(page.text)},
+                headers={"Cookie": pre},
+                follow_redirects=False,
+            )
             assert r.status_code == 303, r.text
             return session_cookie(r)
 
@@ -205,17 +228,26 @@ def test_login_needs_its_csrf_token_and_a_same_origin_post(owner_db):
     with app_client(owner_db) as client:
         page = client.get("/cp/login")
         token = csrf_from(page.text)
-        no_token = client.post("/cp/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD},
-                               follow_redirects=False)
-        forged = client.post("/cp/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD,
-                                                "csrf_token": token[::-1]}, follow_redirects=False)
-        cross_site = client.post("/cp/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD,
-                                                    "csrf_token": token},
-                                 headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
-                                 follow_redirects=False)
+        no_token = client.post(
+            "/cp/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD}, follow_redirects=False
+        )
+        forged = client.post(
+            "/cp/login",
+            data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD, "csrf_token": token[::-1]},
+            follow_redirects=False,
+        )
+        cross_site = client.post(
+            "/cp/login",
+            data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD, "csrf_token": token},
+            headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+            follow_redirects=False,
+        )
         client.cookies.clear()
-        no_cookie = client.post("/cp/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD,
-                                                   "csrf_token": token}, follow_redirects=False)
+        no_cookie = client.post(
+            "/cp/login",
+            data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
     for r in (no_token, forged, cross_site, no_cookie):
         assert r.status_code == 403
         assert "leadtrail_session" not in r.headers.get("set-cookie", "")
@@ -241,8 +273,11 @@ def test_each_login_gets_a_new_session_id_and_ends_the_old_one(owner_db):
     with app_client(owner_db) as client:
         page = client.get("/cp/login")  # a login form loaded before the cookie below was set
         client.cookies.set(name, value)
-        r = client.post("/cp/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD,
-                                           "csrf_token": csrf_from(page.text)}, follow_redirects=False)
+        r = client.post(
+            "/cp/login",
+            data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD, "csrf_token": csrf_from(page.text)},
+            follow_redirects=False,
+        )
         second = session_cookie(r).split(";")[0]
         assert second != first
         assert client.get("/cp/", follow_redirects=False).status_code == 200
@@ -282,7 +317,7 @@ def test_throttling_forgets_attempts_after_the_window(owner_db):
     keys = accounts.Keys(make_settings(owner_db).secret_key)
 
     async def work(store):
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         past = now - accounts.THROTTLE_WINDOW - timedelta(seconds=5)
         for _ in range(accounts.MAX_ATTEMPTS_PER_ACCOUNT):
             assert isinstance(await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", past), int)
@@ -290,8 +325,9 @@ def test_throttling_forgets_attempts_after_the_window(owner_db):
         for _ in range(accounts.MAX_ATTEMPTS_PER_ACCOUNT - 1):
             await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now)
         refused = [await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now) for _ in range(3)]
-        counts = await db.attempt_counts(store, keys.account_key(OWNER_EMAIL), keys.address_key("1.2.3.4"),
-                                         now - accounts.THROTTLE_WINDOW)
+        counts = await db.attempt_counts(
+            store, keys.account_key(OWNER_EMAIL), keys.address_key("1.2.3.4"), now - accounts.THROTTLE_WINDOW
+        )
         return fresh, refused, counts
 
     fresh, refused, counts = run_store(owner_db, work)
@@ -322,7 +358,7 @@ def test_logout_needs_csrf_and_ends_the_session_everywhere(owner_db):
 def test_sessions_are_stored_hashed_and_expire(owner_db):
     async def work(store):
         owner = await accounts.authenticate(store, OWNER_EMAIL, OWNER_PASSWORD)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         token = await accounts.start_session(store, owner, now)
         raw = await store.fetch("cp_session_get", id_hash=token, now=now, idle_since=now - timedelta(days=1))
         live = await accounts.session_owner(store, token, now + timedelta(hours=1))
@@ -339,7 +375,7 @@ def test_sessions_are_stored_hashed_and_expire(owner_db):
 
 
 def test_actions_without_a_valid_csrf_token_are_refused_and_change_nothing(owner_db):
-    journey_id = run_store(owner_db, lambda s: save(s, hostile_journey(datetime.now(timezone.utc), "a@b.example")))
+    journey_id = run_store(owner_db, lambda s: save(s, hostile_journey(datetime.now(UTC), "a@b.example")))
     with app_client(owner_db) as client:
         login(client)
         page = client.get(f"/cp/journeys/{journey_id}/erase")
@@ -351,8 +387,12 @@ def test_actions_without_a_valid_csrf_token_are_refused_and_change_nothing(owner
             client.post(f"/cp/journeys/{journey_id}/erase", data={}, follow_redirects=False),
             client.post(f"/cp/journeys/{journey_id}/erase", data={"csrf_token": "x" * 43}, follow_redirects=False),
             client.post(f"/cp/journeys/{journey_id}/erase", data={"csrf_token": other_token}, follow_redirects=False),
-            client.post(f"/cp/journeys/{journey_id}/erase", data={"csrf_token": token},
-                        headers={"Origin": "https://evil.example"}, follow_redirects=False),
+            client.post(
+                f"/cp/journeys/{journey_id}/erase",
+                data={"csrf_token": token},
+                headers={"Origin": "https://evil.example"},
+                follow_redirects=False,
+            ),
             client.post(f"/cp/journeys/{journey_id}/erase", json={"csrf_token": token}, follow_redirects=False),
         ]
         for r in attempts:
@@ -379,16 +419,27 @@ def test_setup_link_is_printed_and_works_once(database_url, capsys):
         form = client.get(link)
         assert form.status_code == 200
         fields = {"csrf_token": csrf_from(form.text), "token": token, "email": "Mira@Studio.example"}
-        weak = client.post("/cp/setup", data={**fields, "password": "short", "password_confirm": "short"},
-                           follow_redirects=False)
+        weak = client.post(
+            "/cp/setup", data={**fields, "password": "short", "password_confirm": "short"}, follow_redirects=False
+        )
         assert weak.status_code == 400 and "at least 10" in weak.text
-        done = client.post("/cp/setup", data={**fields, "password": OWNER_PASSWORD,
-                                              "password_confirm": OWNER_PASSWORD}, follow_redirects=False)
+        done = client.post(
+            "/cp/setup",
+            data={**fields, "password": OWNER_PASSWORD, "password_confirm": OWNER_PASSWORD},
+            follow_redirects=False,
+        )
         assert done.status_code == 303 and done.headers["location"].startswith("/cp/")
         assert client.get("/cp/", follow_redirects=False).status_code == 200
-        again = client.post("/cp/setup", data={**fields, "email": "intruder@evil.example",
-                                               "password": OWNER_PASSWORD, "password_confirm": OWNER_PASSWORD},
-                            follow_redirects=False)
+        again = client.post(
+            "/cp/setup",
+            data={
+                **fields,
+                "email": "intruder@evil.example",
+                "password": OWNER_PASSWORD,
+                "password_confirm": OWNER_PASSWORD,
+            },
+            follow_redirects=False,
+        )
         assert again.status_code in (400, 403)
         assert client.get(link).status_code == 410
     owners = run_store(database_url, lambda store: store.fetch("cp_owner_by_email", email="intruder@evil.example"))
@@ -408,7 +459,7 @@ def test_setup_token_is_the_same_for_every_worker_and_stored_hashed(database_url
     async def work(store):
         first = await accounts.setup_token(store, keys)
         second = await accounts.setup_token(store, keys)
-        rows = await store.fetch("cp_setup_token_current", now=datetime.now(timezone.utc))
+        rows = await store.fetch("cp_setup_token_current", now=datetime.now(UTC))
         other_key = await accounts.setup_token(store, accounts.Keys("another-secret-key-0123456789"))
         await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
         after = await accounts.setup_token(store, keys)
@@ -428,8 +479,12 @@ def test_setup_token_is_the_same_for_every_worker_and_stored_hashed(database_url
 def test_create_user_refuses_weak_passwords_bad_addresses_and_duplicates(sqlite_url):
     async def work(store):
         problems = []
-        for email, password in [("a@b.example", "short"), ("not-an-address", OWNER_PASSWORD),
-                                ("a@b.example", "aaaaaaaaaaaa"), ("a@b.example", "a@b.example")]:
+        for email, password in [
+            ("a@b.example", "short"),
+            ("not-an-address", OWNER_PASSWORD),
+            ("a@b.example", "aaaaaaaaaaaa"),
+            ("a@b.example", "a@b.example"),
+        ]:
             try:
                 await accounts.create_user(store, email, password)
             except accounts.AccountError as exc:
@@ -455,12 +510,19 @@ def test_cli_user_add_reads_the_password_from_stdin(sqlite_url):
     from leadtrail.cli import main
 
     runner = CliRunner()
-    ok = runner.invoke(main, ["user", "add", "mira@studio.example", "--password-stdin",
-                              "--database-url", sqlite_url], input=OWNER_PASSWORD + "\n")
-    weak = runner.invoke(main, ["user", "add", "b@studio.example", "--password-stdin",
-                                "--database-url", sqlite_url], input="short\n")
-    again = runner.invoke(main, ["user", "add", "MIRA@studio.example", "--password-stdin",
-                                 "--database-url", sqlite_url], input=OWNER_PASSWORD + "\n")
+    ok = runner.invoke(
+        main,
+        ["user", "add", "mira@studio.example", "--password-stdin", "--database-url", sqlite_url],
+        input=OWNER_PASSWORD + "\n",
+    )
+    weak = runner.invoke(
+        main, ["user", "add", "b@studio.example", "--password-stdin", "--database-url", sqlite_url], input="short\n"
+    )
+    again = runner.invoke(
+        main,
+        ["user", "add", "MIRA@studio.example", "--password-stdin", "--database-url", sqlite_url],
+        input=OWNER_PASSWORD + "\n",
+    )
     assert ok.exit_code == 0, ok.output
     assert weak.exit_code != 0 and "10 characters" in weak.output
     assert again.exit_code != 0 and "already exists" in again.output

@@ -9,17 +9,16 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
-
 from browser import CHROME_UA, screenshot_path
-from leadtrail import accounts
 from support import run_store
 from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, hostile_journey, save, seed_journeys
 
-NOW = datetime.now(timezone.utc)
+from leadtrail import accounts
+
+NOW = datetime.now(UTC)
 
 
 def shoot(page, name: str) -> None:
@@ -34,19 +33,41 @@ def promote_through_the_api(base_url: str, email: str) -> int:
     ts = int((NOW - timedelta(minutes=6)).timestamp() * 1000)
     with httpx.Client(base_url=base_url, headers={"User-Agent": CHROME_UA}) as client:
         views = [
-            {"event_name": "page_view", "page_path": "/services?utm_source=newsletter&utm_medium=email",
-             "params": {"title": "Services"}, "event_id": "v1", "ts": ts},
-            {"event_name": "page_view", "page_path": "/pricing", "params": {"title": "Prices"},
-             "event_id": "v2", "ts": ts + 90_000},
-            {"event_name": "page_view", "page_path": "/booking", "params": {"title": "Book"},
-             "event_id": "v3", "ts": ts + 200_000},
+            {
+                "event_name": "page_view",
+                "page_path": "/services?utm_source=newsletter&utm_medium=email",
+                "params": {"title": "Services"},
+                "event_id": "v1",
+                "ts": ts,
+            },
+            {
+                "event_name": "page_view",
+                "page_path": "/pricing",
+                "params": {"title": "Prices"},
+                "event_id": "v2",
+                "ts": ts + 90_000,
+            },
+            {
+                "event_name": "page_view",
+                "page_path": "/booking",
+                "params": {"title": "Book"},
+                "event_id": "v3",
+                "ts": ts + 200_000,
+            },
         ]
         for view in views:
             assert client.post("/api/track", json=view).status_code == 204
-        hidden = {"event_name": "price_toggle", "page_path": "/pricing", "params": {"plan": "full-day"},
-                  "event_id": "b1", "ts": ts + 120_000}
-        r = client.post("/api/track/promote", json={"email": email, "form": "booking", "consent": True,
-                                                    "client_events": views + [hidden]})
+        hidden = {
+            "event_name": "price_toggle",
+            "page_path": "/pricing",
+            "params": {"plan": "full-day"},
+            "event_id": "b1",
+            "ts": ts + 120_000,
+        }
+        r = client.post(
+            "/api/track/promote",
+            json={"email": email, "form": "booking", "consent": True, "client_events": views + [hidden]},
+        )
         assert r.status_code == 201, r.text
         return r.json()["journey_id"]
 
@@ -67,8 +88,9 @@ def log_in(page, base: str, password: str = OWNER_PASSWORD) -> None:
 
 def test_owner_round_in_chromium(database_url, start_server, new_page, page_errors):
     run_store(database_url, lambda s: accounts.create_user(s, OWNER_EMAIL, OWNER_PASSWORD))
-    run_store(database_url, lambda s: seed_journeys(s, 80, now=NOW - timedelta(hours=1), seed=21,
-                                                     spread=timedelta(days=25)))
+    run_store(
+        database_url, lambda s: seed_journeys(s, 80, now=NOW - timedelta(hours=1), seed=21, spread=timedelta(days=25))
+    )
     server = start_server(database_url)
     journey_id = promote_through_the_api(server.url, "Ada.Lovelace@Example.com")
     base = server.url
@@ -150,8 +172,13 @@ def test_hostile_event_data_renders_inert(sqlite_url, start_server, new_page):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     log_in(page, server.url)
-    for path in ("/cp/", f"/cp/journeys/{journey_id}", f"/cp/journeys/{journey_id}/erase", "/cp/insights",
-                 "/cp/?q=%3Cscript%3E"):
+    for path in (
+        "/cp/",
+        f"/cp/journeys/{journey_id}",
+        f"/cp/journeys/{journey_id}/erase",
+        "/cp/insights",
+        "/cp/?q=%3Cscript%3E",
+    ):
         page.goto(server.url + path)
         page.wait_for_load_state("load")
         assert page.url == server.url + path.replace("%3C", "%3C"), page.url

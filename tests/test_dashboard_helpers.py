@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadtrail.journeys import list_summary
@@ -47,8 +47,28 @@ ARRIVALS = [
     (6, "", "https://www.weddingvenues.example/suppliers"),
     (20, "", None),
 ]
-FIRST_NAMES = ["anna", "ben", "chloe", "dev", "ella", "finn", "grace", "harry", "isla", "jack",
-               "kate", "leo", "maya", "noah", "olivia", "priya", "quinn", "ruby", "sam", "tom"]
+FIRST_NAMES = [
+    "anna",
+    "ben",
+    "chloe",
+    "dev",
+    "ella",
+    "finn",
+    "grace",
+    "harry",
+    "isla",
+    "jack",
+    "kate",
+    "leo",
+    "maya",
+    "noah",
+    "olivia",
+    "priya",
+    "quinn",
+    "ruby",
+    "sam",
+    "tom",
+]
 DOMAINS = ["gmail.com", "outlook.com", "icloud.com", "yahoo.co.uk", "proton.me", "hey.com"]
 FORMS = ["booking", "booking", "booking", "contact"]
 
@@ -61,8 +81,8 @@ def make_journey(rng: random.Random, submitted_at: datetime, email: str | None =
     """One enquiry as promote would store it (snapshot, client buffer, list summary)."""
     email = email or f"{rng.choice(FIRST_NAMES)}.{rng.randrange(1, 10**6)}@{rng.choice(DOMAINS)}"
     n_visits = rng.choices([1, 2, 3, 4], weights=[55, 28, 12, 5])[0]
-    blocked = rng.random() < 0.15          # a blocker hid every request of this visitor...
-    partly_blocked = rng.random() < 0.1    # ...or only some
+    blocked = rng.random() < 0.15  # a blocker hid every request of this visitor...
+    partly_blocked = rng.random() < 0.1  # ...or only some
     # Visits are laid out forwards from t=0 (ms), then shifted so the last one ends a few seconds
     # before the submission; gaps between visits from 40 minutes to most of a day.
     planned: list[tuple[str, str, int, dict[str, Any], bool]] = []  # (name, path, t_ms, params, hidden)
@@ -82,11 +102,25 @@ def make_journey(rng: random.Random, submitted_at: datetime, email: str | None =
             planned.append(("page_view", path + (query if i == 0 else ""), t, params, hidden))
             engaged = rng.randint(4_000, 240_000)
             if rng.random() < 0.25:
-                planned.append((rng.choice(["gallery_open", "price_toggle", "faq_expand"]), path,
-                                t + engaged // 2, {"item": rng.choice(["spring", "classic", "full-day"])}, hidden))
+                planned.append(
+                    (
+                        rng.choice(["gallery_open", "price_toggle", "faq_expand"]),
+                        path,
+                        t + engaged // 2,
+                        {"item": rng.choice(["spring", "classic", "full-day"])},
+                        hidden,
+                    )
+                )
             if rng.random() < 0.08:
-                planned.append(("outbound_click", path, t + engaged - 500,
-                                {"href": "https://www.instagram.com/lumenstudio"}, hidden))
+                planned.append(
+                    (
+                        "outbound_click",
+                        path,
+                        t + engaged - 500,
+                        {"href": "https://www.instagram.com/lumenstudio"},
+                        hidden,
+                    )
+                )
             planned.append(("page_engagement", path, t + engaged, {"engaged_ms": engaged}, hidden))
             t += engaged + rng.randint(300, 3000)
         if last:
@@ -101,18 +135,30 @@ def make_journey(rng: random.Random, submitted_at: datetime, email: str | None =
         at = origin + timedelta(milliseconds=at_ms)
         event_id = uuid.UUID(int=rng.getrandbits(128)).hex
         ts = int(at.timestamp() * 1000)
-        client.append({"event_name": name, "page_path": path, "params": dict(params),
-                       "event_id": event_id, "ts": ts})
+        client.append({"event_name": name, "page_path": path, "params": dict(params), "event_id": event_id, "ts": ts})
         if not hidden:
             server_id += 1
-            server.append({"id": server_id, "event_name": name, "page_path": path,
-                           "params": {**params, "event_id": event_id, "client_ts": ts},
-                           "created_at": iso(at + timedelta(milliseconds=rng.randint(20, 400)))})
+            server.append(
+                {
+                    "id": server_id,
+                    "event_name": name,
+                    "page_path": path,
+                    "params": {**params, "event_id": event_id, "client_ts": ts},
+                    "created_at": iso(at + timedelta(milliseconds=rng.randint(20, 400))),
+                }
+            )
     form = rng.choice(FORMS)
     consent = rng.random() < 0.7 if rng.random() < 0.8 else None
     summary = list_summary(server, client, submitted_at)
-    return JourneyRecord(email=email, anon_id=None if blocked else uuid.UUID(int=rng.getrandbits(128)).hex[:22],
-                         events=server, client_events=client, form=form, consent=consent, summary=summary)
+    return JourneyRecord(
+        email=email,
+        anon_id=None if blocked else uuid.UUID(int=rng.getrandbits(128)).hex[:22],
+        events=server,
+        client_events=client,
+        form=form,
+        consent=consent,
+        summary=summary,
+    )
 
 
 def hostile_journey(submitted_at: datetime, email: str = "mallory@evil.example") -> JourneyRecord:
@@ -122,27 +168,49 @@ def hostile_journey(submitted_at: datetime, email: str = "mallory@evil.example")
     svg = "</text></svg><svg onload=window.__pwned=1>"
     at = submitted_at - timedelta(minutes=5)
     events = [
-        {"id": 1, "event_name": "page_view", "page_path": f"/{script}?utm_source={img}&utm_medium=cpc",
-         "params": {"title": script + img, "referrer": f"https://{img}.example/", "event_id": "h1"},
-         "created_at": iso(at)},
-        {"id": 2, "event_name": "x-" + "onerror", "page_path": f"/a{svg}",
-         "params": {"label": svg, "event_id": "h2", "javascript:alert(1)": "javascript:alert(1)"},
-         "created_at": iso(at + timedelta(seconds=30))},
-        {"id": 3, "event_name": "page_engagement", "page_path": f"/{script}",
-         "params": {"engaged_ms": 25000, "event_id": "h3"}, "created_at": iso(at + timedelta(seconds=40))},
+        {
+            "id": 1,
+            "event_name": "page_view",
+            "page_path": f"/{script}?utm_source={img}&utm_medium=cpc",
+            "params": {"title": script + img, "referrer": f"https://{img}.example/", "event_id": "h1"},
+            "created_at": iso(at),
+        },
+        {
+            "id": 2,
+            "event_name": "x-" + "onerror",
+            "page_path": f"/a{svg}",
+            "params": {"label": svg, "event_id": "h2", "javascript:alert(1)": "javascript:alert(1)"},
+            "created_at": iso(at + timedelta(seconds=30)),
+        },
+        {
+            "id": 3,
+            "event_name": "page_engagement",
+            "page_path": f"/{script}",
+            "params": {"engaged_ms": 25000, "event_id": "h3"},
+            "created_at": iso(at + timedelta(seconds=40)),
+        },
     ]
-    client = [{"event_name": "page_view", "page_path": f"/hidden{img}", "params": {"title": svg},
-               "event_id": "h4", "ts": int((at + timedelta(seconds=60)).timestamp() * 1000)}]
+    client = [
+        {
+            "event_name": "page_view",
+            "page_path": f"/hidden{img}",
+            "params": {"title": svg},
+            "event_id": "h4",
+            "ts": int((at + timedelta(seconds=60)).timestamp() * 1000),
+        }
+    ]
     summary = list_summary(events, client, submitted_at)
-    return JourneyRecord(email=email, anon_id="hostile", events=events, client_events=client,
-                         form=script, consent=True, summary=summary)
+    return JourneyRecord(
+        email=email, anon_id="hostile", events=events, client_events=client, form=script, consent=True, summary=summary
+    )
 
 
-async def seed_journeys(store, count: int, now: datetime | None = None, seed: int = 7,
-                        spread: timedelta = timedelta(days=60)) -> list[int]:
+async def seed_journeys(
+    store, count: int, now: datetime | None = None, seed: int = 7, spread: timedelta = timedelta(days=60)
+) -> list[int]:
     """`count` realistic journeys spread over `spread` before now (newest last); their ids."""
     rng = random.Random(seed)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     ids = []
     for i in range(count):
         at = now - spread + spread * (i + 1) / (count + 1)
@@ -153,7 +221,7 @@ async def seed_journeys(store, count: int, now: datetime | None = None, seed: in
 
 
 async def save(store, record: JourneyRecord, at: datetime | None = None) -> int:
-    journey_id, _ = await store.save_journey(record, at or datetime.now(timezone.utc), timedelta(0))
+    journey_id, _ = await store.save_journey(record, at or datetime.now(UTC), timedelta(0))
     return journey_id
 
 
@@ -169,6 +237,8 @@ def csrf_from(html: str) -> str:
 def login(client, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD, **extra):
     """Logs a TestClient in through the real form; returns the POST response (not followed)."""
     page = client.get("/cp/login")
-    return client.post("/cp/login", data={"email": email, "password": password,
-                                          "csrf_token": csrf_from(page.text), **extra},
-                       follow_redirects=False)
+    return client.post(
+        "/cp/login",
+        data={"email": email, "password": password, "csrf_token": csrf_from(page.text), **extra},
+        follow_redirects=False,
+    )

@@ -6,21 +6,29 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import orjson
 import pytest
+from support import app_client, run_store
+from test_dashboard_helpers import (
+    OWNER_EMAIL,
+    OWNER_PASSWORD,
+    csrf_from,
+    hostile_journey,
+    login,
+    make_journey,
+    save,
+    seed_journeys,
+)
 
 from leadtrail import accounts, charts
 from leadtrail.journeys import list_summary
 from leadtrail.routes.dashboard.pages import csv_cell
 from leadtrail.store import JourneyRecord, iso
-from support import app_client, run_store
-from test_dashboard_helpers import (OWNER_EMAIL, OWNER_PASSWORD, csrf_from, hostile_journey, login, make_journey,
-                                    save, seed_journeys)
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture
@@ -39,13 +47,31 @@ def link(html: str, rel: str) -> str | None:
 
 
 def simple_journey(email: str, at: datetime, landing: str = "/", form: str | None = "booking") -> JourneyRecord:
-    events = [{"id": 1, "event_name": "page_view", "page_path": landing,
-               "params": {"title": "Home", "referrer": "https://www.google.com/", "event_id": "p1"},
-               "created_at": iso(at - timedelta(minutes=3))},
-              {"id": 2, "event_name": "page_view", "page_path": "/booking",
-               "params": {"title": "Book", "event_id": "p2"}, "created_at": iso(at - timedelta(minutes=1))}]
-    client = [{"event_name": "cta_click", "page_path": "/booking", "params": {"label": "Book now"},
-               "event_id": "c1", "ts": int((at - timedelta(seconds=30)).timestamp() * 1000)}]
+    events = [
+        {
+            "id": 1,
+            "event_name": "page_view",
+            "page_path": landing,
+            "params": {"title": "Home", "referrer": "https://www.google.com/", "event_id": "p1"},
+            "created_at": iso(at - timedelta(minutes=3)),
+        },
+        {
+            "id": 2,
+            "event_name": "page_view",
+            "page_path": "/booking",
+            "params": {"title": "Book", "event_id": "p2"},
+            "created_at": iso(at - timedelta(minutes=1)),
+        },
+    ]
+    client = [
+        {
+            "event_name": "cta_click",
+            "page_path": "/booking",
+            "params": {"label": "Book now"},
+            "event_id": "c1",
+            "ts": int((at - timedelta(seconds=30)).timestamp() * 1000),
+        }
+    ]
     summary = list_summary(events, client, at)
     return JourneyRecord(email, None, events, client, form, True, summary)
 
@@ -73,7 +99,16 @@ def test_list_is_newest_first_with_keyset_pages_both_ways(owner_db):
         # Columns the owner scans: channel, landing page, visits, pages, time to enquiry.
         row = re.search(r'<tr data-href="/cp/journeys/\d+">(.*?)</tr>', first.text, re.S).group(1)
         # Times are UTC like the filters' dates; the column says so (the owner's clock may not be UTC).
-        for label in ("When (UTC)", "E-mail", "Form", "First touch", "Landing page", "Visits", "Pages", "Time to enquiry"):
+        for label in (
+            "When (UTC)",
+            "E-mail",
+            "Form",
+            "First touch",
+            "Landing page",
+            "Visits",
+            "Pages",
+            "Time to enquiry",
+        ):
             assert f'data-label="{label}"' in row
         # A tampered cursor is ignored, not an error.
         assert client.get("/cp/?before=junk&after=1.x").status_code == 200
@@ -81,8 +116,16 @@ def test_list_is_newest_first_with_keyset_pages_both_ways(owner_db):
 
 def test_search_is_case_insensitive_substring_and_escapes_wildcards(owner_db):
     async def seed(store):
-        for i, email in enumerate(["olivia.jones@gmail.com", "ben@olivia-photo.co.uk", "sam_smith@proton.me",
-                                   "samXsmith@proton.me", "percent%sign@example.com", "zoe@example.com"]):
+        for i, email in enumerate(
+            [
+                "olivia.jones@gmail.com",
+                "ben@olivia-photo.co.uk",
+                "sam_smith@proton.me",
+                "samXsmith@proton.me",
+                "percent%sign@example.com",
+                "zoe@example.com",
+            ]
+        ):
             await save(store, simple_journey(email, NOW - timedelta(hours=i)), NOW - timedelta(hours=i))
 
     run_store(owner_db, seed)
@@ -129,7 +172,7 @@ def test_date_range_and_retention_bound_the_list(owner_db):
 
 def test_csv_exports_what_the_filters_show_and_defuses_formulas(owner_db):
     async def seed(store):
-        await save(store, simple_journey("keep@example.com", NOW - timedelta(hours=2), form="=HYPERLINK(\"x\")"))
+        await save(store, simple_journey("keep@example.com", NOW - timedelta(hours=2), form='=HYPERLINK("x")'))
         await save(store, simple_journey("other@example.com", NOW - timedelta(hours=1), landing="/+1"))
         await save(store, simple_journey("-keep2@example.com", NOW - timedelta(minutes=30), form="@SUM(A1)"))
 
@@ -143,7 +186,7 @@ def test_csv_exports_what_the_filters_show_and_defuses_formulas(owner_db):
     assert r.headers["content-disposition"].startswith("attachment;")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert [row["email"] for row in rows] == ["'-keep2@example.com", "keep@example.com"]
-    assert rows[0]["form"] == "'@SUM(A1)" and rows[1]["form"] == "'=HYPERLINK(\"x\")"
+    assert rows[0]["form"] == "'@SUM(A1)" and rows[1]["form"] == '\'=HYPERLINK("x")'
     assert rows[1]["first_channel"] == "Organic Search" and rows[1]["landing_page"] == "/"
     assert rows[1]["visits"] == "1" and rows[1]["page_views"] == "2" and rows[1]["consent"] == "yes"
     assert int(rows[1]["time_to_enquiry_seconds"]) == 180
@@ -218,8 +261,9 @@ def test_erase_confirms_then_deletes_every_journey_of_that_address(owner_db):
         confirm = client.get(f"/cp/journeys/{gone}/erase")
         assert confirm.status_code == 200
         assert "gone@example.com" in confirm.text and "2 enquiry journeys" in confirm.text
-        r = client.post(f"/cp/journeys/{gone}/erase", data={"csrf_token": csrf_from(confirm.text)},
-                        follow_redirects=False)
+        r = client.post(
+            f"/cp/journeys/{gone}/erase", data={"csrf_token": csrf_from(confirm.text)}, follow_redirects=False
+        )
         assert r.status_code == 303 and r.headers["location"] == "/cp/?erased=2"
         after = client.get(r.headers["location"])
         assert "Erased 2 journeys" in after.text
@@ -234,8 +278,12 @@ def test_event_data_is_escaped_everywhere(owner_db):
     journey_id = run_store(owner_db, lambda s: save(s, hostile_journey(NOW)))
     with app_client(owner_db) as client:
         login(client)
-        pages = [client.get("/cp/").text, client.get(f"/cp/journeys/{journey_id}").text,
-                 client.get(f"/cp/journeys/{journey_id}/erase").text, client.get("/cp/insights").text]
+        pages = [
+            client.get("/cp/").text,
+            client.get(f"/cp/journeys/{journey_id}").text,
+            client.get(f"/cp/journeys/{journey_id}/erase").text,
+            client.get("/cp/insights").text,
+        ]
     for html in pages:
         assert "<script>window" not in html
         assert "<img src=x" not in html and "<svg onload" not in html
@@ -279,9 +327,17 @@ def test_charts_are_pure_and_escape_their_text():
     record = make_journey(rng, NOW)
     from leadtrail.export import export_journey
 
-    row = {"id": 1, "email": record.email, "anon_id": None, "form": "<b>x</b>", "consent": None,
-           "created_at": iso(NOW), "updated_at": iso(NOW), "events": record.events,
-           "client_events": record.client_events}
+    row = {
+        "id": 1,
+        "email": record.email,
+        "anon_id": None,
+        "form": "<b>x</b>",
+        "consent": None,
+        "created_at": iso(NOW),
+        "updated_at": iso(NOW),
+        "events": record.events,
+        "client_events": record.client_events,
+    }
     journey = export_journey(row)
     picture = str(charts.journey_picture(journey))
     compact = str(charts.journey_picture(journey, "c", compact=True))
@@ -296,8 +352,7 @@ def test_charts_are_pure_and_escape_their_text():
 
 def test_a_journey_without_any_event_still_has_a_page(owner_db):
     """A visitor whose every request was blocked (or who sent Sec-GPC) leaves an enquiry with no events."""
-    record = JourneyRecord("quiet@example.com", None, [], [], "contact", None,
-                           list_summary([], [], NOW))
+    record = JourneyRecord("quiet@example.com", None, [], [], "contact", None, list_summary([], [], NOW))
     journey_id = run_store(owner_db, lambda s: save(s, record, NOW))
     with app_client(owner_db) as client:
         login(client)
@@ -329,8 +384,7 @@ def test_database_outage_answers_503_with_the_dashboard_headers(pg_server, pg_ur
 @pytest.mark.parametrize("consent, pill", [(True, "Consent given"), (False, "Consent declined"), (None, None)])
 def test_the_journey_page_says_what_the_visitor_answered_about_consent(owner_db, consent, pill):
     """consent=false is an answer (the form's box left unticked), not a missing record."""
-    record = JourneyRecord("asked@example.com", None, [], [], "contact", consent,
-                           list_summary([], [], NOW))
+    record = JourneyRecord("asked@example.com", None, [], [], "contact", consent, list_summary([], [], NOW))
     journey_id = run_store(owner_db, lambda s: save(s, record, NOW))
     with app_client(owner_db) as client:
         login(client)
@@ -340,8 +394,18 @@ def test_the_journey_page_says_what_the_visitor_answered_about_consent(owner_db,
     assert "No consent recorded" not in html
 
 
-@pytest.mark.parametrize("path", ["/cp/?q=%00", "/cp/?q=jo%00e", "/cp/export.csv?q=%00", "/cp/insights?q=%00",
-                                  "/cp/?erased=%C2%B2", "/cp/?erased=%D9%A3", "/cp/?erased=99999999999999999999999"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cp/?q=%00",
+        "/cp/?q=jo%00e",
+        "/cp/export.csv?q=%00",
+        "/cp/insights?q=%00",
+        "/cp/?erased=%C2%B2",
+        "/cp/?erased=%D9%A3",
+        "/cp/?erased=99999999999999999999999",
+    ],
+)
 def test_hostile_query_strings_get_a_page_not_a_500(owner_db, path):
     """A NUL in the search (PostgreSQL cannot take one) or a non-ASCII digit in ?erased= is
     ignored like any other odd filter value, on both databases."""
@@ -358,13 +422,19 @@ def test_last_touch_says_when_later_visits_were_direct(owner_db):
     """Last touch skips Direct visits (GA4's rule); an owner whose enquirer came back by typing the
     address saw "Last touch: Organic Search" at 03:00 and no word of the 06:00 visit."""
     first = simple_journey("back@example.com", NOW - timedelta(hours=3))
-    later = {"id": 3, "event_name": "page_view", "page_path": "/", "params": {"title": "Home", "event_id": "p3"},
-             "created_at": iso(NOW - timedelta(minutes=2))}
+    later = {
+        "id": 3,
+        "event_name": "page_view",
+        "page_path": "/",
+        "params": {"title": "Home", "event_id": "p3"},
+        "created_at": iso(NOW - timedelta(minutes=2)),
+    }
     events = first.events + [later]
-    came_back = JourneyRecord(first.email, None, events, [], "booking", True,
-                              list_summary(events, [], NOW))
-    ids = [run_store(owner_db, lambda s, r=r: save(s, r, NOW))
-           for r in (came_back, simple_journey("once@example.com", NOW))]
+    came_back = JourneyRecord(first.email, None, events, [], "booking", True, list_summary(events, [], NOW))
+    ids = [
+        run_store(owner_db, lambda s, r=r: save(s, r, NOW))
+        for r in (came_back, simple_journey("once@example.com", NOW))
+    ]
     with app_client(owner_db) as client:
         login(client)
         pages = [unescape(client.get(f"/cp/journeys/{i}").text) for i in ids]

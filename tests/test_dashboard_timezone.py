@@ -7,10 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
-
 from support import app_client, run_store
 from test_dashboard_helpers import login, save
 from test_dashboard_pages import listed_ids, owner_db, simple_journey  # noqa: F401 (owner_db: a fixture)
@@ -19,7 +18,7 @@ LONDON = "Europe/London"
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def seed(database_url: str, times: dict[str, datetime]) -> dict[str, int]:
@@ -38,8 +37,10 @@ def per_day_totals(html: str) -> dict[str, int]:
 def test_a_summer_evening_in_utc_is_the_next_local_day_in_the_list_and_insights(owner_db):
     """23:30 UTC on 1 July is 00:30 BST on 2 July: listed, filtered and counted on 2 July in London,
     on 1 July with the default UTC. London's midnight in summer is 23:00 UTC, to the second."""
-    ids = seed(owner_db, {"late": utc(2026, 7, 1, 23, 30), "before": utc(2026, 7, 1, 22, 59, 59),
-                          "midnight": utc(2026, 7, 1, 23, 0, 0)})
+    ids = seed(
+        owner_db,
+        {"late": utc(2026, 7, 1, 23, 30), "before": utc(2026, 7, 1, 22, 59, 59), "midnight": utc(2026, 7, 1, 23, 0, 0)},
+    )
     july_1 = {"from": "2026-07-01", "to": "2026-07-01"}
     july_2 = {"from": "2026-07-02", "to": "2026-07-02"}
     week = {"from": "2026-06-29", "to": "2026-07-05"}
@@ -50,14 +51,15 @@ def test_a_summer_evening_in_utc_is_the_next_local_day_in_the_list_and_insights(
         assert listed_ids(client.get("/cp/", params=july_1).text) == [ids["before"]]
         late_row = re.search(rf'<tr data-href="/cp/journeys/{ids["late"]}">(.*?)</tr>', listing, re.S).group(1)
         assert 'data-label="When (Europe/London)"' in late_row and "2 Jul 2026, 00:30 BST" in late_row
-        assert "When (Europe/London)</th>" in listing and "From <span class=\"muted\">(Europe/London)" in listing
+        assert "When (Europe/London)</th>" in listing and 'From <span class="muted">(Europe/London)' in listing
         days = per_day_totals(client.get("/cp/insights", params=week).text)
         csv_rows = list(csv.DictReader(io.StringIO(client.get("/cp/export.csv", params=july_2).text)))
     assert days["Wed 1 Jul 2026"] == 1 and days["Thu 2 Jul 2026"] == 2 and sum(days.values()) == 3
     # The CSV keeps UTC in submitted_at and adds the local time with its offset.
     assert [(r["submitted_at"], r["submitted_at_local"]) for r in csv_rows] == [
         ("2026-07-01T23:30:00+00:00", "2026-07-02T00:30:00+01:00"),
-        ("2026-07-01T23:00:00+00:00", "2026-07-02T00:00:00+01:00")]
+        ("2026-07-01T23:00:00+00:00", "2026-07-02T00:00:00+01:00"),
+    ]
     with app_client(owner_db) as client:
         login(client)
         assert listed_ids(client.get("/cp/", params=july_1).text) == [ids["late"], ids["midnight"], ids["before"]]
@@ -69,8 +71,9 @@ def test_a_summer_evening_in_utc_is_the_next_local_day_in_the_list_and_insights(
 def test_insights_days_follow_the_clock_change(owner_db):
     """The clocks go back at 01:00 UTC on 25 October 2026: 23:30 UTC on the 24th is 00:30 BST on the
     25th and 23:30 UTC on the 25th is 23:30 GMT the same day, so the 25th (a 25-hour day) holds both."""
-    seed(owner_db, {"bst": utc(2026, 10, 24, 23, 30), "gmt": utc(2026, 10, 25, 23, 30),
-                    "next": utc(2026, 10, 26, 0, 30)})
+    seed(
+        owner_db, {"bst": utc(2026, 10, 24, 23, 30), "gmt": utc(2026, 10, 25, 23, 30), "next": utc(2026, 10, 26, 0, 30)}
+    )
     with app_client(owner_db, timezone=LONDON) as client:
         login(client)
         html = client.get("/cp/insights", params={"from": "2026-10-23", "to": "2026-10-27"}).text

@@ -12,14 +12,22 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support import app_client
 
 SRC = Path(__file__).resolve().parent.parent / "src"
-PAGES = ["/demo/", "/demo/services", "/demo/services/weddings", "/demo/services/elopements",
-         "/demo/services/portraits", "/demo/about", "/demo/journal",
-         "/demo/journal/choosing-your-wedding-photographer", "/demo/journal/autumn-barn-weddings",
-         "/demo/book", "/demo/thanks"]
+PAGES = [
+    "/demo/",
+    "/demo/services",
+    "/demo/services/weddings",
+    "/demo/services/elopements",
+    "/demo/services/portraits",
+    "/demo/about",
+    "/demo/journal",
+    "/demo/journal/choosing-your-wedding-photographer",
+    "/demo/journal/autumn-barn-weddings",
+    "/demo/book",
+    "/demo/thanks",
+]
 
 
 @pytest.fixture
@@ -66,18 +74,30 @@ def test_booking_form_is_marked_for_promote(demo_client):
 
 def test_booking_redirects_to_thanks_when_valid(demo_client):
     """A valid enquiry is answered with 303 to the thank-you page."""
-    res = demo_client.post("/demo/book", data={"name": "Jo", "email": "jo@example.com", "date": "",
-                                               "package": "weddings", "message": "Hi", "consent": "yes"},
-                           follow_redirects=False)
+    res = demo_client.post(
+        "/demo/book",
+        data={
+            "name": "Jo",
+            "email": "jo@example.com",
+            "date": "",
+            "package": "weddings",
+            "message": "Hi",
+            "consent": "yes",
+        },
+        follow_redirects=False,
+    )
     assert res.status_code == 303 and res.headers["location"] == "/demo/thanks"
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("email", "not-an-address", "e-mail address"),
-    ("name", "", "your name"),
-    ("date", "2001-01-01", "date has passed"),
-    ("date", "next tuesday", "YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("email", "not-an-address", "e-mail address"),
+        ("name", "", "your name"),
+        ("date", "2001-01-01", "date has passed"),
+        ("date", "next tuesday", "YYYY-MM-DD"),
+    ],
+)
 def test_booking_shows_errors_and_keeps_what_was_typed(demo_client, field, value, message):
     """An invalid enquiry comes back as the form (400) with a message and the visitor's input."""
     data = {"name": "Jo <b>", "email": "jo@example.com", "date": "", "package": "", "message": "Our day"}
@@ -106,9 +126,14 @@ def stored_names(db_path: str) -> list[tuple[str, str]]:
 def export(server, email: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADTRAIL_")}
     env["PYTHONPATH"] = str(SRC)
-    out = subprocess.run([sys.executable, "-m", "leadtrail", "export", "--email", email,
-                          "--database-url", server.database_url],
-                         env=env, capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "leadtrail", "export", "--email", email, "--database-url", server.database_url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -122,8 +147,9 @@ def test_a_visitors_journey_through_the_demo_reaches_the_owner(demo_server, sqli
     """Home -> services -> a package switched without reload -> FAQ -> price list -> booking
     form -> thank-you page -> dashboard link; the journey exported for the e-mail holds it all."""
     page.add_init_script("window.leadtrailTest = true")
-    page.context.route("https://**", lambda route: route.fulfill(status=200, body="<title>x</title>",
-                                                                 content_type="text/html"))
+    page.context.route(
+        "https://**", lambda route: route.fulfill(status=200, body="<title>x</title>", content_type="text/html")
+    )
     base = demo_server.url
     page.goto(base + "/demo/")
     page.click("text=See packages & prices")
@@ -154,13 +180,20 @@ def test_a_visitors_journey_through_the_demo_reaches_the_owner(demo_server, sqli
     assert len(journeys) == 1
     journey = journeys[0]
     assert journey["form"] == "booking" and journey["consent"] is True
-    steps = [(e["event_name"], e["page_path"]) for e in journey["timeline"]
-             if e["event_name"] not in ("page_engagement",)]
-    assert steps[:4] == [("page_view", "/demo/"), ("page_view", "/demo/services"),
-                         ("view_package", "/demo/services/portraits"),
-                         ("page_view", "/demo/services/portraits")] or steps[:4] == [
-        ("page_view", "/demo/"), ("page_view", "/demo/services"),
-        ("page_view", "/demo/services/portraits"), ("view_package", "/demo/services/portraits")]
+    steps = [
+        (e["event_name"], e["page_path"]) for e in journey["timeline"] if e["event_name"] not in ("page_engagement",)
+    ]
+    assert steps[:4] == [
+        ("page_view", "/demo/"),
+        ("page_view", "/demo/services"),
+        ("view_package", "/demo/services/portraits"),
+        ("page_view", "/demo/services/portraits"),
+    ] or steps[:4] == [
+        ("page_view", "/demo/"),
+        ("page_view", "/demo/services"),
+        ("page_view", "/demo/services/portraits"),
+        ("view_package", "/demo/services/portraits"),
+    ]
     assert ("faq_open", "/demo/services/portraits") in steps
     assert ("file_download", "/demo/services/portraits") in steps
     assert ("page_view", "/demo/book") in steps  # ?package= is not on the allowlist
@@ -172,7 +205,7 @@ def test_a_visitors_journey_through_the_demo_reaches_the_owner(demo_server, sqli
 
     # The Google tag's lead event is sent as the form goes; it reaches the server all the same.
     deadline = time.monotonic() + 10
-    while ("generate_lead", "/demo/book") not in stored_names(sqlite_url[len("sqlite:///"):]):
+    while ("generate_lead", "/demo/book") not in stored_names(sqlite_url[len("sqlite:///") :]):
         assert time.monotonic() < deadline, "generate_lead never stored"
         time.sleep(0.2)
 

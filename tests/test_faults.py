@@ -24,7 +24,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from browser import CHROME_UA
 from trackclient import Visitor, join_all, wait_for
 
@@ -92,8 +91,14 @@ def stored_event_ids(pg_server, url: str) -> list[str]:
     return [line for line in out.splitlines() if line]
 
 
-def request(url: str, method: str = "GET", path: str = "/healthz", body: bytes | None = None,
-            headers: dict | None = None, timeout: float = 10.0) -> tuple[int, dict, bytes, float]:
+def request(
+    url: str,
+    method: str = "GET",
+    path: str = "/healthz",
+    body: bytes | None = None,
+    headers: dict | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, dict, bytes, float]:
     """(status, lower-cased headers, body, seconds)."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
@@ -140,6 +145,7 @@ def assert_exactly_once(stored: list[str], acked: set[str], sent: set[str]) -> N
 
 # -- PostgreSQL killed under load --------------------------------------------------------------
 
+
 def test_postgres_killed_under_load_loses_no_acknowledged_event(pg_server, pg_url, start_server):
     """kill -9 of the whole PostgreSQL server while 8 clients send batches; restarted 1.5 s later.
     Every event that got a 204 is stored, none twice; requests meanwhile got 503 + Retry-After;
@@ -182,6 +188,7 @@ def test_postgres_killed_under_load_loses_no_acknowledged_event(pg_server, pg_ur
 
 # -- database unreachable ------------------------------------------------------------------------
 
+
 def test_database_down_answers_503_with_retry_after_within_2_seconds(pg_server, pg_url, start_server):
     """PostgreSQL gone (refusing connections): /api/track and /healthz answer 503 with Retry-After
     at once, nothing is stored, and the first request after it is back gets 204."""
@@ -223,13 +230,14 @@ def test_frozen_database_never_hangs_a_request_and_retries_store_once(pg_server,
         assert seconds < 5.0, f"answered after {seconds:.2f}s"
     assert health[0] == 503 and health[3] < 5.0
     for i in range(8):  # the retries, as the tracker would send them
-        wait_for(lambda: track_once(server.url, f"frozen-{i}", cookies[i])[0] == 204, 15, "204 after resume")
+        wait_for(lambda i=i: track_once(server.url, f"frozen-{i}", cookies[i])[0] == 204, 15, "204 after resume")
     stored = stored_event_ids(pg_server, pg_url)
     expected = {f"warm-{i}" for i in range(8)} | {f"frozen-{i}" for i in range(8)}
     assert sorted(stored) == sorted(expected)  # each exactly once
 
 
 # -- SIGTERM under load --------------------------------------------------------------------------
+
 
 def test_sigterm_under_load_finishes_in_flight_requests_and_loses_nothing(database_url, start_server):
     """SIGTERM while 8 clients send: the server stops taking connections, answers the requests it
@@ -254,8 +262,9 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_loses_nothing(databa
     for v in visitors:
         # Nothing but 204s and, once the server was gone, failed connections (never a 5xx).
         assert set(v.statuses) <= {204, "error"}, v.statuses
-    answered_after = sum(1 for v in visitors for sent, done, status in v.answers
-                         if sent < term_at < done and status == 204)
+    answered_after = sum(
+        1 for v in visitors for sent, done, status in v.answers if sent < term_at < done and status == 204
+    )
     assert answered_after > 0, "no request in flight at SIGTERM got its 204"
     sent = set().union(*(v.sent for v in visitors))
     acked = set().union(*(v.acked for v in visitors))
@@ -267,7 +276,7 @@ def stored_ids(database_url: str) -> list[str]:
     if database_url.startswith("sqlite:///"):
         import sqlite3
 
-        with sqlite3.connect(database_url[len("sqlite:///"):]) as conn:
+        with sqlite3.connect(database_url[len("sqlite:///") :]) as conn:
             return [r[0] for r in conn.execute("select params->>'event_id' from session_events")]
     import asyncio
 
@@ -284,6 +293,7 @@ def stored_ids(database_url: str) -> list[str]:
 
 
 # -- the group commit itself, in process ---------------------------------------------------------
+
 
 class Unavailable(Exception):
     pass
@@ -304,8 +314,10 @@ def test_a_poisoned_batch_fails_only_the_request_that_poisoned_it():
 
     async def main():
         committer = GroupCommitter(write, Unavailable, flushers=1)
-        results = await asyncio.gather(*(committer.submit([f"r{i}", f"s{i}"] if i != 7 else ["x", "poison"])
-                                         for i in range(20)), return_exceptions=True)
+        results = await asyncio.gather(
+            *(committer.submit([f"r{i}", f"s{i}"] if i != 7 else ["x", "poison"]) for i in range(20)),
+            return_exceptions=True,
+        )
         await committer.close()
         return results
 
@@ -374,13 +386,16 @@ def test_close_commits_what_is_queued_then_refuses_new_writes():
 
 # -- the hot path's own failure answers, in process -----------------------------------------------
 
+
 def test_storage_failure_is_a_json_503_with_retry_after_and_the_cookie(sqlite_url, monkeypatch):
     """A 503 from the store carries Retry-After, a JSON error and the anon_id cookie (the write's
     outcome may be unknown, so the client's retry must come back as the same visitor)."""
-    from leadtrail.store import StoreUnavailable
     from support import app_client, row_counts
 
+    from leadtrail.store import StoreUnavailable
+
     with app_client(sqlite_url) as client:
+
         async def down(rows):
             raise StoreUnavailable("gone")
 
@@ -393,8 +408,9 @@ def test_storage_failure_is_a_json_503_with_retry_after_and_the_cookie(sqlite_ur
 
 
 def test_an_unexpected_error_on_the_hot_path_is_a_json_500(sqlite_url, monkeypatch):
-    from leadtrail.routes import track
     from support import app_client
+
+    from leadtrail.routes import track
 
     def broken(body):
         raise RuntimeError("bug")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leadtrail.identity import AnonIdSigner, anon_cookie_header
 
@@ -24,7 +25,7 @@ def test_other_keys_and_edits_do_not_verify():
     anon_id, value = signer.mint()
     assert AnonIdSigner("another-secret-key-xxxxx").verify(value) is None
     for i in range(len(value)):
-        edited = value[:i] + ("A" if value[i] != "A" else "B") + value[i + 1:]
+        edited = value[:i] + ("A" if value[i] != "A" else "B") + value[i + 1 :]
         assert signer.verify(edited) is None
 
 

@@ -13,9 +13,7 @@ import threading
 import urllib.parse
 
 import pytest
-
 from browser import CHROME_UA
-
 
 # -- Chromium ------------------------------------------------------------------------------
 

@@ -9,8 +9,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadtrail.ingest import (MAX_DETAILS, MAX_TRACK_BODY, TS_MAX, TS_MIN, CleanEvent, IngestError, load_json,
-                              parse_client_events, parse_track_body, validate_event)
+from leadtrail.ingest import (
+    MAX_DETAILS,
+    MAX_TRACK_BODY,
+    TS_MAX,
+    TS_MIN,
+    CleanEvent,
+    IngestError,
+    load_json,
+    parse_client_events,
+    parse_track_body,
+    validate_event,
+)
 
 
 def body(obj) -> bytes:
@@ -24,13 +34,27 @@ def ev(**fields) -> dict:
 # --- accepted input ---------------------------------------------------------------------------
 def test_single_event_is_cleaned_into_the_stored_shape():
     """A lone event becomes one CleanEvent whose params carry event_id and client_ts."""
-    [event] = parse_track_body(body({
-        "event_name": "page_view", "page_path": "/pricing?utm_source=news&email=a@b.com#top",
-        "params": {"title": "Prices for jo@example.com", "referrer": "https://www.google.com/search?q=x"},
-        "event_id": "e1", "ts": 1764200000000}))
-    assert event == CleanEvent("page_view", "/pricing?utm_source=news", {
-        "title": "Prices for [email]", "referrer": "https://www.google.com", "event_id": "e1",
-        "client_ts": 1764200000000})
+    [event] = parse_track_body(
+        body(
+            {
+                "event_name": "page_view",
+                "page_path": "/pricing?utm_source=news&email=a@b.com#top",
+                "params": {"title": "Prices for jo@example.com", "referrer": "https://www.google.com/search?q=x"},
+                "event_id": "e1",
+                "ts": 1764200000000,
+            }
+        )
+    )
+    assert event == CleanEvent(
+        "page_view",
+        "/pricing?utm_source=news",
+        {
+            "title": "Prices for [email]",
+            "referrer": "https://www.google.com",
+            "event_id": "e1",
+            "client_ts": 1764200000000,
+        },
+    )
 
 
 def test_minimal_event_and_nulls_mean_not_sent():
@@ -42,11 +66,20 @@ def test_minimal_event_and_nulls_mean_not_sent():
 
 def test_batch_keeps_order_and_dedupes_event_ids_within_the_batch():
     """A batch is returned in order and an event_id seen earlier in the same batch is stored once."""
-    sent = [ev(event_id="a", page_path="/1"), ev(event_id="b", page_path="/2"), ev(event_id="a", page_path="/3"),
-            ev(page_path="/4"), ev(page_path="/4")]
+    sent = [
+        ev(event_id="a", page_path="/1"),
+        ev(event_id="b", page_path="/2"),
+        ev(event_id="a", page_path="/3"),
+        ev(page_path="/4"),
+        ev(page_path="/4"),
+    ]
     events = parse_track_body(body({"events": sent}))
     assert [(e.page_path, e.params.get("event_id")) for e in events] == [
-        ("/1", "a"), ("/2", "b"), ("/4", None), ("/4", None)]
+        ("/1", "a"),
+        ("/2", "b"),
+        ("/4", None),
+        ("/4", None),
+    ]
 
 
 def test_unknown_keys_are_ignored():
@@ -63,8 +96,9 @@ def test_reserved_param_names_are_replaced_by_the_events_own():
     assert event.params == {"event_id": "real", "client_ts": TS_MIN}
 
 
-@pytest.mark.parametrize("ts,stored", [(TS_MIN, TS_MIN), (TS_MAX, TS_MAX), (1764200000000.0, 1764200000000),
-                                       (1.7642e12, 1764200000000)])
+@pytest.mark.parametrize(
+    "ts,stored", [(TS_MIN, TS_MIN), (TS_MAX, TS_MAX), (1764200000000.0, 1764200000000), (1.7642e12, 1764200000000)]
+)
 def test_ts_accepts_integers_and_integral_floats_in_range(ts, stored):
     """ts is an integer in the years 2000-2100; a float without fraction is that integer."""
     [event] = parse_track_body(body(ev(ts=ts)))
@@ -110,8 +144,10 @@ def test_byte_order_mark_str_and_whitespace_are_tolerated():
 
 def test_colons_in_strings_and_escaped_colons_are_not_mistaken_for_duplicate_keys():
     """Keys and values holding ":" (raw or as \\u003a) parse normally; only real repeats are refused."""
-    ok = (b'{"event_name":"a:b","page_path":"/x:y","params":{"k:1":"v:2","k\\u003a2":"\\u003a",'
-          b'"referrer":"https://x.com/","t":"\\u003cb\\u003e"},"event_id":"i:d"}')
+    ok = (
+        b'{"event_name":"a:b","page_path":"/x:y","params":{"k:1":"v:2","k\\u003a2":"\\u003a",'
+        b'"referrer":"https://x.com/","t":"\\u003cb\\u003e"},"event_id":"i:d"}'
+    )
     [event] = parse_track_body(ok)
     assert event.params["k:2"] == ":" and event.params["t"] == "<b>" and event.params["event_id"] == "i:d"
     with pytest.raises(IngestError) as err:
@@ -136,12 +172,36 @@ BAD = [
     ("array", b"[]", 400, 'body: must be a JSON object: an event or {"events": [...]}'),
     ("string", b'"page_view"', 400, 'body: must be a JSON object: an event or {"events": [...]}'),
     ("null", b"null", 400, 'body: must be a JSON object: an event or {"events": [...]}'),
-    ("duplicate-key", b'{"event_name": "x", "event_name": "y"}', 400, "body: duplicate key 'event_name' in a JSON object"),
-    ("duplicate-param", b'{"event_name": "x", "params": {"a": 1, "a": 2}}', 400, "body: duplicate key 'a' in a JSON object"),
-    ("duplicate-in-unknown", b'{"event_name": "x", "z": {"q": 1, "q": 1}}', 400, "body: duplicate key 'q' in a JSON object"),
-    ("duplicate-after-5000-keys", b'{"event_name": "x", "z": {' + b",".join(b'"k%d": 0' % i for i in range(5000))
-     + b', "k0": 1}}', 400, "body: duplicate key 'k0' in a JSON object"),
-    ("too-large", b'{"event_name":"x","params":{"a":"' + b"a" * MAX_TRACK_BODY + b'"}}', 413, f"body: at most {MAX_TRACK_BODY} bytes"),
+    (
+        "duplicate-key",
+        b'{"event_name": "x", "event_name": "y"}',
+        400,
+        "body: duplicate key 'event_name' in a JSON object",
+    ),
+    (
+        "duplicate-param",
+        b'{"event_name": "x", "params": {"a": 1, "a": 2}}',
+        400,
+        "body: duplicate key 'a' in a JSON object",
+    ),
+    (
+        "duplicate-in-unknown",
+        b'{"event_name": "x", "z": {"q": 1, "q": 1}}',
+        400,
+        "body: duplicate key 'q' in a JSON object",
+    ),
+    (
+        "duplicate-after-5000-keys",
+        b'{"event_name": "x", "z": {' + b",".join(b'"k%d": 0' % i for i in range(5000)) + b', "k0": 1}}',
+        400,
+        "body: duplicate key 'k0' in a JSON object",
+    ),
+    (
+        "too-large",
+        b'{"event_name":"x","params":{"a":"' + b"a" * MAX_TRACK_BODY + b'"}}',
+        413,
+        f"body: at most {MAX_TRACK_BODY} bytes",
+    ),
     ("no-name", body({"page_path": "/"}), 400, f"event_name: is required; {NAME_RULE}"),
     ("empty-name", body(ev(event_name="")), 400, f"event_name: {NAME_RULE}"),
     ("name-with-space", body(ev(event_name="page view")), 400, f"event_name: {NAME_RULE}"),
@@ -156,8 +216,18 @@ BAD = [
     ("path-nul", body(ev(page_path="/a\x00b")), 400, "page_path: must be null or a string"),
     ("params-array", body(ev(params=[1])), 400, "params: must be a flat JSON object of at most 50 keys"),
     ("params-string", body(ev(params="x")), 400, "params: must be a flat JSON object of at most 50 keys"),
-    ("params-51", body(ev(params={f"k{i}": i for i in range(51)})), 400, "params: must be a flat JSON object of at most 50 keys (got 51)"),
-    ("param-nested-object", body(ev(params={"a": {"b": 1}})), 400, "params.a: must be a string (at most 1000 characters"),
+    (
+        "params-51",
+        body(ev(params={f"k{i}": i for i in range(51)})),
+        400,
+        "params: must be a flat JSON object of at most 50 keys (got 51)",
+    ),
+    (
+        "param-nested-object",
+        body(ev(params={"a": {"b": 1}})),
+        400,
+        "params.a: must be a string (at most 1000 characters",
+    ),
     ("param-nested-array", body(ev(params={"a": [1]})), 400, "params.a: must be a string (at most 1000 characters"),
     ("param-1001", body(ev(params={"a": "b" * 1001})), 400, "params.a: must be a string (at most 1000 characters"),
     ("param-nul", body(ev(params={"a": "x\x00"})), 400, "params.a: must be a string (at most 1000 characters"),
@@ -173,7 +243,12 @@ BAD = [
     ("events-not-array", body({"events": {"event_name": "x"}}), 400, "events: must be an array of 1-50 events"),
     ("events-empty", body({"events": []}), 400, "events: must be an array of 1-50 events (got 0)"),
     ("events-51", body({"events": [ev()] * 51}), 400, "events: must be an array of 1-50 events (got 51)"),
-    ("events-and-event", body({"events": [ev()], "event_name": "x"}), 400, 'body: is either one event or {"events": [...]}, not both'),
+    (
+        "events-and-event",
+        body({"events": [ev()], "event_name": "x"}),
+        400,
+        'body: is either one event or {"events": [...]}, not both',
+    ),
     ("batch-item-not-object", body({"events": [ev(), "x"]}), 400, "events[1]: must be a JSON object"),
     ("one-bad-in-batch", body({"events": [ev(), ev(event_name="")]}), 400, f"events[1].event_name: {NAME_RULE}"),
     ("bad-ts-third-in-batch", body({"events": [ev(), ev(), ev(ts="x")]}), 400, "events[2].ts: must be an integer"),
@@ -195,7 +270,11 @@ def test_every_problem_of_every_event_is_named():
     with pytest.raises(IngestError) as err:
         parse_track_body(body({"events": [ev(page_path="x", ts="y"), ev(), ev(event_name="", params={"a": []})]}))
     assert [d.split(":")[0] for d in err.value.details] == [
-        "events[0].page_path", "events[0].ts", "events[2].event_name", "events[2].params.a"]
+        "events[0].page_path",
+        "events[0].ts",
+        "events[2].event_name",
+        "events[2].params.a",
+    ]
 
 
 def test_details_are_capped():
@@ -227,8 +306,13 @@ def test_load_json_refuses_duplicates_anywhere():
 def test_client_events_keep_the_valid_and_count_the_dropped():
     """Valid buffer items are cleaned into the client-event shape; invalid ones are dropped and counted."""
     items = [
-        {"event_name": "page_view", "page_path": "/a?utm_source=x&q=1", "params": {"title": "A"}, "event_id": "1",
-         "ts": 1764200000000},
+        {
+            "event_name": "page_view",
+            "page_path": "/a?utm_source=x&q=1",
+            "params": {"title": "A"},
+            "event_id": "1",
+            "ts": 1764200000000,
+        },
         {"event_name": "page_view", "page_path": "no-slash"},
         "garbage",
         {"event_name": "cta", "params": {"event_id": "forged", "href": "mailto:a@b.co"}},
@@ -238,16 +322,24 @@ def test_client_events_keep_the_valid_and_count_the_dropped():
     events, dropped = parse_client_events(items)
     assert dropped == 3
     assert events == [
-        {"event_name": "page_view", "page_path": "/a?utm_source=x", "params": {"title": "A"}, "event_id": "1",
-         "ts": 1764200000000},
+        {
+            "event_name": "page_view",
+            "page_path": "/a?utm_source=x",
+            "params": {"title": "A"},
+            "event_id": "1",
+            "ts": 1764200000000,
+        },
         {"event_name": "cta", "page_path": None, "params": {"href": "mailto:"}, "event_id": None, "ts": None},
     ]
 
 
-@pytest.mark.parametrize("items,detail", [
-    ({"event_name": "x"}, "client_events: must be an array of events"),
-    ([{"event_name": "x"}] * 501, "client_events: at most 500 events, got 501"),
-])
+@pytest.mark.parametrize(
+    "items,detail",
+    [
+        ({"event_name": "x"}, "client_events: must be an array of events"),
+        ([{"event_name": "x"}] * 501, "client_events: at most 500 events, got 501"),
+    ],
+)
 def test_client_events_container_errors(items, detail):
     """A buffer that is not an array, or holds more than 500 items, is a 400."""
     with pytest.raises(IngestError) as err:
@@ -279,14 +371,27 @@ def test_arbitrary_bytes_never_raise_anything_but_ingest_error(raw):
     outcome(raw)
 
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-                         st.text(max_size=20), st.sampled_from(["/", "/x?utm_source=a@b.com", "page_view", ":", "e1"]))
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
-field_values = st.one_of(json_values, st.sampled_from(["page_view", "/", "/a#b", "e1", TS_MIN, TS_MAX, 1.5e12]),
-                         st.dictionaries(st.sampled_from(["title", "referrer", "href", "event_id", "k:"]), json_scalars))
-events_ish = st.dictionaries(st.sampled_from(["event_name", "page_path", "params", "event_id", "ts", "extra"]),
-                             field_values, max_size=6)
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(["/", "/x?utm_source=a@b.com", "page_view", ":", "e1"]),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
+field_values = st.one_of(
+    json_values,
+    st.sampled_from(["page_view", "/", "/a#b", "e1", TS_MIN, TS_MAX, 1.5e12]),
+    st.dictionaries(st.sampled_from(["title", "referrer", "href", "event_id", "k:"]), json_scalars),
+)
+events_ish = st.dictionaries(
+    st.sampled_from(["event_name", "page_path", "params", "event_id", "ts", "extra"]), field_values, max_size=6
+)
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
@@ -313,8 +418,7 @@ nested_json = st.lists(st.tuples(keys, scalar_json), max_size=4).map(raw_object)
 
 
 @settings(max_examples=300)
-@given(params=st.lists(st.tuples(keys, st.one_of(scalar_json, nested_json)), max_size=5),
-       escaped=st.booleans())
+@given(params=st.lists(st.tuples(keys, st.one_of(scalar_json, nested_json)), max_size=5), escaped=st.booleans())
 def test_duplicate_keys_are_refused_exactly_when_present(params, escaped):
     """A body is refused for a duplicate key exactly when the standard library sees one; colons never fool it."""
     inner = raw_object(params)

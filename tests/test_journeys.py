@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,19 +11,24 @@ from hypothesis import strategies as st
 from leadtrail import journeys
 from leadtrail.journeys import VISIT_GAP, list_summary, reconstruct
 
-T0 = datetime(2026, 11, 27, 2, 25, 44, 123456, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 27, 2, 25, 44, 123456, tzinfo=UTC)
 SUBMITTED = T0 + timedelta(hours=3)
 
 
 def ms(dt: datetime) -> int:
-    return (dt - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
+    return (dt - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 def server(eid, name="page_view", path="/", at=T0, row_id=None, **params):
     if eid is not None:
         params["event_id"] = eid
-    return {"id": row_id or abs(hash((eid, at))) % 10**9, "event_name": name, "page_path": path,
-            "params": params, "created_at": at.isoformat(timespec="microseconds")}
+    return {
+        "id": row_id or abs(hash((eid, at))) % 10**9,
+        "event_name": name,
+        "page_path": path,
+        "params": params,
+        "created_at": at.isoformat(timespec="microseconds"),
+    }
 
 
 def client(eid, name="page_view", path="/", ts=None, **params):
@@ -34,9 +39,14 @@ def flattened(journey: dict) -> dict:
     """The oracle for list_summary: reconstruct()'s summary flattened into the list's columns."""
     summary = journey["summary"]
     first = summary["first_touch"] or {}
-    return {"first_channel": first.get("channel"), "first_source": first.get("source"),
-            "landing_page": first.get("landing_page"), "visits": summary["visits"],
-            "page_views": summary["page_views"], "time_to_enquiry_ms": summary["time_to_enquiry_ms"]}
+    return {
+        "first_channel": first.get("channel"),
+        "first_source": first.get("source"),
+        "landing_page": first.get("landing_page"),
+        "visits": summary["visits"],
+        "page_views": summary["page_views"],
+        "time_to_enquiry_ms": summary["time_to_enquiry_ms"],
+    }
 
 
 def by_id(journey):
@@ -48,6 +58,7 @@ def at(event):
 
 
 # ---------------------------------------------------------------- merge and provenance
+
 
 def test_event_seen_by_both_paths_appears_once_marked_both():
     """An event_id present server-side (params.event_id) and in the client buffer is one 'both' event."""
@@ -64,8 +75,7 @@ def test_server_only_and_client_only_events_keep_their_source():
 
 def test_both_event_uses_server_time_and_server_params():
     """A 'both' event is placed at the server's created_at and carries what the server stored."""
-    journey = reconstruct([server("a", at=T0, title="Home")], [client("a", ts=ms(T0) - 999_000, title="x")],
-                          SUBMITTED)
+    journey = reconstruct([server("a", at=T0, title="Home")], [client("a", ts=ms(T0) - 999_000, title="x")], SUBMITTED)
     event = journey["timeline"][0]
     assert at(event) == T0 and event["params"]["title"] == "Home"
 
@@ -79,48 +89,53 @@ def test_duplicate_client_buffer_entries_collapse_to_one_event():
 def test_event_without_id_matches_same_name_and_path_within_five_seconds():
     """A client event without event_id merges with a server event of the same name and path 5 s away."""
     whole_ms = T0.replace(microsecond=123_000)  # so that 5,000 ms is exactly the window
-    journey = reconstruct([server(None, "cta", "/book", at=whole_ms)],
-                          [client(None, "cta", "/book", ts=ms(whole_ms) + 5000)], SUBMITTED)
+    journey = reconstruct(
+        [server(None, "cta", "/book", at=whole_ms)], [client(None, "cta", "/book", ts=ms(whole_ms) + 5000)], SUBMITTED
+    )
     assert [e["source"] for e in journey["timeline"]] == ["both"]
 
 
 def test_event_without_id_beyond_five_seconds_stays_separate():
     """Same name and path but 5.001 s apart are two events, neither lost."""
     whole_ms = T0.replace(microsecond=123_000)
-    journey = reconstruct([server(None, "cta", "/book", at=whole_ms)],
-                          [client(None, "cta", "/book", ts=ms(whole_ms) + 5001)], SUBMITTED)
+    journey = reconstruct(
+        [server(None, "cta", "/book", at=whole_ms)], [client(None, "cta", "/book", ts=ms(whole_ms) + 5001)], SUBMITTED
+    )
     assert sorted(e["source"] for e in journey["timeline"]) == ["client", "server"]
 
 
 def test_fallback_match_takes_the_client_id_when_server_has_none():
     """A server event stored without event_id that fallback-matches a client event gets the client's id."""
-    journey = reconstruct([server(None, "cta", "/book", at=T0)],
-                          [client("c1", "cta", "/book", ts=ms(T0) + 100)], SUBMITTED)
+    journey = reconstruct(
+        [server(None, "cta", "/book", at=T0)], [client("c1", "cta", "/book", ts=ms(T0) + 100)], SUBMITTED
+    )
     assert [(e["event_id"], e["source"]) for e in journey["timeline"]] == [("c1", "both")]
 
 
 def test_two_different_ids_never_fallback_match():
     """Events that both carry (different) event_ids are different events even when identical otherwise."""
-    journey = reconstruct([server("s", "cta", "/book", at=T0)],
-                          [client("c", "cta", "/book", ts=ms(T0))], SUBMITTED)
+    journey = reconstruct([server("s", "cta", "/book", at=T0)], [client("c", "cta", "/book", ts=ms(T0))], SUBMITTED)
     assert len(journey["timeline"]) == 2
 
 
 def test_different_name_does_not_fallback_match():
     """Id-less events with different names within 5 s are not merged."""
-    journey = reconstruct([server(None, "cta", "/book", at=T0)],
-                          [client(None, "other", "/book", ts=ms(T0))], SUBMITTED)
+    journey = reconstruct([server(None, "cta", "/book", at=T0)], [client(None, "other", "/book", ts=ms(T0))], SUBMITTED)
     assert len(journey["timeline"]) == 2
 
 
 # ---------------------------------------------------------------- time
 
+
 def test_client_clock_offset_moves_client_only_events_onto_server_time():
     """A browser clock 1 h slow is corrected by the median offset of events both paths saw."""
     slow = 3_600_000
     servers = [server("a", at=T0), server("b", at=T0 + timedelta(seconds=60))]
-    clients = [client("a", ts=ms(T0) - slow), client("b", ts=ms(T0) + 60_000 - slow),
-               client("c", "cta", ts=ms(T0) + 90_000 - slow)]
+    clients = [
+        client("a", ts=ms(T0) - slow),
+        client("b", ts=ms(T0) + 60_000 - slow),
+        client("c", "cta", ts=ms(T0) + 90_000 - slow),
+    ]
     event = by_id(reconstruct(servers, clients, SUBMITTED))["c"]
     assert abs(at(event) - (T0 + timedelta(seconds=90))) < timedelta(milliseconds=2)
 
@@ -128,10 +143,15 @@ def test_client_clock_offset_moves_client_only_events_onto_server_time():
 def test_offset_uses_the_median_so_one_outlier_does_not_move_it():
     """One wild client ts among matched events does not shift the correction."""
     servers = [server(k, at=T0 + timedelta(seconds=i)) for i, k in enumerate("abc")]
-    clients = [client("a", ts=ms(T0)), client("b", ts=ms(T0) + 1000 - 10**9), client("c", ts=ms(T0) + 2000),
-               client("d", "cta", ts=ms(T0) + 5000)]
-    assert abs(at(by_id(reconstruct(servers, clients, SUBMITTED))["d"]) - (T0 + timedelta(seconds=5))) \
-        < timedelta(milliseconds=2)
+    clients = [
+        client("a", ts=ms(T0)),
+        client("b", ts=ms(T0) + 1000 - 10**9),
+        client("c", ts=ms(T0) + 2000),
+        client("d", "cta", ts=ms(T0) + 5000),
+    ]
+    assert abs(at(by_id(reconstruct(servers, clients, SUBMITTED))["d"]) - (T0 + timedelta(seconds=5))) < timedelta(
+        milliseconds=2
+    )
 
 
 def test_without_matched_events_client_ts_is_used_as_is():
@@ -157,8 +177,7 @@ def test_leading_client_event_without_ts_goes_before_its_successor():
 def test_absurd_client_ts_is_treated_as_missing():
     """Negative, year-9999, NaN, boolean or text ts values are ignored rather than trusted or raised on."""
     for bad in (-5, 253_402_300_799_000, float("nan"), float("inf"), True, "1700000000000", 10**30):
-        journey = reconstruct([server("a", at=T0)], [client("a", ts=ms(T0)), client("b", "cta", ts=bad)],
-                              SUBMITTED)
+        journey = reconstruct([server("a", at=T0)], [client("a", ts=ms(T0)), client("b", "cta", ts=bad)], SUBMITTED)
         assert [e["event_id"] for e in journey["timeline"]] == ["a", "b"], bad
         assert journey["timeline"][1]["at"] == journey["timeline"][0]["at"]
 
@@ -171,6 +190,7 @@ def test_at_is_iso_utc_with_microseconds():
 
 
 # ---------------------------------------------------------------- visits
+
 
 def _gap_journey(gap: timedelta):
     return reconstruct([server("a", at=T0), server("b", at=T0 + gap)], [], SUBMITTED)
@@ -195,11 +215,18 @@ def test_visit_gap_constant_is_thirty_minutes():
 
 # ---------------------------------------------------------------- attribution
 
+
 def test_visit_attribution_from_landing_query_and_referrer():
     """Landing page drops the query; UTM values, click ids and the referrer host drive the channel."""
     path = "/offer?utm_source=google&utm_medium=cpc&utm_campaign=spring&utm_term=photographer&gclid=XYZ"
-    journey = reconstruct([server("a", path=path, at=T0, referrer="https://www.google.com"),
-                           server("b", path="/book", at=T0 + timedelta(seconds=40))], [], SUBMITTED)
+    journey = reconstruct(
+        [
+            server("a", path=path, at=T0, referrer="https://www.google.com"),
+            server("b", path="/book", at=T0 + timedelta(seconds=40)),
+        ],
+        [],
+        SUBMITTED,
+    )
     visit = journey["visits"][0]
     assert visit["landing_page"] == "/offer"
     assert visit["referrer"] == "google.com"
@@ -217,10 +244,18 @@ def test_missing_referrer_is_direct():
 
 def test_organic_search_referrer_and_ai_assistant_referrer():
     """Referrer origins become hosts without www. and are classified (search, AI assistant)."""
-    journey = reconstruct([server("a", at=T0, referrer="https://www.bing.com"),
-                           server("b", at=T0 + timedelta(hours=1), referrer="https://chatgpt.com")], [], SUBMITTED)
+    journey = reconstruct(
+        [
+            server("a", at=T0, referrer="https://www.bing.com"),
+            server("b", at=T0 + timedelta(hours=1), referrer="https://chatgpt.com"),
+        ],
+        [],
+        SUBMITTED,
+    )
     assert [(v["referrer"], v["channel"]) for v in journey["visits"]] == [
-        ("bing.com", "Organic Search"), ("chatgpt.com", "AI Assistants")]
+        ("bing.com", "Organic Search"),
+        ("chatgpt.com", "AI Assistants"),
+    ]
 
 
 def test_site_hosts_turn_self_referrals_into_direct():
@@ -233,46 +268,75 @@ def test_site_hosts_turn_self_referrals_into_direct():
 
 def test_ref_query_names_the_source_when_there_is_no_referrer_or_utm_source():
     """A Plausible-style ?ref= tag names the source of a visit without referrer or utm_source."""
-    journey = reconstruct([server("a", path="/?ref=twitter", at=T0),
-                           server("b", path="/?ref=weekly-news", at=T0 + timedelta(hours=1)),
-                           server("c", path="/?ref=x", at=T0 + timedelta(hours=2), referrer="https://blog.example")],
-                          [], SUBMITTED)
+    journey = reconstruct(
+        [
+            server("a", path="/?ref=twitter", at=T0),
+            server("b", path="/?ref=weekly-news", at=T0 + timedelta(hours=1)),
+            server("c", path="/?ref=x", at=T0 + timedelta(hours=2), referrer="https://blog.example"),
+        ],
+        [],
+        SUBMITTED,
+    )
     assert [(v["channel"], v["source"]) for v in journey["visits"]] == [
-        ("Organic Social", "twitter"), ("Unassigned", "weekly-news"), ("Referral", "blog.example")]
+        ("Organic Social", "twitter"),
+        ("Unassigned", "weekly-news"),
+        ("Referral", "blog.example"),
+    ]
 
 
 def test_junk_referrer_and_params_do_not_raise():
     """Non-string referrers, nested values and odd query strings in params are tolerated."""
-    junk = [server("a", at=T0, referrer=12), server("b", "page_engagement", at=T0, engaged_ms="lots"),
-            server("c", "page_view", path="/x?utm_source=&%%&&=", at=T0, referrer=["no"])]
+    junk = [
+        server("a", at=T0, referrer=12),
+        server("b", "page_engagement", at=T0, engaged_ms="lots"),
+        server("c", "page_view", path="/x?utm_source=&%%&&=", at=T0, referrer=["no"]),
+    ]
     journey = reconstruct(junk, [client("d", params_note=None, ts="x"), "not an event", None], SUBMITTED)
     assert len(journey["timeline"]) == 4
 
 
 # ---------------------------------------------------------------- time on page
 
+
 def test_time_on_page_comes_from_page_engagement():
     """A page_engagement event naming the page gives that page_view's time_on_page_ms."""
-    journey = reconstruct([server("a", "page_view", "/", at=T0),
-                           server("e", "page_engagement", "/", at=T0 + timedelta(seconds=50), engaged_ms=12_345),
-                           server("b", "page_view", "/about", at=T0 + timedelta(seconds=51))], [], SUBMITTED)
+    journey = reconstruct(
+        [
+            server("a", "page_view", "/", at=T0),
+            server("e", "page_engagement", "/", at=T0 + timedelta(seconds=50), engaged_ms=12_345),
+            server("b", "page_view", "/about", at=T0 + timedelta(seconds=51)),
+        ],
+        [],
+        SUBMITTED,
+    )
     assert by_id(journey)["a"]["time_on_page_ms"] == 12_345
 
 
 def test_time_on_page_sums_engagement_reports_of_one_page_view():
     """Several page_engagement reports for one page view (hidden, shown, hidden) add up."""
-    journey = reconstruct([server("a", "page_view", "/", at=T0),
-                           server("e1", "page_engagement", "/", at=T0 + timedelta(seconds=5), engaged_ms=1000),
-                           server("e2", "page_engagement", "/", at=T0 + timedelta(seconds=9), engaged_ms=2000)],
-                          [], SUBMITTED)
+    journey = reconstruct(
+        [
+            server("a", "page_view", "/", at=T0),
+            server("e1", "page_engagement", "/", at=T0 + timedelta(seconds=5), engaged_ms=1000),
+            server("e2", "page_engagement", "/", at=T0 + timedelta(seconds=9), engaged_ms=2000),
+        ],
+        [],
+        SUBMITTED,
+    )
     assert by_id(journey)["a"]["time_on_page_ms"] == 3000
 
 
 def test_time_on_page_falls_back_to_next_event_and_is_none_on_last_page():
     """Without engagement, time on page is the time to the next event of the visit; the last page has None."""
-    journey = reconstruct([server("a", "page_view", "/", at=T0),
-                           server("b", "page_view", "/about", at=T0 + timedelta(seconds=42)),
-                           server("c", "page_view", "/later", at=T0 + timedelta(hours=2))], [], SUBMITTED)
+    journey = reconstruct(
+        [
+            server("a", "page_view", "/", at=T0),
+            server("b", "page_view", "/about", at=T0 + timedelta(seconds=42)),
+            server("c", "page_view", "/later", at=T0 + timedelta(hours=2)),
+        ],
+        [],
+        SUBMITTED,
+    )
     events = by_id(journey)
     assert events["a"]["time_on_page_ms"] == 42_000
     assert events["b"]["time_on_page_ms"] is None  # next event is in another visit
@@ -287,16 +351,25 @@ def test_non_page_view_events_have_no_time_on_page():
 
 # ---------------------------------------------------------------- summary
 
+
 def test_summary_first_and_last_touch_and_time_to_enquiry():
     """first_touch is the first visit, last_touch the last non-direct visit, time to enquiry from the first event."""
-    journey = reconstruct([
-        server("a", path="/?utm_source=newsletter&utm_medium=email", at=T0),
-        server("b", path="/p", at=T0 + timedelta(hours=1), referrer="https://www.google.com"),
-        server("c", path="/book", at=T0 + timedelta(hours=2)),
-    ], [client("x", "cta", "/book", ts=ms(T0) + 7_300_000)], SUBMITTED)
+    journey = reconstruct(
+        [
+            server("a", path="/?utm_source=newsletter&utm_medium=email", at=T0),
+            server("b", path="/p", at=T0 + timedelta(hours=1), referrer="https://www.google.com"),
+            server("c", path="/book", at=T0 + timedelta(hours=2)),
+        ],
+        [client("x", "cta", "/book", ts=ms(T0) + 7_300_000)],
+        SUBMITTED,
+    )
     summary = journey["summary"]
-    assert summary["first_touch"] == {"channel": "Email", "source": "newsletter", "landing_page": "/",
-                                      "at": "2026-11-27T02:25:44.123456+00:00"}
+    assert summary["first_touch"] == {
+        "channel": "Email",
+        "source": "newsletter",
+        "landing_page": "/",
+        "at": "2026-11-27T02:25:44.123456+00:00",
+    }
     assert (summary["last_touch"]["channel"], summary["last_touch"]["landing_page"]) == ("Organic Search", "/p")
     assert (summary["visits"], summary["page_views"], summary["client_only_events"]) == (3, 3, 1)
     assert summary["first_seen_at"] == "2026-11-27T02:25:44.123456+00:00"
@@ -305,8 +378,9 @@ def test_summary_first_and_last_touch_and_time_to_enquiry():
 
 def test_last_touch_is_the_last_visit_when_every_visit_is_direct():
     """With only direct visits, last_touch is the last visit."""
-    journey = reconstruct([server("a", path="/", at=T0), server("b", path="/b", at=T0 + timedelta(hours=1))],
-                          [], SUBMITTED)
+    journey = reconstruct(
+        [server("a", path="/", at=T0), server("b", path="/b", at=T0 + timedelta(hours=1))], [], SUBMITTED
+    )
     assert journey["summary"]["last_touch"]["landing_page"] == "/b"
 
 
@@ -320,16 +394,35 @@ def test_empty_journey():
 def test_list_summary_gives_the_list_columns():
     """list_summary returns the dashboard list's flat columns, and zeros and nulls for no events."""
     assert list_summary([server("a", path="/?utm_source=fb&utm_medium=paid", at=T0)], [], SUBMITTED) == {
-        "first_channel": "Paid Social", "first_source": "fb", "landing_page": "/", "visits": 1, "page_views": 1,
-        "time_to_enquiry_ms": 3 * 3_600_000}
-    assert list_summary([], [], SUBMITTED) == {"first_channel": None, "first_source": None, "landing_page": None,
-                                               "visits": 0, "page_views": 0, "time_to_enquiry_ms": None}
+        "first_channel": "Paid Social",
+        "first_source": "fb",
+        "landing_page": "/",
+        "visits": 1,
+        "page_views": 1,
+        "time_to_enquiry_ms": 3 * 3_600_000,
+    }
+    assert list_summary([], [], SUBMITTED) == {
+        "first_channel": None,
+        "first_source": None,
+        "landing_page": None,
+        "visits": 0,
+        "page_views": 0,
+        "time_to_enquiry_ms": None,
+    }
 
 
 def test_2500_events_reconstruct_well_under_50_ms():
     """A journey of 2,500 events (half seen by both paths) reconstructs in under 50 ms."""
-    servers = [server(f"e{i}", "page_view" if i % 3 == 0 else "scroll", f"/p{i % 40}",
-                      at=T0 + timedelta(seconds=i * 7), referrer="https://www.google.com") for i in range(1700)]
+    servers = [
+        server(
+            f"e{i}",
+            "page_view" if i % 3 == 0 else "scroll",
+            f"/p{i % 40}",
+            at=T0 + timedelta(seconds=i * 7),
+            referrer="https://www.google.com",
+        )
+        for i in range(1700)
+    ]
     clients = [client(f"e{i}", ts=ms(T0) + i * 7000 - 2500) for i in range(900, 2500)]
     best = min(_timed(servers, clients) for _ in range(7))
     assert best < 0.05, f"{best * 1000:.1f} ms"
@@ -346,12 +439,13 @@ def _timed(servers, clients):
 
 # ---------------------------------------------------------------- properties
 
+
 @st.composite
 def journeys_with_ids(draw):
     """Uniquely identified events, each seen by the server, the client or both, with a skewed client
     clock and some missing client ts; returns (server_events, client_events, expected sources)."""
     count = draw(st.integers(0, 40))
-    skew = draw(st.integers(-10**7, 10**7))
+    skew = draw(st.integers(-(10**7), 10**7))
     servers, clients, expected = [], [], {}
     moment = T0
     for i in range(count):
@@ -388,10 +482,10 @@ def test_timeline_is_sorted_and_visits_split_exactly_at_the_gap(case):
     journey = reconstruct(servers, clients, SUBMITTED)
     timeline = journey["timeline"]
     placed = [e for e in timeline if e["at"] is not None]
-    assert timeline[:len(placed)] == placed  # events no clock could place come last
+    assert timeline[: len(placed)] == placed  # events no clock could place come last
     times = [at(e) for e in placed]
     assert times == sorted(times)
-    for previous, current, t0, t1 in zip(placed, placed[1:], times, times[1:]):
+    for previous, current, t0, t1 in zip(placed, placed[1:], times, times[1:], strict=False):
         assert current["visit"] == previous["visit"] + (1 if t1 - t0 > VISIT_GAP else 0)
     if timeline:
         assert timeline[0]["visit"] == 0
@@ -414,13 +508,20 @@ def test_visits_split_at_gaps_longer_than_thirty_minutes(gaps_ms):
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20))
 _junk_event = st.dictionaries(
     st.sampled_from(["event_name", "page_path", "params", "event_id", "ts", "created_at", "id"]),
-    st.one_of(_scalar, st.dictionaries(st.sampled_from(["event_id", "referrer", "engaged_ms", "x"]), _scalar),
-              st.datetimes(timezones=st.just(timezone.utc)).map(datetime.isoformat)))
+    st.one_of(
+        _scalar,
+        st.dictionaries(st.sampled_from(["event_id", "referrer", "engaged_ms", "x"]), _scalar),
+        st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat),
+    ),
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(_junk_event, _scalar), max_size=15), st.lists(st.one_of(_junk_event, _scalar), max_size=15),
-       st.one_of(st.none(), st.datetimes(timezones=st.just(timezone.utc)), st.datetimes()))
+@given(
+    st.lists(st.one_of(_junk_event, _scalar), max_size=15),
+    st.lists(st.one_of(_junk_event, _scalar), max_size=15),
+    st.one_of(st.none(), st.datetimes(timezones=st.just(UTC)), st.datetimes()),
+)
 def test_hostile_input_never_raises(servers, clients, submitted):
     """Arbitrary scalars and odd shapes in events and params never make reconstruct raise."""
     journey = reconstruct(servers, clients, submitted)
@@ -436,18 +537,21 @@ def test_list_summary_is_the_summary_of_the_full_reconstruction(case):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(_junk_event, _scalar), max_size=15), st.lists(st.one_of(_junk_event, _scalar), max_size=15),
-       st.one_of(st.none(), st.datetimes(timezones=st.just(timezone.utc)), st.datetimes()))
+@given(
+    st.lists(st.one_of(_junk_event, _scalar), max_size=15),
+    st.lists(st.one_of(_junk_event, _scalar), max_size=15),
+    st.one_of(st.none(), st.datetimes(timezones=st.just(UTC)), st.datetimes()),
+)
 def test_list_summary_agrees_on_hostile_input(servers, clients, submitted):
     """Junk in, the same summary out of both paths, and neither raises."""
     assert list_summary(servers, clients, submitted) == flattened(reconstruct(servers, clients, submitted))
 
 
-@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(timezone.utc)))
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)))
 def test_storage_timestamps_read_fast_as_python_reads_them(moment):
     """The shortcut for stored timestamps gives the instant datetime.fromisoformat gives."""
     text = moment.isoformat(timespec="microseconds")
-    expected = (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+    expected = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
     assert journeys._storage_us(text) == expected
     assert journeys._instant_us(text) == expected
 
@@ -455,11 +559,16 @@ def test_storage_timestamps_read_fast_as_python_reads_them(moment):
 def test_near_misses_of_the_storage_format_fall_back_or_are_refused():
     """Text that only looks like the storage format is read by the general parser or refused."""
     assert journeys._storage_us("2026-11-27T02:25:44.123456+01:00") is None
-    assert journeys._instant_us("2026-11-27T02:25:44.123456+01:00") == \
-        journeys._instant_us("2026-11-27T01:25:44.123456+00:00")
-    for bad in ("2026-13-27T02:25:44.123456+00:00", "2026-11-27T24:25:44.123456+00:00",
-                "2026-11-27T02:25:60.123456+00:00", "2026-11-27T02:25:4\u0664.123456+00:00",
-                "2026-02-30T02:25:44.123456+00:00"):
+    assert journeys._instant_us("2026-11-27T02:25:44.123456+01:00") == journeys._instant_us(
+        "2026-11-27T01:25:44.123456+00:00"
+    )
+    for bad in (
+        "2026-13-27T02:25:44.123456+00:00",
+        "2026-11-27T24:25:44.123456+00:00",
+        "2026-11-27T02:25:60.123456+00:00",
+        "2026-11-27T02:25:4\u0664.123456+00:00",
+        "2026-02-30T02:25:44.123456+00:00",
+    ):
         assert journeys._storage_us(bad) is None
         assert journeys._instant_us(bad) is None
 
@@ -471,8 +580,15 @@ def test_module_exposes_visit_gap_and_match_window():
 
 def test_clicks_on_a_page_do_not_end_its_time_on_page():
     """The time on a page runs to the next page_view, not to a click or custom event on that page."""
-    journey = reconstruct([server("a", at=T0), server("k", name="cta_click", at=T0 + timedelta(seconds=5)),
-                           server("b", path="/next", at=T0 + timedelta(seconds=40))], [], SUBMITTED)
+    journey = reconstruct(
+        [
+            server("a", at=T0),
+            server("k", name="cta_click", at=T0 + timedelta(seconds=5)),
+            server("b", path="/next", at=T0 + timedelta(seconds=40)),
+        ],
+        [],
+        SUBMITTED,
+    )
     assert by_id(journey)["a"]["time_on_page_ms"] == 40_000
 
 
@@ -488,6 +604,9 @@ def test_last_page_of_the_enquiring_visit_runs_until_the_submission():
 def test_a_client_only_event_is_never_placed_after_the_submission():
     """The browser sent its buffer with the promote, so no client-only event can come later than it."""
     submitted = T0 + timedelta(minutes=1)
-    journey = reconstruct([server("a", at=T0)], [client("a", ts=ms(T0) - 600_000),
-                                                 client("x", path="/late", ts=ms(T0) + 50_000)], submitted)
+    journey = reconstruct(
+        [server("a", at=T0)],
+        [client("a", ts=ms(T0) - 600_000), client("x", path="/late", ts=ms(T0) + 50_000)],
+        submitted,
+    )
     assert at(by_id(journey)["x"]) == submitted

@@ -6,9 +6,10 @@ import asyncio
 import time
 from datetime import timedelta
 
+from support import app_client, make_settings, page_view, row_counts, run_store
+
 from leadtrail.lifecycle import Pruner, prune
 from leadtrail.store import EventRow, JourneyRecord, utcnow
-from support import anon_id_of, app_client, make_settings, page_view, row_counts, run_store
 
 
 def test_promote_never_snapshots_events_older_than_the_ttl(database_url):
@@ -32,8 +33,12 @@ def test_cookie_lifetime_follows_the_ttl(database_url):
 def test_probabilistic_prune_runs_in_the_background_on_track(database_url):
     """With PRUNE_PROBABILITY=1 a track request prunes expired rows without waiting for it."""
     now = utcnow()
-    run_store(database_url, lambda store: store.add_events(
-        [EventRow(f"v{i}", "old", "/", "{}", now - timedelta(days=2)) for i in range(30)]))
+    run_store(
+        database_url,
+        lambda store: store.add_events(
+            [EventRow(f"v{i}", "old", "/", "{}", now - timedelta(days=2)) for i in range(30)]
+        ),
+    )
     with app_client(database_url, prune_probability=1.0, prune_batch=1000) as client:
         assert client.post("/api/track", json=page_view("/")).status_code == 204
         deadline = time.monotonic() + 10
@@ -49,8 +54,11 @@ def test_prune_with_retention_deletes_old_journeys_only(database_url):
     async def work(store):
         now = utcnow()
         for age in (40, 35, 31, 29, 1):
-            await store.save_journey(JourneyRecord(f"a{age}@x.co", None, [], [], None, None, {}),
-                                     now - timedelta(days=age), timedelta(minutes=10))
+            await store.save_journey(
+                JourneyRecord(f"a{age}@x.co", None, [], [], None, None, {}),
+                now - timedelta(days=age),
+                timedelta(minutes=10),
+            )
         await store.add_events([EventRow("v", "e", "/", "{}", now - timedelta(hours=h)) for h in (30, 26, 2)])
         result = await prune(store, settings, now=now)
         return result, await store.count("journeys"), await store.count("events")
@@ -86,8 +94,12 @@ def test_retention_hides_old_journeys_from_export_before_prune(database_url):
 
     async def work(store):
         now = utcnow()
-        await store.save_journey(JourneyRecord("r@x.co", None, [], [], None, None, {}), now - timedelta(days=11), timedelta(minutes=10))
-        await store.save_journey(JourneyRecord("r@x.co", None, [], [], None, None, {}), now - timedelta(days=9), timedelta(minutes=10))
+        await store.save_journey(
+            JourneyRecord("r@x.co", None, [], [], None, None, {}), now - timedelta(days=11), timedelta(minutes=10)
+        )
+        await store.save_journey(
+            JourneyRecord("r@x.co", None, [], [], None, None, {}), now - timedelta(days=9), timedelta(minutes=10)
+        )
         return await store.journeys_by_email("r@x.co", visible_journeys_since(settings, now))
 
     assert len(run_store(database_url, work)) == 1

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadtrail.localtime import (UTC_TIMES, LocalTimes, Segment, canonical_zone_name, day_range, day_start,
-                                 local_date, offset_segments, zone)
+from leadtrail.localtime import (
+    UTC_TIMES,
+    LocalTimes,
+    Segment,
+    canonical_zone_name,
+    day_range,
+    day_start,
+    local_date,
+    offset_segments,
+    zone,
+)
 
 LONDON = ZoneInfo("Europe/London")
 SYDNEY = ZoneInfo("Australia/Sydney")
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args: int) -> datetime:
@@ -26,8 +35,10 @@ def test_a_local_day_runs_from_local_midnight_to_local_midnight():
     assert day_start(date(2026, 7, 2), SYDNEY) == at(2026, 7, 1, 14)
     assert day_range(date(2026, 7, 2), date(2026, 7, 2), UTC) == (at(2026, 7, 2), at(2026, 7, 3))
     # The calendar's ends do not overflow (year 1 east of UTC would begin in year 0).
-    assert day_range(date(1, 1, 1), date(9999, 12, 31), SYDNEY) == (datetime.min.replace(tzinfo=UTC),
-                                                                     datetime.max.replace(tzinfo=UTC))
+    assert day_range(date(1, 1, 1), date(9999, 12, 31), SYDNEY) == (
+        datetime.min.replace(tzinfo=UTC),
+        datetime.max.replace(tzinfo=UTC),
+    )
 
 
 def test_days_the_clocks_change_are_23_and_25_hours_long():
@@ -52,9 +63,11 @@ def test_an_evening_in_utc_is_the_next_local_day_in_summer_only():
 
 def test_offset_segments_split_exactly_where_the_clocks_change():
     segments = offset_segments(at(2026, 1, 1), at(2027, 1, 1), LONDON)
-    assert segments == [Segment(at(2026, 1, 1), at(2026, 3, 29, 1), 0),
-                        Segment(at(2026, 3, 29, 1), at(2026, 10, 25, 1), 3600),
-                        Segment(at(2026, 10, 25, 1), at(2027, 1, 1), 0)]
+    assert segments == [
+        Segment(at(2026, 1, 1), at(2026, 3, 29, 1), 0),
+        Segment(at(2026, 3, 29, 1), at(2026, 10, 25, 1), 3600),
+        Segment(at(2026, 10, 25, 1), at(2027, 1, 1), 0),
+    ]
     # Past now (+2 days) nothing is stored: the last segment runs on without probing to year 9999.
     far = offset_segments(at(2026, 1, 1), datetime(9999, 12, 31, tzinfo=UTC), LONDON, now=at(2026, 6, 1))
     assert far[-1] == Segment(at(2026, 3, 29, 1), datetime(9999, 12, 31, tzinfo=UTC), 3600) and len(far) == 2
@@ -86,7 +99,7 @@ def test_zone_names_are_checked_and_spelled_as_the_database_does():
     assert canonical_zone_name("Europe/London") == "Europe/London"
     assert canonical_zone_name(" europe/london ") == "Europe/London"
     assert canonical_zone_name("") == "UTC" and canonical_zone_name("utc") == "UTC"
-    assert zone("UTC") is timezone.utc
+    assert zone("UTC") is UTC
     for bad in ("Mars/Olympus", "Europe", "../../etc/passwd", "/etc/localtime", "Europe/London\x00"):
         with pytest.raises(ValueError):
             canonical_zone_name(bad)

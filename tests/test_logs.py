@@ -9,6 +9,7 @@ import sys
 import time
 
 from browser import CHROME_UA
+
 from leadtrail.logs import JsonFormatter, record_fields
 
 
@@ -58,7 +59,9 @@ def test_server_logs_json_lines_without_personal_data(start_server, sqlite_url):
     """With LOG_FORMAT=json every line the server writes to stderr after start-up is a JSON object,
     uvicorn's included; a promote is logged by journey id, never by e-mail or address."""
     server = start_server(sqlite_url, env={"LEADTRAIL_LOG_FORMAT": "json"})
-    status, _, set_cookie = _post(server.port, "/api/track", {"event_name": "page_view", "page_path": "/", "event_id": "l1"})
+    status, _, set_cookie = _post(
+        server.port, "/api/track", {"event_name": "page_view", "page_path": "/", "event_id": "l1"}
+    )
     assert status == 204
     cookie = set_cookie.split(";", 1)[0]
     status, body, _ = _post(server.port, "/api/track/promote", {"email": "Secret.Person@example.com"}, cookie)

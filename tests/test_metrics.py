@@ -5,8 +5,6 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-import pytest
-
 from browser import CHROME_UA
 
 

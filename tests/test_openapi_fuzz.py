@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 import schemathesis
+from browser import CHROME_UA
 from hypothesis import HealthCheck, given, settings
 
-from browser import CHROME_UA
 from leadtrail.openapi import DOCUMENT
 
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
@@ -36,8 +36,10 @@ def fuzz_server(tmp_path_factory):
 
 def _counts(path) -> tuple[int, int]:
     with sqlite3.connect(path) as conn:
-        return (conn.execute("select count(*) from session_events").fetchone()[0],
-                conn.execute("select count(*) from submission_journeys").fetchone()[0])
+        return (
+            conn.execute("select count(*) from session_events").fetchone()[0],
+            conn.execute("select count(*) from submission_journeys").fetchone()[0],
+        )
 
 
 def test_the_document_is_served_as_written(fuzz_server):

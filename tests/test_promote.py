@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
-
 from support import app_client, page_view, row_counts, run_store
 
 
@@ -24,13 +24,19 @@ def test_promote_snapshots_server_events_and_client_buffer(database_url):
     with app_client(database_url) as client:
         client.post("/api/track", json=page_view("/?utm_source=google&utm_medium=cpc", "p1", title="Home"))
         client.post("/api/track", json=page_view("/book", "p2", title="Book"))
-        r = client.post("/api/track/promote", json={
-            "email": "  Jane.Doe@Example.COM ",
-            "form": "booking",
-            "consent": True,
-            "client_events": [client_event("page_view", "/", "p1"), client_event("page_view", "/blocked?email=x@y.z", "c1"),
-                              {"event_name": "<bad>"}],
-        })
+        r = client.post(
+            "/api/track/promote",
+            json={
+                "email": "  Jane.Doe@Example.COM ",
+                "form": "booking",
+                "consent": True,
+                "client_events": [
+                    client_event("page_view", "/", "p1"),
+                    client_event("page_view", "/blocked?email=x@y.z", "c1"),
+                    {"event_name": "<bad>"},
+                ],
+            },
+        )
         assert r.status_code == 201, r.text
         body = r.json()
     assert body["server_events"] == 2 and body["client_events"] == 2 and body["client_events_dropped"] == 1
@@ -62,7 +68,9 @@ def test_without_cookie_the_journey_holds_client_events_only(database_url):
         client.post("/api/track", json=page_view("/", "a"))
         client.cookies.clear()
         client.cookies.set("anon_id", "forged.value")
-        r = client.post("/api/track/promote", json={"email": "c@d.co", "client_events": [client_event("page_view", "/x", "z")]})
+        r = client.post(
+            "/api/track/promote", json={"email": "c@d.co", "client_events": [client_event("page_view", "/x", "z")]}
+        )
         assert r.status_code == 201
         assert r.json()["server_events"] == 0 and r.json()["client_events"] == 1
     [journey] = journeys_of(database_url, "c@d.co")
@@ -87,20 +95,42 @@ BAD_PROMOTES = [
     ("email-number", b'{"email": 42}', "application/json", {}, 400),
     ("consent-string", b'{"email": "a@b.co", "consent": "yes"}', "application/json", {}, 400),
     ("events-object", b'{"email": "a@b.co", "client_events": {}}', "application/json", {}, 400),
-    ("too-many-events", json.dumps({"email": "a@b.co", "client_events": [{"event_name": "x"}] * 501}).encode(), "application/json", {}, 400),
+    (
+        "too-many-events",
+        json.dumps({"email": "a@b.co", "client_events": [{"event_name": "x"}] * 501}).encode(),
+        "application/json",
+        {},
+        400,
+    ),
     ("form-too-long", json.dumps({"email": "a@b.co", "form": "f" * 101}).encode(), "application/json", {}, 400),
     ("form-nul", b'{"email": "a@b.co", "form": "book\\u0000ing"}', "application/json", {}, 400),
     ("form-number", b'{"email": "a@b.co", "form": 7}', "application/json", {}, 400),
     ("not-json", b"email=a@b.co", "application/json", {}, 400),
     ("text-plain", b'{"email": "a@b.co"}', "text/plain", {}, 415),
     ("gzip-body", b'{"email": "a@b.co"}', "application/json", {"Content-Encoding": "br"}, 415),
-    ("too-large", json.dumps({"email": "a@b.co", "client_events": [{"event_name": "x", "params": {"a": "b" * 900}}] * 300}).encode(), "application/json", {}, 413),
-    ("cross-site", b'{"email": "a@b.co"}', "application/json", {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, 403),
+    (
+        "too-large",
+        json.dumps(
+            {"email": "a@b.co", "client_events": [{"event_name": "x", "params": {"a": "b" * 900}}] * 300}
+        ).encode(),
+        "application/json",
+        {},
+        413,
+    ),
+    (
+        "cross-site",
+        b'{"email": "a@b.co"}',
+        "application/json",
+        {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        403,
+    ),
     ("null-origin", b'{"email": "a@b.co"}', "application/json", {"Origin": "null"}, 403),
 ]
 
 
-@pytest.mark.parametrize("body,content_type,headers,status", [c[1:] for c in BAD_PROMOTES], ids=[c[0] for c in BAD_PROMOTES])
+@pytest.mark.parametrize(
+    "body,content_type,headers,status", [c[1:] for c in BAD_PROMOTES], ids=[c[0] for c in BAD_PROMOTES]
+)
 def test_bad_promotes_get_a_json_error_and_store_nothing(database_url, body, content_type, headers, status):
     """Each bad promote gets its status and a JSON error, and no journey is written."""
     with app_client(database_url) as client:
@@ -116,8 +146,11 @@ def test_gpc_promote_keeps_the_submission_but_no_tracking_data(database_url):
     with app_client(database_url, honor_gpc=False) as client:
         client.post("/api/track", json=page_view("/", "a"))
     with app_client(database_url) as client:
-        r = client.post("/api/track/promote", json={"email": "g@p.co", "client_events": [client_event("page_view", "/", "x")]},
-                        headers={"Sec-GPC": "1"})
+        r = client.post(
+            "/api/track/promote",
+            json={"email": "g@p.co", "client_events": [client_event("page_view", "/", "x")]},
+            headers={"Sec-GPC": "1"},
+        )
         assert r.status_code == 201
         assert r.json()["server_events"] == 0 and r.json()["client_events"] == 0
 
@@ -133,8 +166,11 @@ def test_promote_rate_limit_per_address(database_url):
 def test_duplicate_keys_in_a_promote_body_are_refused(sqlite_url):
     """A promote body with the same key twice is ambiguous, so it is a 400 and nothing is stored."""
     with app_client(sqlite_url) as client:
-        r = client.post("/api/track/promote", content=b'{"email": "a@b.co", "email": "c@d.co"}',
-                        headers={"Content-Type": "application/json"})
+        r = client.post(
+            "/api/track/promote",
+            content=b'{"email": "a@b.co", "email": "c@d.co"}',
+            headers={"Content-Type": "application/json"},
+        )
         assert r.status_code == 400 and "duplicate" in r.text
     assert row_counts(sqlite_url) == (0, 0)
 
@@ -151,11 +187,26 @@ def test_events_in_flight_at_promote_are_taken_in_late(database_url):
     try:
         with app_client(database_url) as client:
             client.post("/api/track", json=page_view("/", "a"))
-            r = client.post("/api/track/promote", json={"email": "late@x.co", "client_events": [
-                client_event("page_view", "/", "a"), client_event("page_engagement", "/", "late")]})
+            r = client.post(
+                "/api/track/promote",
+                json={
+                    "email": "late@x.co",
+                    "client_events": [
+                        client_event("page_view", "/", "a"),
+                        client_event("page_engagement", "/", "late"),
+                    ],
+                },
+            )
             assert r.json()["server_events"] == 1
-            client.post("/api/track", json={"event_name": "page_engagement", "page_path": "/", "event_id": "late",
-                                            "params": {"engaged_ms": 900}})
+            client.post(
+                "/api/track",
+                json={
+                    "event_name": "page_engagement",
+                    "page_path": "/",
+                    "event_id": "late",
+                    "params": {"engaged_ms": 900},
+                },
+            )
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
                 [journey] = journeys_of(database_url, "late@x.co")
@@ -181,12 +232,25 @@ def test_pages_after_the_enquiry_stay_out_of_the_journey(database_url):
     try:
         with app_client(database_url) as client:
             client.post("/api/track", json=page_view("/book", "a"))
-            r = client.post("/api/track/promote", json={"email": "thanks@x.co",
-                                                        "client_events": [client_event("page_view", "/book", "a")]})
+            r = client.post(
+                "/api/track/promote",
+                json={"email": "thanks@x.co", "client_events": [client_event("page_view", "/book", "a")]},
+            )
             assert r.json()["server_events"] == 1
-            client.post("/api/track", json={"events": [
-                {"event_name": "page_engagement", "page_path": "/book", "event_id": "eng", "params": {"engaged_ms": 900}},
-                {"event_name": "generate_lead", "page_path": "/book", "event_id": "lead"}]})
+            client.post(
+                "/api/track",
+                json={
+                    "events": [
+                        {
+                            "event_name": "page_engagement",
+                            "page_path": "/book",
+                            "event_id": "eng",
+                            "params": {"engaged_ms": 900},
+                        },
+                        {"event_name": "generate_lead", "page_path": "/book", "event_id": "lead"},
+                    ]
+                },
+            )
             client.post("/api/track", json=page_view("/thanks", "thanks"))
             client.post("/api/track", json={"event_name": "cta_click", "page_path": "/thanks", "event_id": "after"})
             deadline = time.monotonic() + 5
@@ -201,14 +265,14 @@ def test_pages_after_the_enquiry_stay_out_of_the_journey(database_url):
 
 
 def test_until_next_page_cuts_at_the_first_page_view_after_the_submission():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from leadtrail.promote import until_next_page
 
     def ev(name, at):
         return {"event_name": name, "created_at": f"2026-11-27T10:00:{at:02d}.000000+00:00"}
 
-    submitted = datetime(2026, 11, 27, 10, 0, 10, tzinfo=timezone.utc)
+    submitted = datetime(2026, 11, 27, 10, 0, 10, tzinfo=UTC)
     before = [ev("page_view", 1), ev("page_view", 5), ev("click", 9)]
     assert until_next_page(before, submitted) == before
     late = [ev("page_engagement", 11), ev("generate_lead", 11)]
@@ -233,8 +297,10 @@ def test_late_look_does_not_rewrite_a_journey_for_pages_after_the_enquiry(databa
     try:
         with app_client(database_url) as client:
             client.post("/api/track", json=page_view("/book", "a"))
-            r = client.post("/api/track/promote", json={"email": "once@x.co",
-                                                        "client_events": [client_event("page_view", "/book", "a")]})
+            r = client.post(
+                "/api/track/promote",
+                json={"email": "once@x.co", "client_events": [client_event("page_view", "/book", "a")]},
+            )
             journey_id = r.json()["journey_id"]
             client.post("/api/track", json=page_view("/thanks", "thanks"))
             time.sleep(1.0)  # past the late look, inside the client's lifespan

@@ -17,20 +17,33 @@ def test_defaults_match_the_contract():
 
 def test_flags_win_over_environment():
     """A flag beats LEADTRAIL_<OPTION>, which beats the default."""
-    env = {"LEADTRAIL_PORT": "9000", "LEADTRAIL_DATABASE_URL": "sqlite:///env.db", "LEADTRAIL_HONOR_GPC": "false",
-           "LEADTRAIL_ALLOWED_ORIGINS": "https://A.example.com, https://b.example.com/", "LEADTRAIL_JOURNEY_RETENTION": "30"}
+    env = {
+        "LEADTRAIL_PORT": "9000",
+        "LEADTRAIL_DATABASE_URL": "sqlite:///env.db",
+        "LEADTRAIL_HONOR_GPC": "false",
+        "LEADTRAIL_ALLOWED_ORIGINS": "https://A.example.com, https://b.example.com/",
+        "LEADTRAIL_JOURNEY_RETENTION": "30",
+    }
     s = load_settings({"port": 7000, "database_url": None}, env=env)
     assert s.port == 7000 and s.database_url == "sqlite:///env.db" and s.honor_gpc is False
     assert s.allowed_origins == ("https://a.example.com", "https://b.example.com")
     assert s.journey_retention == 30
 
 
-@pytest.mark.parametrize("name,value", [
-    ("LEADTRAIL_PORT", "eighty"), ("LEADTRAIL_EVENT_TTL", "0"), ("LEADTRAIL_PRUNE_PROBABILITY", "2"),
-    ("LEADTRAIL_HONOR_GPC", "maybe"), ("LEADTRAIL_TRUSTED_PROXIES", "not-an-ip"), ("LEADTRAIL_ALLOWED_ORIGINS", "example.com"),
-    ("LEADTRAIL_RATE_LIMIT", "-1"), ("LEADTRAIL_DATABASE_URL", "mysql://db.example/leadtrail"),
-    ("LEADTRAIL_DATABASE_URL", "sqlite://relative.db"),
-])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("LEADTRAIL_PORT", "eighty"),
+        ("LEADTRAIL_EVENT_TTL", "0"),
+        ("LEADTRAIL_PRUNE_PROBABILITY", "2"),
+        ("LEADTRAIL_HONOR_GPC", "maybe"),
+        ("LEADTRAIL_TRUSTED_PROXIES", "not-an-ip"),
+        ("LEADTRAIL_ALLOWED_ORIGINS", "example.com"),
+        ("LEADTRAIL_RATE_LIMIT", "-1"),
+        ("LEADTRAIL_DATABASE_URL", "mysql://db.example/leadtrail"),
+        ("LEADTRAIL_DATABASE_URL", "sqlite://relative.db"),
+    ],
+)
 def test_bad_values_are_refused_with_the_setting_named(name, value):
     """A value leadtrail cannot use raises SettingsError naming the variable."""
     with pytest.raises(SettingsError, match=name):
@@ -49,7 +62,9 @@ def test_secret_key_required_outside_demo_and_made_in_demo(tmp_path):
 
 def test_to_env_round_trips():
     """The variables written for worker processes rebuild the same settings."""
-    s = load_settings({"port": 1234, "allowed_origins": "https://x.example", "journey_retention": 7, "secret_key": "k" * 20}, env={})
+    s = load_settings(
+        {"port": 1234, "allowed_origins": "https://x.example", "journey_retention": 7, "secret_key": "k" * 20}, env={}
+    )
     assert load_settings({}, env=to_env(s)) == s
 
 

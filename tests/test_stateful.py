@@ -6,9 +6,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-
 from support import EPOCH, app_client, run_store
 
 VISITORS = ["v0", "v1", "v2"]
@@ -42,8 +42,11 @@ class TrackPromoteEraseMachine(RuleBasedStateMachine):
             self.cookies[visitor] = r.headers["set-cookie"].split(";")[0].split("=", 1)[1]
         return r
 
-    @rule(visitor=st.sampled_from(VISITORS), paths=st.lists(st.sampled_from(PATHS), min_size=1, max_size=4),
-          resend=st.booleans())
+    @rule(
+        visitor=st.sampled_from(VISITORS),
+        paths=st.lists(st.sampled_from(PATHS), min_size=1, max_size=4),
+        resend=st.booleans(),
+    )
     def track(self, visitor, paths, resend):
         events = []
         for path in paths:
@@ -77,8 +80,9 @@ class TrackPromoteEraseMachine(RuleBasedStateMachine):
 
     @rule()
     def prune(self):
-        from leadtrail.lifecycle import prune
         from support import make_settings
+
+        from leadtrail.lifecycle import prune
 
         result = run_store(self.url, lambda store: prune(store, make_settings(self.url)))
         assert result.events == 0 and result.journeys == 0  # nothing is older than the TTL here

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from leadtrail.store import EventRow, JourneyRecord, utcnow
 from support import EPOCH, run_store
+
+from leadtrail.store import EventRow, JourneyRecord, utcnow
 
 SEED_INDEXES = {"session_events_anon_idx", "session_events_created_idx", "submission_journeys_email_idx"}
 
@@ -31,8 +32,11 @@ def test_postgres_has_the_seed_schema_exactly(pg_url):
         async with store.pool.acquire() as conn:
             cols = await conn.fetch(
                 "select table_name, column_name, data_type, column_default, is_nullable from information_schema.columns "
-                "where table_name in ('session_events', 'submission_journeys') order by table_name, ordinal_position")
-            idx = await conn.fetch("select indexname, indexdef from pg_indexes where tablename in ('session_events', 'submission_journeys')")
+                "where table_name in ('session_events', 'submission_journeys') order by table_name, ordinal_position"
+            )
+            idx = await conn.fetch(
+                "select indexname, indexdef from pg_indexes where tablename in ('session_events', 'submission_journeys')"
+            )
         return [tuple(c) for c in cols], {i["indexname"]: i["indexdef"] for i in idx}
 
     cols, idx = run_store(pg_url, work)
@@ -67,12 +71,14 @@ def test_snapshot_excludes_expired_events_and_other_visitors(database_url):
 
     async def work(store):
         now = utcnow()
-        await store.add_events([
-            EventRow("v1", "old", "/", "{}", now - timedelta(hours=25)),
-            EventRow("v1", "b", "/b", "{}", now - timedelta(minutes=1)),
-            EventRow("v1", "a", "/a", "{}", now - timedelta(minutes=2)),
-            EventRow("v2", "other", "/", "{}", now),
-        ])
+        await store.add_events(
+            [
+                EventRow("v1", "old", "/", "{}", now - timedelta(hours=25)),
+                EventRow("v1", "b", "/b", "{}", now - timedelta(minutes=1)),
+                EventRow("v1", "a", "/a", "{}", now - timedelta(minutes=2)),
+                EventRow("v2", "other", "/", "{}", now),
+            ]
+        )
         return await store.snapshot_events("v1", now - timedelta(hours=24))
 
     events = run_store(database_url, work)
@@ -86,9 +92,15 @@ def test_journey_is_refreshed_within_ten_minutes_and_new_after(database_url):
         now = utcnow()
         record = JourneyRecord("a@b.co", "v1", [], [], "booking", None, {"visits": 1})
         first = await store.save_journey(record, now, timedelta(minutes=10))
-        again = await store.save_journey(record._replace(consent=True) if hasattr(record, "_replace") else record, now + timedelta(minutes=5), timedelta(minutes=10))
+        again = await store.save_journey(
+            record._replace(consent=True) if hasattr(record, "_replace") else record,
+            now + timedelta(minutes=5),
+            timedelta(minutes=10),
+        )
         later = await store.save_journey(record, now + timedelta(minutes=16), timedelta(minutes=10))
-        other_visitor = await store.save_journey(JourneyRecord("a@b.co", None, [], [], None, None, {}), now, timedelta(minutes=10))
+        other_visitor = await store.save_journey(
+            JourneyRecord("a@b.co", None, [], [], None, None, {}), now, timedelta(minutes=10)
+        )
         return first, again, later, other_visitor, await store.count("journeys")
 
     first, again, later, other, count = run_store(database_url, work)
@@ -98,20 +110,40 @@ def test_journey_is_refreshed_within_ten_minutes_and_new_after(database_url):
     assert count == 3
 
 
-SUMMARY = {"first_channel": "Organic Search", "first_source": "google", "landing_page": "/",
-           "visits": 2, "page_views": 5, "time_to_enquiry_ms": 1234}
+SUMMARY = {
+    "first_channel": "Organic Search",
+    "first_source": "google",
+    "landing_page": "/",
+    "visits": 2,
+    "page_views": 5,
+    "time_to_enquiry_ms": 1234,
+}
 
 
 def test_summary_computed_while_the_row_is_written_is_stored_with_it(database_url):
     """A summary given as a function is called during the write and lands in the same row, on a
     new journey and on a refresh; the snapshot is stored intact."""
-    events = [{"id": i, "event_name": "page_view", "page_path": f"/p{i}", "params": {"event_id": f"e{i}"},
-               "created_at": "2026-11-27T02:25:44.123456+00:00"} for i in range(300)]
+    events = [
+        {
+            "id": i,
+            "event_name": "page_view",
+            "page_path": f"/p{i}",
+            "params": {"event_id": f"e{i}"},
+            "created_at": "2026-11-27T02:25:44.123456+00:00",
+        }
+        for i in range(300)
+    ]
     calls = []
 
     async def listed(store):
-        rows = await store.fetch("cp_list_older", since=EPOCH, until=utcnow() + timedelta(days=1),
-                                 cursor_at=utcnow() + timedelta(days=1), cursor_id=2**62, limit=10)
+        rows = await store.fetch(
+            "cp_list_older",
+            since=EPOCH,
+            until=utcnow() + timedelta(days=1),
+            cursor_at=utcnow() + timedelta(days=1),
+            cursor_id=2**62,
+            limit=10,
+        )
         return [{k: row[k] for k in SUMMARY} for row in rows]
 
     def summarize(client_events):
@@ -149,12 +181,19 @@ def test_a_refresh_keeps_the_browser_events_form_and_consent_it_had(database_url
 
     async def work(store):
         now = utcnow()
-        first = await store.save_journey(JourneyRecord("m@b.co", "v7", [], [a, b], "booking", True, summarize),
-                                         now, timedelta(minutes=10))
-        second = await store.save_journey(JourneyRecord("m@b.co", "v7", [], [], None, None, summarize),
-                                          now + timedelta(minutes=1), timedelta(minutes=10))
-        third = await store.save_journey(JourneyRecord("m@b.co", "v7", [], [b, c], None, None, summarize),
-                                         now + timedelta(minutes=2), timedelta(minutes=10))
+        first = await store.save_journey(
+            JourneyRecord("m@b.co", "v7", [], [a, b], "booking", True, summarize), now, timedelta(minutes=10)
+        )
+        second = await store.save_journey(
+            JourneyRecord("m@b.co", "v7", [], [], None, None, summarize),
+            now + timedelta(minutes=1),
+            timedelta(minutes=10),
+        )
+        third = await store.save_journey(
+            JourneyRecord("m@b.co", "v7", [], [b, c], None, None, summarize),
+            now + timedelta(minutes=2),
+            timedelta(minutes=10),
+        )
         [journey] = await store.journeys_by_email("m@b.co", now - timedelta(days=1))
         return first, second, third, journey
 
@@ -173,8 +212,9 @@ def test_a_summary_that_fails_stores_nothing(database_url):
 
     async def work(store):
         try:
-            await store.save_journey(JourneyRecord("no@b.co", "v6", [], [], None, None, broken),
-                                     utcnow(), timedelta(minutes=10))
+            await store.save_journey(
+                JourneyRecord("no@b.co", "v6", [], [], None, None, broken), utcnow(), timedelta(minutes=10)
+            )
         except RuntimeError as exc:
             return str(exc), await store.count("journeys")
         return None, await store.count("journeys")
@@ -216,8 +256,10 @@ def test_prune_deletes_in_bounded_batches(database_url):
 
     async def work(store):
         now = utcnow()
-        await store.add_events([EventRow(f"v{i}", "a", "/", "{}", now - timedelta(days=2)) for i in range(25)]
-                               + [EventRow("fresh", "a", "/", "{}", now)])
+        await store.add_events(
+            [EventRow(f"v{i}", "a", "/", "{}", now - timedelta(days=2)) for i in range(25)]
+            + [EventRow("fresh", "a", "/", "{}", now)]
+        )
         first = await store.delete_expired_events(now - timedelta(days=1), 10)
         return first, await store.count("events")
 

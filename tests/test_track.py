@@ -6,7 +6,6 @@ import gzip
 import json
 
 import pytest
-
 from support import anon_id_of, app_client, buffered_events, page_view, row_counts
 
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
@@ -15,11 +14,16 @@ GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.
 def test_single_event_is_stored_cleaned_and_sets_a_signed_cookie(database_url):
     """A page_view is committed before the 204, with its path cleaned and the cookie set as the contract says."""
     with app_client(database_url) as client:
-        r = client.post("/api/track", json={
-            "event_name": "page_view", "page_path": "/pricing?utm_source=news&email=a@b.com&x=1#top",
-            "params": {"title": "Prices", "referrer": "https://www.google.com/search?q=secret"},
-            "event_id": "e1", "ts": 1764200000000,
-        })
+        r = client.post(
+            "/api/track",
+            json={
+                "event_name": "page_view",
+                "page_path": "/pricing?utm_source=news&email=a@b.com&x=1#top",
+                "params": {"title": "Prices", "referrer": "https://www.google.com/search?q=secret"},
+                "event_id": "e1",
+                "ts": 1764200000000,
+            },
+        )
         assert r.status_code == 204, r.text
         cookie = r.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie and "Max-Age=86400" in cookie
@@ -38,7 +42,9 @@ def test_batch_as_text_plain_is_stored_and_event_ids_dedupe(database_url):
     batch = {"events": [page_view("/", "a"), page_view("/about", "b"), {"event_name": "cta_click", "event_id": "c"}]}
     with app_client(database_url) as client:
         for _ in range(3):
-            r = client.post("/api/track", content=json.dumps(batch), headers={"Content-Type": "text/plain;charset=UTF-8"})
+            r = client.post(
+                "/api/track", content=json.dumps(batch), headers={"Content-Type": "text/plain;charset=UTF-8"}
+            )
             assert r.status_code == 204, r.text
         anon = anon_id_of(client)
     events = buffered_events(database_url, anon)
@@ -107,13 +113,31 @@ BAD_REQUESTS = [
     ("bad-name", b'{"event_name": "<script>"}', "application/json", {}, 400),
     ("long-name", json.dumps({"event_name": "a" * 65}).encode(), "application/json", {}, 400),
     ("path-no-slash", b'{"event_name": "x", "page_path": "http://evil"}', "application/json", {}, 400),
-    ("path-too-long", json.dumps({"event_name": "x", "page_path": "/" + "a" * 2048}).encode(), "application/json", {}, 400),
+    (
+        "path-too-long",
+        json.dumps({"event_name": "x", "page_path": "/" + "a" * 2048}).encode(),
+        "application/json",
+        {},
+        400,
+    ),
     ("nested-params", b'{"event_name": "x", "params": {"a": {"b": 1}}}', "application/json", {}, 400),
-    ("too-many-params", json.dumps({"event_name": "x", "params": {f"k{i}": i for i in range(51)}}).encode(), "application/json", {}, 400),
+    (
+        "too-many-params",
+        json.dumps({"event_name": "x", "params": {f"k{i}": i for i in range(51)}}).encode(),
+        "application/json",
+        {},
+        400,
+    ),
     ("long-param", json.dumps({"event_name": "x", "params": {"a": "b" * 1001}}).encode(), "application/json", {}, 400),
     ("empty-batch", b'{"events": []}', "application/json", {}, 400),
     ("big-batch", json.dumps({"events": [{"event_name": "x"}] * 51}).encode(), "application/json", {}, 400),
-    ("one-bad-in-batch", json.dumps({"events": [{"event_name": "ok"}, {"event_name": ""}]}).encode(), "application/json", {}, 400),
+    (
+        "one-bad-in-batch",
+        json.dumps({"events": [{"event_name": "ok"}, {"event_name": ""}]}).encode(),
+        "application/json",
+        {},
+        400,
+    ),
     ("ts-string", b'{"event_name": "x", "ts": "yesterday"}', "application/json", {}, 400),
     ("event-id-long", json.dumps({"event_name": "x", "event_id": "e" * 65}).encode(), "application/json", {}, 400),
     ("invalid-utf8", b'{"event_name": "\xff\xfe"}', "application/json", {}, 400),
@@ -125,7 +149,9 @@ BAD_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("body,content_type,headers,status", [c[1:] for c in BAD_REQUESTS], ids=[c[0] for c in BAD_REQUESTS])
+@pytest.mark.parametrize(
+    "body,content_type,headers,status", [c[1:] for c in BAD_REQUESTS], ids=[c[0] for c in BAD_REQUESTS]
+)
 def test_bad_requests_get_a_json_error_and_store_nothing(database_url, body, content_type, headers, status):
     """Each kind of bad input gets its status and a JSON error body, and the row counts do not move."""
     with app_client(database_url) as client:
@@ -148,9 +174,12 @@ def test_allowed_origin_gets_cors_headers_and_same_origin_passes(database_url):
         assert r.status_code == 204
         assert r.headers["access-control-allow-origin"] == "https://www.example.com"
         assert r.headers["access-control-allow-credentials"] == "true"
-        assert client.post("/api/track", json=page_view("/"), headers={"Origin": "http://testserver"}).status_code == 204
-        pre = client.options("/api/track/promote", headers={"Origin": "https://www.example.com",
-                                                            "Access-Control-Request-Method": "POST"})
+        assert (
+            client.post("/api/track", json=page_view("/"), headers={"Origin": "http://testserver"}).status_code == 204
+        )
+        pre = client.options(
+            "/api/track/promote", headers={"Origin": "https://www.example.com", "Access-Control-Request-Method": "POST"}
+        )
         assert pre.status_code == 204 and pre.headers["access-control-allow-origin"] == "https://www.example.com"
         assert client.options("/api/track", headers={"Origin": "https://evil.example"}).status_code == 403
     assert row_counts(database_url) == (2, 0)

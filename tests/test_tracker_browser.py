@@ -20,7 +20,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from pgserver import free_port
 
 pytestmark = pytest.mark.browser
@@ -74,8 +73,13 @@ class TrackerSite:
                 self.seen.append((req.command, req.path, None, body))
                 req.close_connection = True
                 return
-            self.answer(req, int(self.block), b'{"error": "blocked by the test proxy"}', "application/json",
-                        {"Retry-After": "1"})
+            self.answer(
+                req,
+                int(self.block),
+                b'{"error": "blocked by the test proxy"}',
+                "application/json",
+                {"Retry-After": "1"},
+            )
             self.seen.append((req.command, req.path, int(self.block), body))
             return
         conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
@@ -118,19 +122,22 @@ class TrackerSite:
 
 
 def page_html(body: str = "", title: str = "Test page", head: str = "", script_attrs: str = "") -> str:
-    return (f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title>{head}"
-            f'<script defer src="/api/track/script.js"{script_attrs}></script></head>'
-            f"<body>{body}</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title>{head}"
+        f'<script defer src="/api/track/script.js"{script_attrs}></script></head>'
+        f"<body>{body}</body></html>"
+    )
 
 
 @pytest.fixture
 def site(start_server, sqlite_url):
     port = free_port()
-    server = start_server(sqlite_url, "--demo", env={"LEADTRAIL_RATE_LIMIT": "0",
-                                                      "LEADTRAIL_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"})
+    server = start_server(
+        sqlite_url, "--demo", env={"LEADTRAIL_RATE_LIMIT": "0", "LEADTRAIL_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"}
+    )
     proxy = TrackerSite(server.port, port)
     proxy.server = server
-    proxy.db_path = sqlite_url[len("sqlite:///"):]
+    proxy.db_path = sqlite_url[len("sqlite:///") :]
     yield proxy
     proxy.close()
 
@@ -139,8 +146,14 @@ def site(start_server, sqlite_url):
 def visitor(page, page_errors):
     """The page, with the tracker's test override, failing the test on tracker debug logs."""
     page.add_init_script("window.leadtrailTest = true")
-    page.on("console", lambda msg: page_errors.append(f"tracker log: {msg.text}")
-            if msg.type == "debug" and msg.text.startswith("leadtrail:") else None)
+    page.on(
+        "console",
+        lambda msg: (
+            page_errors.append(f"tracker log: {msg.text}")
+            if msg.type == "debug" and msg.text.startswith("leadtrail:")
+            else None
+        ),
+    )
     return page
 
 
@@ -150,9 +163,12 @@ def stored(site, timeout: float = 10.0, until=None) -> list[dict]:
     deadline = time.monotonic() + timeout
     while True:
         with sqlite3.connect(site.db_path) as db:
-            rows = [{"event_name": n, "page_path": p, "params": json.loads(params), "anon_id": a}
-                    for n, p, params, a in db.execute(
-                        "select event_name, page_path, params, anon_id from session_events order by id")]
+            rows = [
+                {"event_name": n, "page_path": p, "params": json.loads(params), "anon_id": a}
+                for n, p, params, a in db.execute(
+                    "select event_name, page_path, params, anon_id from session_events order by id"
+                )
+            ]
         if until is None or until(rows) or time.monotonic() > deadline:
             return rows
         time.sleep(0.1)
@@ -165,9 +181,14 @@ def names(rows, *only) -> list[tuple]:
 def export(site, email: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADTRAIL_")}
     env["PYTHONPATH"] = str(SRC)
-    out = subprocess.run([sys.executable, "-m", "leadtrail", "export", "--email", email,
-                          "--database-url", site.server.database_url],
-                         env=env, capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "leadtrail", "export", "--email", email, "--database-url", site.server.database_url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -194,8 +215,8 @@ def buffer(page) -> list[dict]:
 def wait_acked(page, timeout: float = 10.0) -> list[dict]:
     """Waits until every event in the page's buffer is acknowledged by the server."""
     page.wait_for_function(
-        "JSON.parse(sessionStorage.getItem('leadtrail:events') || '[]').every(e => e.s === 1)",
-        timeout=timeout * 1000)
+        "JSON.parse(sessionStorage.getItem('leadtrail:events') || '[]').every(e => e.s === 1)", timeout=timeout * 1000
+    )
     return buffer(page)
 
 
@@ -230,8 +251,11 @@ def test_page_views_across_real_and_spa_navigations(site, visitor):
     visitor.wait_for_timeout(300)
     acked = wait_acked(visitor)
 
-    views = [(e["page_path"], e["params"].get("title"), "referrer" in e["params"])
-             for e in acked if e["event_name"] == "page_view"]
+    views = [
+        (e["page_path"], e["params"].get("title"), "referrer" in e["params"])
+        for e in acked
+        if e["event_name"] == "page_view"
+    ]
     assert views == [
         ("/t/a", "Page A", False),
         ("/t/b", "Page B", True),
@@ -243,26 +267,36 @@ def test_page_views_across_real_and_spa_navigations(site, visitor):
     assert referrers == [site.url + "/t/a"]
 
     rows = stored(site, until=lambda rows: len(rows) >= len(acked))
-    assert names(rows, "page_view") == [("page_view", "/t/a"), ("page_view", "/t/b"),
-                                        ("page_view", "/t/b/pricing?utm_source=newsletter"),
-                                        ("page_view", "/t/b"), ("page_view", "/t/b/new")]
+    assert names(rows, "page_view") == [
+        ("page_view", "/t/a"),
+        ("page_view", "/t/b"),
+        ("page_view", "/t/b/pricing?utm_source=newsletter"),
+        ("page_view", "/t/b"),
+        ("page_view", "/t/b/new"),
+    ]
     assert {r["params"]["event_id"] for r in rows} == {e["event_id"] for e in acked}
     assert len({r["anon_id"] for r in rows}) == 1
 
     # Engagement: one per page left, for the page it names, before the next view.
     kinds = [(e["event_name"], e["page_path"]) for e in acked if e["event_name"] in ("page_view", "page_engagement")]
-    assert kinds[:4] == [("page_view", "/t/a"), ("page_engagement", "/t/a"), ("page_view", "/t/b"),
-                         ("page_engagement", "/t/b")]
+    assert kinds[:4] == [
+        ("page_view", "/t/a"),
+        ("page_engagement", "/t/a"),
+        ("page_view", "/t/b"),
+        ("page_engagement", "/t/b"),
+    ]
     assert all(e["params"]["engaged_ms"] > 0 for e in acked if e["event_name"] == "page_engagement")
 
     answer = visitor.evaluate("leadtrail.promote('Spa@Example.com', {form: 'api', consent: true})")
     assert answer["server_events"] == len(rows)
     journey = export(site, "spa@example.com")["journeys"][0]
     assert journey["form"] == "api" and journey["consent"] is True
-    timeline = [(e["event_name"], e["page_path"], e["source"]) for e in journey["timeline"]
-                if e["event_name"] == "page_view"]
-    assert timeline == [("page_view", p, "both") for p in
-                        ["/t/a", "/t/b", "/t/b/pricing?utm_source=newsletter", "/t/b", "/t/b/new"]]
+    timeline = [
+        (e["event_name"], e["page_path"], e["source"]) for e in journey["timeline"] if e["event_name"] == "page_view"
+    ]
+    assert timeline == [
+        ("page_view", p, "both") for p in ["/t/a", "/t/b", "/t/b/pricing?utm_source=newsletter", "/t/b", "/t/b/new"]
+    ]
 
 
 GTAG_HEAD = """<script>
@@ -295,8 +329,11 @@ def test_custom_events_and_google_tag_mirroring(site, visitor, page_errors):
     }""")
     rows = stored(site, until=lambda rows: len(names(rows, "quote_request")) == 1)
     page_errors[:] = [e for e in page_errors if "bad name!" not in e]  # the one expected log
-    custom = [(r["event_name"], {k: v for k, v in r["params"].items() if k not in ("event_id", "client_ts")})
-              for r in rows if r["event_name"] not in ("page_view", "page_engagement")]
+    custom = [
+        (r["event_name"], {k: v for k, v in r["params"].items() if k not in ("event_id", "client_ts")})
+        for r in rows
+        if r["event_name"] not in ("page_view", "page_engagement")
+    ]
     assert custom == [
         ("early_event", {"step": 1}),
         ("sign_up", {"method": "Google", "send_to": "G-TEST", "value": 2.5}),
@@ -324,12 +361,13 @@ def test_params_the_server_would_refuse_are_trimmed_so_the_batch_lands(site, vis
         leadtrail.track('after_them', {ok: true});
     }""")
     rows = stored(site, until=lambda rows: len(names(rows, "after_them")) == 1)
-    by_name = {r["event_name"]: {k: v for k, v in r["params"].items() if k not in ("event_id", "client_ts")}
-               for r in rows}
+    by_name = {
+        r["event_name"]: {k: v for k, v in r["params"].items() if k not in ("event_id", "client_ts")} for r in rows
+    }
     assert by_name["many_params"] == {f"k{i:02d}": i for i in range(50)}
     assert by_name["odd_keys"] == {"y" * 64: 3}
     text = by_name["emoji"]["text"]
-    assert len(text) == 1000 and text == "a" + "\U0001F600" * 999
+    assert len(text) == 1000 and text == "a" + "\U0001f600" * 999
     assert by_name["after_them"] == {"ok": True}
 
 
@@ -343,9 +381,10 @@ def test_outbound_clicks_and_file_downloads(site, visitor):
         <a id=out href="https://elsewhere.example/partners/?ref=abc">partner</a>""")
     site.pages["/files/price-list.pdf"] = "%PDF-1.4 test"
     site.pages["/files/menu"] = "menu"
-    visitor.context.route("https://elsewhere.example/**",
-                          lambda route: route.fulfill(status=200, body="<title>elsewhere</title>",
-                                                      content_type="text/html"))
+    visitor.context.route(
+        "https://elsewhere.example/**",
+        lambda route: route.fulfill(status=200, body="<title>elsewhere</title>", content_type="text/html"),
+    )
     visitor.goto(site.url + "/t/links")
     with visitor.expect_download():
         visitor.click("#dl")
@@ -353,10 +392,10 @@ def test_outbound_clicks_and_file_downloads(site, visitor):
     visitor.click("#out", button="middle")
     visitor.click("#out")  # leaves the page: sent with keepalive while it unloads
     visitor.wait_for_url("https://elsewhere.example/**")
-    rows = stored(site, until=lambda rows: len(names(rows, "outbound_click")) == 2
-                  and names(rows, "page_engagement"))
-    clicks = [(r["event_name"], r["params"]["href"]) for r in rows
-              if r["event_name"] in ("outbound_click", "file_download")]
+    rows = stored(site, until=lambda rows: len(names(rows, "outbound_click")) == 2 and names(rows, "page_engagement"))
+    clicks = [
+        (r["event_name"], r["params"]["href"]) for r in rows if r["event_name"] in ("outbound_click", "file_download")
+    ]
     assert clicks == [
         ("file_download", site.url + "/files/menu"),
         ("file_download", site.url + "/files/price-list.pdf"),
@@ -399,16 +438,21 @@ def test_blocked_track_events_reach_the_journey_as_client_events(site, visitor, 
 
     journey = export(site, "jo@example.com")["journeys"][0]
     assert journey["consent"] is True and journey["form"] == "booking"
-    seen = [(e["event_name"], e["page_path"], e["source"]) for e in journey["timeline"]
-            if e["event_name"] != "page_engagement"]
+    seen = [
+        (e["event_name"], e["page_path"], e["source"])
+        for e in journey["timeline"]
+        if e["event_name"] != "page_engagement"
+    ]
     assert seen == [
         ("page_view", "/t/a", "both"),
         ("page_view", "/t/b", "client"),
         ("viewed_prices", "/t/b", "client"),
         ("page_view", "/t/form", "client"),
     ]
-    assert any(e["source"] == "client" and e["event_name"] == "page_engagement" and e["page_path"] == "/t/b"
-               for e in journey["timeline"])
+    assert any(
+        e["source"] == "client" and e["event_name"] == "page_engagement" and e["page_path"] == "/t/b"
+        for e in journey["timeline"]
+    )
     assert [s for s, _ in site.track_posts()][1:] and all(s is None for s, _ in site.track_posts()[1:])
     expect_failed_requests(page_errors, "/api/track")
 
@@ -436,7 +480,11 @@ def test_events_sent_during_an_outage_are_resent_once(site, visitor, page_errors
     ids = [r["params"]["event_id"] for r in rows]
     assert sorted(ids) == sorted(e["event_id"] for e in acked)  # each stored once
     assert names(rows, "page_view", "during_outage") == [
-        ("page_view", "/t/a"), ("during_outage", "/t/a"), ("page_view", "/t/b"), ("page_view", "/t/c")]
+        ("page_view", "/t/a"),
+        ("during_outage", "/t/a"),
+        ("page_view", "/t/b"),
+        ("page_view", "/t/c"),
+    ]
     # Some events really were sent more than once.
     sent = [e["event_id"] for _, events in site.track_posts() for e in events]
     assert len(sent) > len(set(sent))
@@ -464,10 +512,13 @@ SCRIPTED_FORM = """
 <button id=send onclick="document.forms.newsletter.submit()">send</button>"""
 
 
-@pytest.mark.parametrize("markup, email, form_name", [
-    (FRAMEWORK_FORM, "fw@example.com", "contact"),
-    (SCRIPTED_FORM, "scripted@example.com", "newsletter"),
-])
+@pytest.mark.parametrize(
+    "markup, email, form_name",
+    [
+        (FRAMEWORK_FORM, "fw@example.com", "contact"),
+        (SCRIPTED_FORM, "scripted@example.com", "newsletter"),
+    ],
+)
 def test_promote_from_forms_submitted_by_frameworks_and_scripts(site, visitor, markup, email, form_name):
     """A form that a framework cancels and submits with fetch, and one submitted by form.submit()
     (no submit event), both promote once, and both still reach their next page."""
@@ -521,7 +572,8 @@ def test_data_api_sends_cross_origin_and_data_auto_false(site, visitor):
     data-auto="false" only the site's own leadtrail.pageview() calls are page views."""
     site.pages["/t/api"] = page_html(
         "<button id=go onclick=\"history.pushState({}, '', '/t/api/next')\">go</button>",
-        script_attrs=f' data-api="{site.server.url}/" data-auto="false"')
+        script_attrs=f' data-api="{site.server.url}/" data-auto="false"',
+    )
     visitor.goto(site.url + "/t/api")
     visitor.wait_for_function("window.leadtrail")
     visitor.click("#go")
@@ -562,7 +614,9 @@ def test_buffer_shape_cap_and_dedupe_of_double_inclusion(site, visitor):
 def test_never_breaks_the_host_page(site, visitor, page_errors):
     """Storage that throws, a native error from pushState, and a rejected promote reach the page
     as they would without the tracker; the tracker keeps sending."""
-    visitor.add_init_script("Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError') }")
+    visitor.add_init_script(
+        "Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError') }"
+    )
     site.pages["/t/x"] = page_html("x")
     visitor.goto(site.url + "/t/x")
     visitor.wait_for_function("window.leadtrail")

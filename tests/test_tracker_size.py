@@ -40,27 +40,61 @@ def test_minified_copy_is_built_from_the_current_source():
     (otherwise the readable source would be served: run that script and commit both)."""
     recorded = script.MINIFIED_HASH.read_text().split()[0]
     assert recorded == hashlib.sha256(script.SOURCE.read_bytes()).hexdigest(), (
-        "tracker.min.js is stale: run scripts/build-tracker.sh")
+        "tracker.min.js is stale: run scripts/build-tracker.sh"
+    )
     assert script.load_script().minified
 
 
 def test_minified_copy_keeps_the_wire_format():
     """Every name the server and the integration guide rely on survives minification."""
     body = script.load_script().body.decode()
-    for name in ["leadtrail:events", "/api/track", "/api/track/promote", "event_name", "page_path",
-                 "params", "event_id", "ts", "page_view", "page_engagement", "engaged_ms",
-                 "outbound_click", "file_download", "href", "referrer", "title", "client_events",
-                 "data-leadtrail-promote", "data-leadtrail-consent", "data-leadtrail-form",
-                 "allowAutomation", "leadtrailTest", "globalPrivacyControl", "webdriver",
-                 "sendBeacon", "keepalive", "dataLayer", "pushState", "replaceState", "popstate"]:
+    for name in [
+        "leadtrail:events",
+        "/api/track",
+        "/api/track/promote",
+        "event_name",
+        "page_path",
+        "params",
+        "event_id",
+        "ts",
+        "page_view",
+        "page_engagement",
+        "engaged_ms",
+        "outbound_click",
+        "file_download",
+        "href",
+        "referrer",
+        "title",
+        "client_events",
+        "data-leadtrail-promote",
+        "data-leadtrail-consent",
+        "data-leadtrail-form",
+        "allowAutomation",
+        "leadtrailTest",
+        "globalPrivacyControl",
+        "webdriver",
+        "sendBeacon",
+        "keepalive",
+        "dataLayer",
+        "pushState",
+        "replaceState",
+        "popstate",
+    ]:
         assert name in body, name
 
 
 def test_source_header_says_what_it_sends():
     """The readable source opens with a comment naming every event it sends."""
     header = re.match(r"/\*!(.*?)\*/", script.SOURCE.read_text(), re.S).group(1)
-    for name in ["page_view", "page_engagement", "outbound_click", "file_download", "promote",
-                 "globalPrivacyControl", "webdriver"]:
+    for name in [
+        "page_view",
+        "page_engagement",
+        "outbound_click",
+        "file_download",
+        "promote",
+        "globalPrivacyControl",
+        "webdriver",
+    ]:
         assert name in header, name
 
 

@@ -7,14 +7,14 @@ import logging
 import socket
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from support import app_client, page_view
 
 from leadtrail import webhook
 from leadtrail.settings import SettingsError, load_settings
-from support import app_client, page_view
 
 SECRET = "whsec-test-0123456789abcdef"
 
@@ -31,8 +31,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                                          "at": time.monotonic()})
+                receiver.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body, "at": time.monotonic()}
+                )
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 self.send_response(status)
                 if set_cookie:
@@ -99,19 +100,29 @@ def client_event(name, path, event_id, ts):
 
 
 def test_a_created_journey_is_posted_once_with_its_summary_and_a_signature_that_verifies(
-        database_url, receiver, quick_retries):
+    database_url, receiver, quick_retries
+):
     """One POST per created journey: the documented fields, the e-mail, the summary, and an
     X-Leadtrail-Signature over the exact body that verifies with the secret (and not without it)."""
     hook = receiver(200)
     now_ms = int(time.time() * 1000)
     with app_client(database_url, webhook_url=hook.url, webhook_secret=SECRET) as client:
-        client.post("/api/track", json=page_view("/?utm_source=google&utm_medium=cpc", "p1",
-                                                 referrer="https://www.google.com/"))
+        client.post(
+            "/api/track", json=page_view("/?utm_source=google&utm_medium=cpc", "p1", referrer="https://www.google.com/")
+        )
         client.post("/api/track", json=page_view("/services", "p2"))
-        r = client.post("/api/track/promote", json={
-            "email": "Jane@Example.com", "form": "booking", "consent": True,
-            "client_events": [client_event("page_view", "/", "p1", now_ms - 5000),
-                              client_event("cta_click", "/services", "blocked", now_ms - 1000)]})
+        r = client.post(
+            "/api/track/promote",
+            json={
+                "email": "Jane@Example.com",
+                "form": "booking",
+                "consent": True,
+                "client_events": [
+                    client_event("page_view", "/", "p1", now_ms - 5000),
+                    client_event("cta_click", "/services", "blocked", now_ms - 1000),
+                ],
+            },
+        )
         assert r.status_code == 201
         [request] = hook.wait_for(1)
         time.sleep(0.3)  # room for a second, wrong, delivery to show up
@@ -125,7 +136,7 @@ def test_a_created_journey_is_posted_once_with_its_summary_and_a_signature_that_
     assert payload["type"] == "journey.created" and payload["journey_id"] == r.json()["journey_id"]
     assert payload["email"] == "jane@example.com" and payload["form"] == "booking" and payload["consent"] is True
     created = datetime.fromisoformat(payload["created_at"])
-    assert created.utcoffset().total_seconds() == 0 and abs(created - datetime.now(timezone.utc)).total_seconds() < 60
+    assert created.utcoffset().total_seconds() == 0 and abs(created - datetime.now(UTC)).total_seconds() < 60
     assert payload["url"] is None  # the in-process client is neither a trusted proxy nor loopback
     summary = payload["summary"]
     assert summary["first_touch"] == {"channel": "Paid Search", "source": "google", "landing_page": "/"}
@@ -169,10 +180,17 @@ def test_a_refresh_and_the_late_look_deliver_nothing_more(database_url, receiver
     hook = receiver(200)
     with app_client(database_url, webhook_url=hook.url) as client:
         client.post("/api/track", json=page_view("/", "a"))
-        first = client.post("/api/track/promote", json={
-            "email": "again@x.co", "client_events": [client_event("page_view", "/", "a", int(time.time() * 1000))]})
-        client.post("/api/track", json={"event_name": "page_engagement", "page_path": "/", "event_id": "late",
-                                        "params": {"engaged_ms": 900}})
+        first = client.post(
+            "/api/track/promote",
+            json={
+                "email": "again@x.co",
+                "client_events": [client_event("page_view", "/", "a", int(time.time() * 1000))],
+            },
+        )
+        client.post(
+            "/api/track",
+            json={"event_name": "page_engagement", "page_path": "/", "event_id": "late", "params": {"engaged_ms": 900}},
+        )
         second = client.post("/api/track/promote", json={"email": "again@x.co"})
         assert (first.status_code, second.status_code) == (201, 200)
         hook.wait_for(1)
@@ -196,8 +214,9 @@ def test_a_500_is_retried_and_then_delivered_once(database_url, receiver, quick_
     assert requests[1]["at"] - requests[0]["at"] >= 0.05
     assert "Cookie" not in requests[1]["headers"]
     for request in requests:
-        assert webhook.verify_signature(SECRET, request["body"], request["headers"]["X-Leadtrail-Signature"],
-                                        now=time.time())
+        assert webhook.verify_signature(
+            SECRET, request["body"], request["headers"]["X-Leadtrail-Signature"], now=time.time()
+        )
     assert counts == {"retried": 1, "delivered": 1}
     records = [rec for rec in caplog.records if rec.name == "leadtrail.webhook" and hasattr(rec, "outcome")]
     assert [(rec.outcome, rec.status, rec.attempt) for rec in records] == [("retry", 500, 1), ("delivered", 200, 2)]
@@ -222,7 +241,8 @@ def test_a_4xx_or_a_redirect_is_not_retried_or_followed(sqlite_url, receiver, qu
 
 
 def test_an_unreachable_url_does_not_slow_the_promote_and_the_failure_is_logged(
-        database_url, quick_retries, caplog, black_hole):
+    database_url, quick_retries, caplog, black_hole
+):
     """A receiver that accepts connections and never answers: the promote answers at once; the
     sender times out on each of its three attempts, then logs that it gave up."""
     caplog.set_level(logging.INFO, logger="leadtrail.webhook")
@@ -234,18 +254,23 @@ def test_an_unreachable_url_does_not_slow_the_promote_and_the_failure_is_logged(
         assert r.status_code == 201
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not any(
-                getattr(rec, "outcome", None) == "failed" for rec in caplog.records):
+            getattr(rec, "outcome", None) == "failed" for rec in caplog.records
+        ):
             time.sleep(0.05)
         counts = dict(client.app.state.services.metrics.webhooks)
     assert elapsed < webhook.ATTEMPT_TIMEOUT  # delivery inline would take at least three timeouts
-    outcomes = [(rec.outcome, rec.status, rec.attempt) for rec in caplog.records if hasattr(rec, "outcome")
-                and rec.name == "leadtrail.webhook"]
+    outcomes = [
+        (rec.outcome, rec.status, rec.attempt)
+        for rec in caplog.records
+        if hasattr(rec, "outcome") and rec.name == "leadtrail.webhook"
+    ]
     assert outcomes == [("retry", "ReadTimeout", 1), ("retry", "ReadTimeout", 2), ("failed", "ReadTimeout", 3)]
     assert counts == {"retried": 2, "failed": 1}
 
 
-def test_pending_deliveries_are_dropped_after_the_shutdown_grace(sqlite_url, quick_retries, caplog, monkeypatch,
-                                                                 black_hole):
+def test_pending_deliveries_are_dropped_after_the_shutdown_grace(
+    sqlite_url, quick_retries, caplog, monkeypatch, black_hole
+):
     """Stopping the server waits SHUTDOWN_GRACE for a delivery in flight, then drops it (logged)."""
     monkeypatch.setattr(webhook, "ATTEMPT_TIMEOUT", 30.0)
     caplog.set_level(logging.INFO, logger="leadtrail.webhook")
@@ -285,9 +310,18 @@ def test_without_webhook_url_nothing_is_sent(database_url, receiver, quick_retri
     assert hook.requests == []
 
 
-@pytest.mark.parametrize("value", ["ftp://hooks.example.com/x", "hooks.example.com/x", "https://", "https:///path",
-                                   "http://hooks.example.com:99999/", "https://hooks.example.com/a b",
-                                   "https://hooks.example.com/#frag"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ftp://hooks.example.com/x",
+        "hooks.example.com/x",
+        "https://",
+        "https:///path",
+        "http://hooks.example.com:99999/",
+        "https://hooks.example.com/a b",
+        "https://hooks.example.com/#frag",
+    ],
+)
 def test_a_bad_webhook_url_is_refused_at_load_time(value):
     """WEBHOOK_URL must be an http(s) URL with a host; the message names the setting."""
     with pytest.raises(SettingsError, match="LEADTRAIL_WEBHOOK_URL"):
@@ -299,8 +333,9 @@ def test_webhook_settings_load_and_round_trip():
     a short secret is refused."""
     from leadtrail.settings import to_env
 
-    s = load_settings({}, env={"LEADTRAIL_WEBHOOK_URL": " https://hooks.example.com/x?token=abc ",
-                               "LEADTRAIL_WEBHOOK_SECRET": SECRET})
+    s = load_settings(
+        {}, env={"LEADTRAIL_WEBHOOK_URL": " https://hooks.example.com/x?token=abc ", "LEADTRAIL_WEBHOOK_SECRET": SECRET}
+    )
     assert (s.webhook_url, s.webhook_secret) == ("https://hooks.example.com/x?token=abc", SECRET)
     assert "token=abc" not in repr(s) and SECRET not in repr(s)
     assert load_settings({}, env=to_env(s)) == s
@@ -312,8 +347,9 @@ def test_webhook_settings_load_and_round_trip():
 def test_the_link_is_given_only_for_an_origin_that_can_be_believed():
     """Through a trusted proxy or from this machine: the dashboard URL; straight from the internet
     (Host is whatever the caller says) or without a host: none."""
-    assert webhook.journey_link("https://www.example.com", "10.0.0.2", True, 7) == \
-        "https://www.example.com/cp/journeys/7"
+    assert (
+        webhook.journey_link("https://www.example.com", "10.0.0.2", True, 7) == "https://www.example.com/cp/journeys/7"
+    )
     assert webhook.journey_link("http://127.0.0.1:8000", "127.0.0.1", False, 7) == "http://127.0.0.1:8000/cp/journeys/7"
     assert webhook.journey_link("http://evil.example", "203.0.113.9", False, 7) is None
     assert webhook.journey_link("http://", "127.0.0.1", False, 7) is None
@@ -327,11 +363,19 @@ def test_the_link_follows_the_origin_a_trusted_proxy_forwarded(database_url, rec
     from browser import CHROME_UA
 
     hook = receiver(200)
-    server = start_server(database_url, env={"LEADTRAIL_WEBHOOK_URL": hook.url,
-                                             "LEADTRAIL_TRUSTED_PROXIES": "127.0.0.1"})
-    request = urllib.request.Request(server.url + "/api/track/promote", data=b'{"email": "link@x.co"}', headers={
-        "Content-Type": "application/json", "User-Agent": CHROME_UA,
-        "X-Forwarded-Host": "www.example.com", "X-Forwarded-Proto": "https"})
+    server = start_server(
+        database_url, env={"LEADTRAIL_WEBHOOK_URL": hook.url, "LEADTRAIL_TRUSTED_PROXIES": "127.0.0.1"}
+    )
+    request = urllib.request.Request(
+        server.url + "/api/track/promote",
+        data=b'{"email": "link@x.co"}',
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": CHROME_UA,
+            "X-Forwarded-Host": "www.example.com",
+            "X-Forwarded-Proto": "https",
+        },
+    )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(request, timeout=5) as response:
         journey_id = json.loads(response.read())["journey_id"]

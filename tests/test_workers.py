@@ -12,7 +12,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from test_faults import NO_LIMIT, assert_exactly_once, stored_ids
 from trackclient import Visitor, join_all, wait_for
 

@@ -21,8 +21,16 @@ from browser import CHROME_UA
 
 
 class Visitor(threading.Thread):
-    def __init__(self, urls: list[str], name: str, stop: threading.Event, batch: int = 5,
-                 retry_for: float = 60.0, pause: float = 0.0, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        urls: list[str],
+        name: str,
+        stop: threading.Event,
+        batch: int = 5,
+        retry_for: float = 60.0,
+        pause: float = 0.0,
+        timeout: float = 10.0,
+    ) -> None:
         super().__init__(name=f"visitor-{name}", daemon=True)
         self.urls = urls
         self.tag = name
@@ -53,10 +61,14 @@ class Visitor(threading.Thread):
         """One attempt: the status, or "error" when the connection failed."""
         url = self.urls[self._turn % len(self.urls)]
         self._turn += 1
-        body = json.dumps({"events": [
-            {"event_name": "page_view", "page_path": f"/p/{eid}", "event_id": eid, "params": {"title": "T"}}
-            for eid in event_ids
-        ]})
+        body = json.dumps(
+            {
+                "events": [
+                    {"event_name": "page_view", "page_path": f"/p/{eid}", "event_id": eid, "params": {"title": "T"}}
+                    for eid in event_ids
+                ]
+            }
+        )
         headers = {"Content-Type": "application/json", "User-Agent": CHROME_UA}
         if self.cookie:
             headers["Cookie"] = f"anon_id={self.cookie}"

@@ -35,20 +35,20 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 # One rule for what an address is, for owners as for enquirers: no control characters (a NUL
 # cannot even reach PostgreSQL), no spaces, one @, a dotted domain.
-from .promote import normalise_email, valid_email  # noqa: F401 (also this module's API)
+from .promote import normalise_email, valid_email
 from .store import dashboard as db
 from .store import utcnow
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 hashes anything, but an unbounded input is a free CPU sink
 
-SESSION_LIFETIME = timedelta(days=7)     # absolute: log in again after a week
-SESSION_IDLE = timedelta(hours=12)       # a session unused this long is over
-SESSION_TOUCH = timedelta(minutes=5)     # seen_at is written at most this often (one write, not one per page)
+SESSION_LIFETIME = timedelta(days=7)  # absolute: log in again after a week
+SESSION_IDLE = timedelta(hours=12)  # a session unused this long is over
+SESSION_TOUCH = timedelta(minutes=5)  # seen_at is written at most this often (one write, not one per page)
 
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_ATTEMPTS_PER_ACCOUNT = 5             # per e-mail address typed, successful logins forgive these
-MAX_ATTEMPTS_PER_ADDRESS = 20            # per client address, whatever address it types
+MAX_ATTEMPTS_PER_ACCOUNT = 5  # per e-mail address typed, successful logins forgive these
+MAX_ATTEMPTS_PER_ADDRESS = 20  # per client address, whatever address it types
 
 SETUP_TTL = timedelta(hours=24)
 _SETUP_LOCK = "leadtrail:cp:setup"
@@ -231,8 +231,7 @@ async def housekeeping(store, now: datetime | None = None) -> None:
 # -- throttling ---------------------------------------------------------------------------------------
 
 
-async def begin_attempt(store, keys: Keys, email: str, address: str,
-                        now: datetime | None = None) -> int | Throttled:
+async def begin_attempt(store, keys: Keys, email: str, address: str, now: datetime | None = None) -> int | Throttled:
     """Records a login attempt before the password is checked, then counts: concurrent guesses
     all count, so at most the limit of them is ever checked. Returns the attempt's id, or
     Throttled (the attempt is then forgotten, so hammering does not extend the lock-out)."""
@@ -289,12 +288,17 @@ async def account_details(store, owner: Owner, token: str, now: datetime | None 
         raise AccountError("this owner account no longer exists")
     others = await db.count_other_sessions(store, owner.id, token_hash(token), now, now - SESSION_IDLE)
     last = row["last_login_at"]
-    return {"email": row["email"], "created_at": store.decode_time(row["created_at"]),
-            "last_login_at": store.decode_time(last) if last is not None else None, "other_sessions": others}
+    return {
+        "email": row["email"],
+        "created_at": store.decode_time(row["created_at"]),
+        "last_login_at": store.decode_time(last) if last is not None else None,
+        "other_sessions": others,
+    }
 
 
-async def _replace_password(store, owner_id: int, password: str, new_session_for: Owner | None,
-                            now: datetime) -> tuple[int, str | None]:
+async def _replace_password(
+    store, owner_id: int, password: str, new_session_for: Owner | None, now: datetime
+) -> tuple[int, str | None]:
     """Stores the new password's hash and ends every session of the owner in one transaction;
     with new_session_for, starts one fresh session in it. Returns (sessions ended, new token)."""
     password_hash = await hash_password(password)  # before the transaction: it takes a while
@@ -307,8 +311,9 @@ async def _replace_password(store, owner_id: int, password: str, new_session_for
     return ended, token
 
 
-async def change_password(store, keys: Keys, owner: Owner, address: str, current: str, new: str,
-                          confirm: str, now: datetime | None = None) -> str | Throttled:
+async def change_password(
+    store, keys: Keys, owner: Owner, address: str, current: str, new: str, confirm: str, now: datetime | None = None
+) -> str | Throttled:
     """The signed-in owner changes their password. The new one is checked first (the same rules
     as everywhere, no password work spent); the current one is then checked as a login attempt
     is: recorded and counted per account and client address first, so this form cannot be used
@@ -383,14 +388,15 @@ async def setup_token_valid(store, token: str | None, now: datetime | None = Non
     return row is not None and hmac.compare_digest(token_hash(token), row["token_hash"])
 
 
-async def redeem_setup_token(store, token: str, email: str, password: str,
-                             now: datetime | None = None) -> Owner:
+async def redeem_setup_token(store, token: str, email: str, password: str, now: datetime | None = None) -> Owner:
     """Creates the first owner with a valid setup token, using the token up. AccountError when
     the token is not (or no longer) valid, an owner exists already, or the input is refused."""
     now = now or utcnow()
     if not await setup_token_valid(store, token, now):
-        raise AccountError("this setup link is not valid any more; restart the server for a new one, "
-                           "or create an owner with `leadtrail user add EMAIL`")
+        raise AccountError(
+            "this setup link is not valid any more; restart the server for a new one, "
+            "or create an owner with `leadtrail user add EMAIL`"
+        )
     address = _checked(email, password)
     password_hash = await hash_password(password)  # before the transaction: it takes a while
     async with store.transaction(lock_key=_SETUP_LOCK) as tx:

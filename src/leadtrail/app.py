@@ -6,18 +6,18 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+from collections.abc import AsyncIterator
 from types import ModuleType
-from typing import Any, AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
 
 from . import metrics, openapi
-from .routes import health, promote, track
 from .logs import configure as configure_logging
+from .routes import health, promote, track
 from .services import Services
 from .settings import Settings, load_settings, with_secret_key
 from .web import json_response
@@ -55,8 +55,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
         return json_response({"error": exc.detail, "details": []}, exc.status_code, getattr(exc, "headers", None))
-    return Response(f"{exc.status_code} {exc.detail}\n", exc.status_code, media_type="text/plain",
-                    headers=getattr(exc, "headers", None))
+    return Response(
+        f"{exc.status_code} {exc.detail}\n",
+        exc.status_code,
+        media_type="text/plain",
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -83,9 +87,17 @@ class LeadtrailApp(Starlette):
                     # started: handlers send only once they have their answer).
                     log.exception("unhandled error on %s %s", scope["method"], scope["path"])
                     body = b'{"error":"internal error","details":[]}'
-                    await send({"type": "http.response.start", "status": 500,
-                                "headers": [(b"content-type", b"application/json"),
-                                            (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 500,
+                            "headers": [
+                                (b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                                *SECURITY_HEADERS,
+                            ],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": body})
                 return
         await super().__call__(scope, receive, send)
@@ -125,8 +137,14 @@ def create_app(settings: Settings) -> LeadtrailApp:
             await services.store.close()
 
     app = LeadtrailApp(
-        routes=[*track.routes(), *promote.routes(), *health.routes(), *openapi.routes(), *metrics.routes(),
-                *(route for module in features for route in module.routes(settings))],
+        routes=[
+            *track.routes(),
+            *promote.routes(),
+            *health.routes(),
+            *openapi.routes(),
+            *metrics.routes(),
+            *(route for module in features for route in module.routes(settings)),
+        ],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, 500: server_error},
     )

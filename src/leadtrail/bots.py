@@ -49,7 +49,7 @@ def _expand(pattern: str) -> list[str] | None:
                 choices, pos = [pattern[pos + 1]], pos + 2
             elif c == "[":
                 end = pattern.find("]", pos + 1)
-                body = pattern[pos + 1:end]
+                body = pattern[pos + 1 : end]
                 if end < 0 or not body or any(ch in _META or ch in "\\-^" for ch in body):
                     return None
                 choices, pos = list(body), end + 1

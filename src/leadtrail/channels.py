@@ -24,9 +24,26 @@ MOBILE_PUSH = "Mobile Push Notifications"
 
 # Every value classify() can return, in rule order.
 CHANNEL_GROUPS = (
-    DIRECT, CROSS_NETWORK, PAID_SHOPPING, PAID_SEARCH, PAID_SOCIAL, PAID_VIDEO, DISPLAY,
-    PAID_OTHER, AI_ASSISTANTS, ORGANIC_SHOPPING, ORGANIC_SOCIAL, ORGANIC_VIDEO, ORGANIC_SEARCH,
-    REFERRAL, EMAIL, AFFILIATES, AUDIO, SMS, MOBILE_PUSH, UNASSIGNED,
+    DIRECT,
+    CROSS_NETWORK,
+    PAID_SHOPPING,
+    PAID_SEARCH,
+    PAID_SOCIAL,
+    PAID_VIDEO,
+    DISPLAY,
+    PAID_OTHER,
+    AI_ASSISTANTS,
+    ORGANIC_SHOPPING,
+    ORGANIC_SOCIAL,
+    ORGANIC_VIDEO,
+    ORGANIC_SEARCH,
+    REFERRAL,
+    EMAIL,
+    AFFILIATES,
+    AUDIO,
+    SMS,
+    MOBILE_PUSH,
+    UNASSIGNED,
 )
 
 # Google's regexes and value lists, verbatim (GA4 matches them case-insensitively).
@@ -43,62 +60,182 @@ SEARCH, SOCIAL, VIDEO, SHOPPING, WEBMAIL, AI = "search", "social", "video", "sho
 # Registrable names (the label before the public suffix: google.co.uk -> "google"), also accepted
 # as bare utm_source words. Only unambiguous names live here; short or generic ones are exact hosts.
 _SITES_BY_NAME: dict[str, tuple[str, str]] = {
-    **{n: (n, SEARCH) for n in (
-        "google", "bing", "duckduckgo", "yahoo", "baidu", "yandex", "ecosia", "startpage", "qwant",
-        "naver", "seznam", "sogou", "daum", "kagi", "mojeek", "ask", "aol", "dogpile", "brave")},
-    **{n: (n, SOCIAL) for n in (
-        "facebook", "instagram", "linkedin", "pinterest", "reddit", "tiktok", "threads",
-        "snapchat", "tumblr", "vk", "weibo", "quora", "whatsapp", "telegram", "discord", "mastodon",
-        "bluesky", "nextdoor", "xing", "messenger", "wechat", "line")},
-    **{n: (n, VIDEO) for n in (
-        "youtube", "vimeo", "twitch", "dailymotion", "wistia", "ted", "netflix", "hulu", "rumble",
-        "iqiyi", "youku")},
-    **{n: (n, SHOPPING) for n in (
-        "amazon", "ebay", "etsy", "walmart", "aliexpress", "alibaba", "mercadolibre", "shopify",
-        "igshopping")},
-    **{n: (n, AI) for n in (
-        "chatgpt", "openai", "perplexity", "claude", "gemini", "copilot", "deepseek", "mistral",
-        "grok", "phind")},
+    **{
+        n: (n, SEARCH)
+        for n in (
+            "google",
+            "bing",
+            "duckduckgo",
+            "yahoo",
+            "baidu",
+            "yandex",
+            "ecosia",
+            "startpage",
+            "qwant",
+            "naver",
+            "seznam",
+            "sogou",
+            "daum",
+            "kagi",
+            "mojeek",
+            "ask",
+            "aol",
+            "dogpile",
+            "brave",
+        )
+    },
+    **{
+        n: (n, SOCIAL)
+        for n in (
+            "facebook",
+            "instagram",
+            "linkedin",
+            "pinterest",
+            "reddit",
+            "tiktok",
+            "threads",
+            "snapchat",
+            "tumblr",
+            "vk",
+            "weibo",
+            "quora",
+            "whatsapp",
+            "telegram",
+            "discord",
+            "mastodon",
+            "bluesky",
+            "nextdoor",
+            "xing",
+            "messenger",
+            "wechat",
+            "line",
+        )
+    },
+    **{
+        n: (n, VIDEO)
+        for n in (
+            "youtube",
+            "vimeo",
+            "twitch",
+            "dailymotion",
+            "wistia",
+            "ted",
+            "netflix",
+            "hulu",
+            "rumble",
+            "iqiyi",
+            "youku",
+        )
+    },
+    **{
+        n: (n, SHOPPING)
+        for n in ("amazon", "ebay", "etsy", "walmart", "aliexpress", "alibaba", "mercadolibre", "shopify", "igshopping")
+    },
+    **{
+        n: (n, AI)
+        for n in (
+            "chatgpt",
+            "openai",
+            "perplexity",
+            "claude",
+            "gemini",
+            "copilot",
+            "deepseek",
+            "mistral",
+            "grok",
+            "phind",
+        )
+    },
     "twitter": ("x", SOCIAL),
-    "fb": ("facebook", SOCIAL), "ig": ("instagram", SOCIAL), "x": ("x", SOCIAL),
-    "yt": ("youtube", VIDEO), "gmail": ("gmail", WEBMAIL), "outlook": ("outlook", WEBMAIL),
+    "fb": ("facebook", SOCIAL),
+    "ig": ("instagram", SOCIAL),
+    "x": ("x", SOCIAL),
+    "yt": ("youtube", VIDEO),
+    "gmail": ("gmail", WEBMAIL),
+    "outlook": ("outlook", WEBMAIL),
 }
 
 # Exact hosts; a host also matches through its parent domains (the most specific entry wins).
 # Category None means "known, but a plain referral" (e.g. docs.google.com is not a search).
 _SITES_BY_HOST: dict[str, tuple[str, str | None]] = {
     # AI assistants, including those living on search or big-tech domains.
-    "chat.openai.com": ("chatgpt", AI), "chatgpt.com": ("chatgpt", AI),
-    "gemini.google.com": ("gemini", AI), "bard.google.com": ("gemini", AI),
-    "copilot.microsoft.com": ("copilot", AI), "copilot.cloud.microsoft": ("copilot", AI),
-    "edgeservices.bing.com": ("copilot", AI), "you.com": ("you.com", AI), "poe.com": ("poe", AI),
-    "chat.deepseek.com": ("deepseek", AI), "chat.mistral.ai": ("mistral", AI),
-    "meta.ai": ("meta.ai", AI), "pi.ai": ("pi.ai", AI), "character.ai": ("character.ai", AI),
+    "chat.openai.com": ("chatgpt", AI),
+    "chatgpt.com": ("chatgpt", AI),
+    "gemini.google.com": ("gemini", AI),
+    "bard.google.com": ("gemini", AI),
+    "copilot.microsoft.com": ("copilot", AI),
+    "copilot.cloud.microsoft": ("copilot", AI),
+    "edgeservices.bing.com": ("copilot", AI),
+    "you.com": ("you.com", AI),
+    "poe.com": ("poe", AI),
+    "chat.deepseek.com": ("deepseek", AI),
+    "chat.mistral.ai": ("mistral", AI),
+    "meta.ai": ("meta.ai", AI),
+    "pi.ai": ("pi.ai", AI),
+    "character.ai": ("character.ai", AI),
     # Webmail: GA4 would call these Referral; an owner reads them as Email.
-    "mail.google.com": ("gmail", WEBMAIL), "com.google.android.gm": ("gmail", WEBMAIL),
-    "outlook.live.com": ("outlook", WEBMAIL), "outlook.office.com": ("outlook", WEBMAIL),
-    "outlook.office365.com": ("outlook", WEBMAIL), "mail.yahoo.com": ("yahoo mail", WEBMAIL),
-    "mail.proton.me": ("proton mail", WEBMAIL), "app.fastmail.com": ("fastmail", WEBMAIL),
+    "mail.google.com": ("gmail", WEBMAIL),
+    "com.google.android.gm": ("gmail", WEBMAIL),
+    "outlook.live.com": ("outlook", WEBMAIL),
+    "outlook.office.com": ("outlook", WEBMAIL),
+    "outlook.office365.com": ("outlook", WEBMAIL),
+    "mail.yahoo.com": ("yahoo mail", WEBMAIL),
+    "mail.proton.me": ("proton mail", WEBMAIL),
+    "app.fastmail.com": ("fastmail", WEBMAIL),
     # Shopping and search sections that would otherwise read as their parent site.
-    "shopping.google.com": ("google shopping", SHOPPING), "shopping.naver.com": ("naver", SHOPPING),
-    "shopping.yahoo.com": ("yahoo", SHOPPING), "search.brave.com": ("brave", SEARCH),
+    "shopping.google.com": ("google shopping", SHOPPING),
+    "shopping.naver.com": ("naver", SHOPPING),
+    "shopping.yahoo.com": ("yahoo", SHOPPING),
+    "search.brave.com": ("brave", SEARCH),
     "com.google.android.googlequicksearchbox": ("google", SEARCH),
     # Google properties that are not search results.
-    **{h: (h, None) for h in (
-        "docs.google.com", "sites.google.com", "drive.google.com", "groups.google.com",
-        "accounts.google.com", "play.google.com", "maps.google.com")},
+    **{
+        h: (h, None)
+        for h in (
+            "docs.google.com",
+            "sites.google.com",
+            "drive.google.com",
+            "groups.google.com",
+            "accounts.google.com",
+            "play.google.com",
+            "maps.google.com",
+        )
+    },
     # Short links and app ids of social and video sites.
-    "x.com": ("x", SOCIAL), "t.co": ("x", SOCIAL), "com.twitter.android": ("x", SOCIAL),
-    "fb.com": ("facebook", SOCIAL), "fb.me": ("facebook", SOCIAL), "com.facebook.katana": ("facebook", SOCIAL),
-    "m.me": ("messenger", SOCIAL), "com.instagram.android": ("instagram", SOCIAL),
-    "lnkd.in": ("linkedin", SOCIAL), "com.linkedin.android": ("linkedin", SOCIAL),
-    "pin.it": ("pinterest", SOCIAL), "redd.it": ("reddit", SOCIAL), "com.reddit.frontpage": ("reddit", SOCIAL),
-    "t.me": ("telegram", SOCIAL), "wa.me": ("whatsapp", SOCIAL), "bsky.app": ("bluesky", SOCIAL),
-    "threads.net": ("threads", SOCIAL), "com.zhiliaoapp.musically": ("tiktok", SOCIAL),
-    **{h: ("mastodon", SOCIAL) for h in (
-        "mas.to", "mstdn.social", "fosstodon.org", "hachyderm.io", "infosec.exchange",
-        "techhub.social", "universeodon.com", "mastodon.social", "mastodon.online")},
-    "youtu.be": ("youtube", VIDEO), "com.google.android.youtube": ("youtube", VIDEO),
+    "x.com": ("x", SOCIAL),
+    "t.co": ("x", SOCIAL),
+    "com.twitter.android": ("x", SOCIAL),
+    "fb.com": ("facebook", SOCIAL),
+    "fb.me": ("facebook", SOCIAL),
+    "com.facebook.katana": ("facebook", SOCIAL),
+    "m.me": ("messenger", SOCIAL),
+    "com.instagram.android": ("instagram", SOCIAL),
+    "lnkd.in": ("linkedin", SOCIAL),
+    "com.linkedin.android": ("linkedin", SOCIAL),
+    "pin.it": ("pinterest", SOCIAL),
+    "redd.it": ("reddit", SOCIAL),
+    "com.reddit.frontpage": ("reddit", SOCIAL),
+    "t.me": ("telegram", SOCIAL),
+    "wa.me": ("whatsapp", SOCIAL),
+    "bsky.app": ("bluesky", SOCIAL),
+    "threads.net": ("threads", SOCIAL),
+    "com.zhiliaoapp.musically": ("tiktok", SOCIAL),
+    **{
+        h: ("mastodon", SOCIAL)
+        for h in (
+            "mas.to",
+            "mstdn.social",
+            "fosstodon.org",
+            "hachyderm.io",
+            "infosec.exchange",
+            "techhub.social",
+            "universeodon.com",
+            "mastodon.social",
+            "mastodon.online",
+        )
+    },
+    "youtu.be": ("youtube", VIDEO),
+    "com.google.android.youtube": ("youtube", VIDEO),
     "fb.watch": ("facebook", VIDEO),
 }
 
@@ -109,22 +246,29 @@ _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "ne", 
 # does; other platforms' ids only fill in what UTM tags leave out. fbclid and igshid are added to
 # organic links too, so they mean "came from Meta", not "paid".
 _CLICK_IDS: dict[str, tuple[str, str, bool]] = {
-    "gclid": ("google", "cpc", True), "gbraid": ("google", "cpc", True),
-    "wbraid": ("google", "cpc", True), "dclid": ("dv360", "cpm", False),
-    "msclkid": ("bing", "cpc", False), "ttclid": ("tiktok", "cpc", False),
-    "li_fat_id": ("linkedin", "cpc", False), "twclid": ("x", "cpc", False),
-    "epik": ("pinterest", "cpc", False), "sccid": ("snapchat", "cpc", False),
-    "rdt_cid": ("reddit", "cpc", False), "yclid": ("yandex", "cpc", False),
-    "fbclid": ("facebook", "referral", False), "igshid": ("instagram", "referral", False),
+    "gclid": ("google", "cpc", True),
+    "gbraid": ("google", "cpc", True),
+    "wbraid": ("google", "cpc", True),
+    "dclid": ("dv360", "cpm", False),
+    "msclkid": ("bing", "cpc", False),
+    "ttclid": ("tiktok", "cpc", False),
+    "li_fat_id": ("linkedin", "cpc", False),
+    "twclid": ("x", "cpc", False),
+    "epik": ("pinterest", "cpc", False),
+    "sccid": ("snapchat", "cpc", False),
+    "rdt_cid": ("reddit", "cpc", False),
+    "yclid": ("yandex", "cpc", False),
+    "fbclid": ("facebook", "referral", False),
+    "igshid": ("instagram", "referral", False),
 }
 CLICK_ID_PARAMS = tuple(_CLICK_IDS)  # query keys (lower-case) that journeys reads from the landing URL
 _PAID_CLICK_IDS = tuple(k for k, (_, medium, _) in _CLICK_IDS.items() if medium != "referral")
 
 
 class Attribution(NamedTuple):
-    channel: str   # one of CHANNEL_GROUPS
-    source: str    # for display: utm_source as given, a site name ("google"), a host, or "(direct)"
-    medium: str    # utm_medium as given, or the inferred one ("organic", "referral", "cpc", "(none)")
+    channel: str  # one of CHANNEL_GROUPS
+    source: str  # for display: utm_source as given, a site name ("google"), a host, or "(direct)"
+    medium: str  # utm_medium as given, or the inferred one ("organic", "referral", "cpc", "(none)")
 
 
 _HOST = re.compile(r"[\w.:-]{1,253}\Z")  # DNS names (IDN too), IPv4, bracket-less IPv6
@@ -180,13 +324,22 @@ def _text(value: object) -> str | None:
     return None
 
 
-def classify(*, referrer_host: object = None, utm_source: object = None, utm_medium: object = None,
-             utm_campaign: object = None, click_ids: Mapping[str, object] | None = None) -> Attribution:
+def classify(
+    *,
+    referrer_host: object = None,
+    utm_source: object = None,
+    utm_medium: object = None,
+    utm_campaign: object = None,
+    click_ids: Mapping[str, object] | None = None,
+) -> Attribution:
     """Channel, display source and medium of a visit from its referrer, UTM tags and click ids."""
     source, medium, campaign = _text(utm_source), _text(utm_medium), _text(utm_campaign) or ""
     referrer = host_of(referrer_host)
-    present = {k.lower() for k, v in (click_ids or {}).items()
-               if isinstance(k, str) and v not in (None, "", False)} if isinstance(click_ids, Mapping) else set()
+    present = (
+        {k.lower() for k, v in (click_ids or {}).items() if isinstance(k, str) and v not in (None, "", False)}
+        if isinstance(click_ids, Mapping)
+        else set()
+    )
     google_id = next((k for k in ("gclid", "gbraid", "wbraid") if k in present), None)
     paid_id = next((k for k in _PAID_CLICK_IDS if k in present), None)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
 
 from markupsafe import Markup, escape
 
@@ -106,14 +106,17 @@ def _title(text: object) -> str:
     return f"<title>{escape(text)}</title>"
 
 
-def _svg(chart_id: str, width: int, height: int, label: str, body: Iterable[str], cls: str,
-         description: str = "") -> Markup:
+def _svg(
+    chart_id: str, width: int, height: int, label: str, body: Iterable[str], cls: str, description: str = ""
+) -> Markup:
     desc = f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>' if description else ""
     labelled = f"{chart_id}-title" + (f" {chart_id}-desc" if description else "")
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {escape(cls)}" id="{escape(chart_id)}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{escape(labelled)}" '
-            f'preserveAspectRatio="xMinYMin meet">'
-            f'<title id="{escape(chart_id)}-title">{escape(label)}</title>{desc}')
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {escape(cls)}" id="{escape(chart_id)}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{escape(labelled)}" '
+        f'preserveAspectRatio="xMinYMin meet">'
+        f'<title id="{escape(chart_id)}-title">{escape(label)}</title>{desc}'
+    )
     return Markup(head + "".join(body) + "</svg>")
 
 
@@ -146,11 +149,11 @@ def _visit_label(visit: dict, times: LocalTimes) -> tuple[str, str]:
 @dataclass(frozen=True)
 class _Layout:
     width: int
-    spine: int        # x of the vertical line
-    bar_x: int        # where bars and labels start
-    bar_max: int      # the longest time on page gets this bar length
-    times: bool       # a clock column left of the spine
-    two_line: bool    # page path under the bar (narrow screens) instead of after it
+    spine: int  # x of the vertical line
+    bar_x: int  # where bars and labels start
+    bar_max: int  # the longest time on page gets this bar length
+    times: bool  # a clock column left of the spine
+    two_line: bool  # page path under the bar (narrow screens) instead of after it
     path_chars: int
     head_chars: int
     sub_chars: int
@@ -162,8 +165,13 @@ WIDE = _Layout(680, 84, 108, 160, True, False, 32, 70, 90, 44, 586)
 COMPACT = _Layout(360, 14, 32, 136, False, True, 40, 36, 50, 26, 266)
 
 
-def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: int = 240,
-                    compact: bool = False, times: LocalTimes = UTC_TIMES) -> Markup:
+def journey_picture(
+    journey: dict,
+    chart_id: str = "journey-picture",
+    max_rows: int = 240,
+    compact: bool = False,
+    times: LocalTimes = UTC_TIMES,
+) -> Markup:
     """The vertical timeline of one journey (an export.export_journey() result). `compact` lays
     it out for a phone's width (the page shows one or the other by CSS). Times are written in
     the zone of `times`."""
@@ -196,15 +204,24 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
             y += 38
         head, sub = _visit_label(visit, times)
         ch = channel_class(visit.get("channel"))
-        body.append(_el("g", "".join([
-            _title(f"Visit {index + 1}: {head}. {sub}"),
-            _el("circle", cx=spine, cy=y + 8, r=9, class_=f"visit-node {ch}"),
-            _text(spine, y + 12, index + 1, "visit-number", text_anchor="middle"),
-            _text(bar_x, y + 8, truncate(f"Visit {index + 1} · {head}", lay.head_chars), "visit-head"),
-            _text(bar_x, y + 26, truncate(sub, lay.sub_chars), "visit-sub"),
-            _text(spine - 16, y + 12, times.clock(visit.get("started_at")), "time-label", text_anchor="end")
-            if lay.times else "",
-        ]), class_="visit"))
+        body.append(
+            _el(
+                "g",
+                "".join(
+                    [
+                        _title(f"Visit {index + 1}: {head}. {sub}"),
+                        _el("circle", cx=spine, cy=y + 8, r=9, class_=f"visit-node {ch}"),
+                        _text(spine, y + 12, index + 1, "visit-number", text_anchor="middle"),
+                        _text(bar_x, y + 8, truncate(f"Visit {index + 1} · {head}", lay.head_chars), "visit-head"),
+                        _text(bar_x, y + 26, truncate(sub, lay.sub_chars), "visit-sub"),
+                        _text(spine - 16, y + 12, times.clock(visit.get("started_at")), "time-label", text_anchor="end")
+                        if lay.times
+                        else "",
+                    ]
+                ),
+                class_="visit",
+            )
+        )
         lane_top = y + 20
         y += 44
         for event in events:
@@ -226,16 +243,32 @@ def journey_picture(journey: dict, chart_id: str = "journey-picture", max_rows: 
     label = "Enquiry sent" + (f" · {truncate(form, 40 if not compact else 12)} form" if form else "")
     if not lay.times:
         label += f" · {times.clock(submitted)}"
-    body.append(_el("g", "".join([
-        _title(f"{label}, {times.moment(submitted)}"),
-        _el("path", d=_star(spine, y + 10, 11, 5), class_="enquiry-node"),
-        _text(bar_x, y + 15, label, "enquiry-label"),
-        _text(spine - 16, y + 15, times.clock(submitted), "time-label", text_anchor="end") if lay.times else "",
-    ]), class_="enquiry"))
+    body.append(
+        _el(
+            "g",
+            "".join(
+                [
+                    _title(f"{label}, {times.moment(submitted)}"),
+                    _el("path", d=_star(spine, y + 10, 11, 5), class_="enquiry-node"),
+                    _text(bar_x, y + 15, label, "enquiry-label"),
+                    _text(spine - 16, y + 15, times.clock(submitted), "time-label", text_anchor="end")
+                    if lay.times
+                    else "",
+                ]
+            ),
+            class_="enquiry",
+        )
+    )
     y += 34
-    return _svg(chart_id, lay.width, y, "The journey as a timeline", body,
-                "journey-picture compact" if compact else "journey-picture",
-                f"{len(visits)} visit(s), {summary.get('page_views', 0)} page view(s) before the enquiry")
+    return _svg(
+        chart_id,
+        lay.width,
+        y,
+        "The journey as a timeline",
+        body,
+        "journey-picture compact" if compact else "journey-picture",
+        f"{len(visits)} visit(s), {summary.get('page_views', 0)} page view(s) before the enquiry",
+    )
 
 
 def _event_row(body: list[str], event: dict, y: int, lay: _Layout, scale: float, times: LocalTimes) -> int:
@@ -246,49 +279,78 @@ def _event_row(body: list[str], event: dict, y: int, lay: _Layout, scale: float,
     params = event.get("params") if isinstance(event.get("params"), dict) else {}
     badge = ""
     if client_only:
-        badge = _el("g", _el("rect", x=lay.badge_x, y=y - 3, width=90, height=18, rx=9, class_="badge-client")
-                    + _text(lay.badge_x + 45, y + 10, "browser only", "badge-text", text_anchor="middle")
-                    + _title("Only the browser's buffer saw this event: it never reached the server "
-                             "(an ad or tracking blocker, most likely)"),
-                    class_="client-badge")
+        badge = _el(
+            "g",
+            _el("rect", x=lay.badge_x, y=y - 3, width=90, height=18, rx=9, class_="badge-client")
+            + _text(lay.badge_x + 45, y + 10, "browser only", "badge-text", text_anchor="middle")
+            + _title(
+                "Only the browser's buffer saw this event: it never reached the server "
+                "(an ad or tracking blocker, most likely)"
+            ),
+            class_="client-badge",
+        )
     cls = "row client" if client_only else "row"
-    clock_label = (_text(spine - 16, y + 10, times.clock(event.get("at")), "time-label", text_anchor="end")
-                   if lay.times else "")
+    clock_label = (
+        _text(spine - 16, y + 10, times.clock(event.get("at")), "time-label", text_anchor="end") if lay.times else ""
+    )
     if name == "page_view":
         ms = event.get("time_on_page_ms")
         length = 6 if not ms else max(6, round(lay.bar_max * math.sqrt(max(ms, 0)) / (scale or 1)))
         label = truncate(path.split("#", 1)[0], lay.path_chars) or "(no page)"
         title = params.get("title")
-        tip = f"{path}" + (f" — “{title}”" if title else "") + f" · {duration(ms)} on page" \
+        tip = (
+            f"{path}"
+            + (f" — “{title}”" if title else "")
+            + f" · {duration(ms)} on page"
             + (" · seen only by the browser" if client_only else "")
+        )
         dwell = duration(ms, short=True) if ms else ""
         if lay.two_line:
             after = " · ".join(part for part in (dwell, times.clock(event.get("at"))) if part)
-            texts = (_text(bar_x + length + 8, y + 10, after, "dwell-label")
-                     + _text(bar_x, y + 30, label, "page-label"))
+            texts = _text(bar_x + length + 8, y + 10, after, "dwell-label") + _text(bar_x, y + 30, label, "page-label")
         else:
-            texts = _el("text", f'<tspan class="page-label">{escape(label)}</tspan>'
-                        + (f'<tspan class="dwell-label" dx="8">{escape(dwell)}</tspan>' if dwell else ""),
-                        x=bar_x + length + 8, y=y + 10)
-        body.append(_el("g", "".join([
-            _title(truncate(tip, 400)),
-            _el("circle", cx=spine, cy=y + 6, r=4, class_="page-node"),
-            clock_label,
-            _el("rect", x=bar_x, y=y - 2, width=length, height=16, rx=3, class_="bar"),
-            texts,
-            badge,
-        ]), class_=cls))
+            texts = _el(
+                "text",
+                f'<tspan class="page-label">{escape(label)}</tspan>'
+                + (f'<tspan class="dwell-label" dx="8">{escape(dwell)}</tspan>' if dwell else ""),
+                x=bar_x + length + 8,
+                y=y + 10,
+            )
+        body.append(
+            _el(
+                "g",
+                "".join(
+                    [
+                        _title(truncate(tip, 400)),
+                        _el("circle", cx=spine, cy=y + 6, r=4, class_="page-node"),
+                        clock_label,
+                        _el("rect", x=bar_x, y=y - 2, width=length, height=16, rx=3, class_="bar"),
+                        texts,
+                        badge,
+                    ]
+                ),
+                class_=cls,
+            )
+        )
         return y + (42 if lay.two_line else 26)
     detail = truncate(_describe_event(event), lay.event_chars)
     label = truncate(name, 32 if not lay.two_line else 22) + (f" — {detail}" if detail and not lay.two_line else "")
     tip = f"{name} on {path}" + (f" ({_describe_event(event)})" if detail else "")
-    body.append(_el("g", "".join([
-        _title(truncate(tip, 400)),
-        _el("path", d=f"M{spine} {y + 1} l6 6 l-6 6 l-6 -6 z", class_="event-node"),
-        clock_label,
-        _text(bar_x, y + 11, label, "event-label"),
-        badge,
-    ]), class_=cls + " custom"))
+    body.append(
+        _el(
+            "g",
+            "".join(
+                [
+                    _title(truncate(tip, 400)),
+                    _el("path", d=f"M{spine} {y + 1} l6 6 l-6 6 l-6 -6 z", class_="event-node"),
+                    clock_label,
+                    _text(bar_x, y + 11, label, "event-label"),
+                    badge,
+                ]
+            ),
+            class_=cls + " custom",
+        )
+    )
     return y + 24
 
 
@@ -301,8 +363,9 @@ def _star(cx: float, cy: float, outer: float, inner: float) -> str:
     return "M" + " L".join(points) + " Z"
 
 
-def journey_strip(journey: dict, chart_id: str = "journey-strip", compact: bool = False,
-                  times: LocalTimes = UTC_TIMES) -> Markup:
+def journey_strip(
+    journey: dict, chart_id: str = "journey-strip", compact: bool = False, times: LocalTimes = UTC_TIMES
+) -> Markup:
     """A one-line overview: each visit placed in real time between first visit and enquiry."""
     width, height, left = (360, 58, 8) if compact else (680, 58, 10)
     right = width - 20
@@ -327,20 +390,56 @@ def journey_strip(journey: dict, chart_id: str = "journey-strip", compact: bool 
         x0 = min(x0, right - w)
         head, sub = _visit_label(visit, times)
         number = str(visit.get("index", 0) + 1)
-        body.append(_el("g", _title(f"Visit {number}: {head}. {sub}")
-                        + _el("rect", x=x0, y=14, width=w, height=20, rx=4,
-                              class_=f"strip-visit {channel_class(visit.get('channel'))}")
-                        + (_text(x0 + w / 2, 28, number, "strip-number", text_anchor="middle") if w >= 16 else ""),
-                        class_="visit"))
-    body.append(_el("g", _title(f"Enquiry, {times.moment(end)}") + _el("path", d=_star(right + 8, 24, 9, 4),
-                                                                  class_="enquiry-node")))
-    body.append(_text(left, 52, f"first visit {times.clock(start)}" if compact else f"first visit {times.day(start)}, {times.clock(start)}",
-                      "strip-time"))
-    body.append(_text(right + 8, 52, f"enquiry {times.day(end) if times.day(end) != times.day(start) else ''} {times.clock(end)}".replace("  ", " "),
-                      "strip-time", text_anchor="end"))
-    return _svg(chart_id, width, height,
-                f"{len(visits)} visit(s) over {duration(span * 1000, short=True)} before the enquiry",
-                body, "journey-strip compact" if compact else "journey-strip")
+        body.append(
+            _el(
+                "g",
+                _title(f"Visit {number}: {head}. {sub}")
+                + _el(
+                    "rect",
+                    x=x0,
+                    y=14,
+                    width=w,
+                    height=20,
+                    rx=4,
+                    class_=f"strip-visit {channel_class(visit.get('channel'))}",
+                )
+                + (_text(x0 + w / 2, 28, number, "strip-number", text_anchor="middle") if w >= 16 else ""),
+                class_="visit",
+            )
+        )
+    body.append(
+        _el(
+            "g",
+            _title(f"Enquiry, {times.moment(end)}") + _el("path", d=_star(right + 8, 24, 9, 4), class_="enquiry-node"),
+        )
+    )
+    body.append(
+        _text(
+            left,
+            52,
+            f"first visit {times.clock(start)}" if compact else f"first visit {times.day(start)}, {times.clock(start)}",
+            "strip-time",
+        )
+    )
+    body.append(
+        _text(
+            right + 8,
+            52,
+            f"enquiry {times.day(end) if times.day(end) != times.day(start) else ''} {times.clock(end)}".replace(
+                "  ", " "
+            ),
+            "strip-time",
+            text_anchor="end",
+        )
+    )
+    return _svg(
+        chart_id,
+        width,
+        height,
+        f"{len(visits)} visit(s) over {duration(span * 1000, short=True)} before the enquiry",
+        body,
+        "journey-strip compact" if compact else "journey-strip",
+    )
 
 
 # -- insights charts ----------------------------------------------------------------------------------
@@ -348,8 +447,9 @@ def journey_strip(journey: dict, chart_id: str = "journey-strip", compact: bool 
 
 def responsive(wide: Markup, narrow: Markup) -> Markup:
     """Both layouts of a chart; the CSS shows the wide one on wide screens, the other on phones."""
-    return (Markup('<div class="wide-only">') + wide + Markup('</div><div class="narrow-only">') + narrow
-            + Markup("</div>"))
+    return (
+        Markup('<div class="wide-only">') + wide + Markup('</div><div class="narrow-only">') + narrow + Markup("</div>")
+    )
 
 
 def _nice_max(value: float) -> tuple[float, float]:
@@ -365,8 +465,14 @@ def _nice_max(value: float) -> tuple[float, float]:
     return value, value / 5
 
 
-def stacked_bars(chart_id: str, label: str, buckets: Sequence[tuple[str, str, dict[str, int]]],
-                 series: Sequence[str], width: int = 1100, height: int = 280) -> Markup:
+def stacked_bars(
+    chart_id: str,
+    label: str,
+    buckets: Sequence[tuple[str, str, dict[str, int]]],
+    series: Sequence[str],
+    width: int = 1100,
+    height: int = 280,
+) -> Markup:
     """Vertical stacked bars: buckets = (short x label, long label, {series: count}); series in
     stacking order (bottom first). `width` is the viewBox width: about the width it is shown at,
     so text stays near its nominal size."""
@@ -395,19 +501,42 @@ def stacked_bars(chart_id: str, label: str, buckets: Sequence[tuple[str, str, di
                 continue
             h = plot_h * count / y_max
             y -= h
-            parts.append(_el("rect", _title(f"{long} · {name}: {count}"), x=x, y=y, width=bar_w,
-                             height=max(h, 0.5), class_=f"seg {channel_class(name)}"))
+            parts.append(
+                _el(
+                    "rect",
+                    _title(f"{long} · {name}: {count}"),
+                    x=x,
+                    y=y,
+                    width=bar_w,
+                    height=max(h, 0.5),
+                    class_=f"seg {channel_class(name)}",
+                )
+            )
         total = totals[i]
         parts.insert(0, _title(f"{long}: {total} enquir{'y' if total == 1 else 'ies'}"))
         body.append(_el("g", "".join(parts), class_="bucket"))
         if i % label_every == 0:
             body.append(_text(x + bar_w / 2, bottom + 16, short, "axis-label", text_anchor="middle"))
-    return _svg(chart_id, width, height, label, body, "stacked-bars" + (" compact" if width < 500 else ""),
-                f"{sum(totals)} enquiries in {len(buckets)} periods")
+    return _svg(
+        chart_id,
+        width,
+        height,
+        label,
+        body,
+        "stacked-bars" + (" compact" if width < 500 else ""),
+        f"{sum(totals)} enquiries in {len(buckets)} periods",
+    )
 
 
-def bar_list(chart_id: str, label: str, items: Sequence[tuple[str, float, str]],
-             css: str = "bar-fill", label_width: int = 260, width: int = 540, value_width: int = 120) -> Markup:
+def bar_list(
+    chart_id: str,
+    label: str,
+    items: Sequence[tuple[str, float, str]],
+    css: str = "bar-fill",
+    label_width: int = 260,
+    width: int = 540,
+    value_width: int = 120,
+) -> Markup:
     """Horizontal bars, one row per item: (label, value, value text)."""
     row = 30
     bar_left, bar_right = label_width + 12, width - value_width
@@ -417,17 +546,28 @@ def bar_list(chart_id: str, label: str, items: Sequence[tuple[str, float, str]],
     for i, (name, value, text) in enumerate(items):
         y = i * row + 4
         w = max(2.0, (bar_right - bar_left) * value / top_value)
-        body.append(_el("g", "".join([
-            _title(f"{name}: {text}"),
-            _text(label_width, y + 15, truncate(name, int(label_width // 7.6)), "bar-label", text_anchor="end"),
-            _el("rect", x=bar_left, y=y + 2, width=w, height=18, rx=3, class_=css),
-            _text(bar_left + w + 6, y + 15, text, "bar-value"),
-        ]), class_="bar-row"))
+        body.append(
+            _el(
+                "g",
+                "".join(
+                    [
+                        _title(f"{name}: {text}"),
+                        _text(
+                            label_width, y + 15, truncate(name, int(label_width // 7.6)), "bar-label", text_anchor="end"
+                        ),
+                        _el("rect", x=bar_left, y=y + 2, width=w, height=18, rx=3, class_=css),
+                        _text(bar_left + w + 6, y + 15, text, "bar-value"),
+                    ]
+                ),
+                class_="bar-row",
+            )
+        )
     return _svg(chart_id, width, height, label, body, "bar-list" + (" compact" if width < 500 else ""))
 
 
-def histogram(chart_id: str, label: str, buckets: Sequence[tuple[str, int]], css: str = "bar-fill",
-              width: int = 540) -> Markup:
+def histogram(
+    chart_id: str, label: str, buckets: Sequence[tuple[str, int]], css: str = "bar-fill", width: int = 540
+) -> Markup:
     """Vertical bars with a label under each and the count above."""
     height, left, bottom, top = 210, 8, 170, 22
     plot_h = bottom - top
@@ -442,11 +582,19 @@ def histogram(chart_id: str, label: str, buckets: Sequence[tuple[str, int]], css
         h = plot_h * count / top_value
         share = 100 * count / total
         share_text = "<1%" if 0 < share < 1 else f"{share:.0f}%"
-        body.append(_el("g", "".join([
-            _title(f"{name}: {count} ({share_text})"),
-            _el("rect", x=x, y=bottom - h, width=bar_w, height=max(h, 1), rx=3, class_=css),
-            _text(x + bar_w / 2, bottom - h - 6, f"{count:,}", "bar-value", text_anchor="middle"),
-            _text(x + bar_w / 2, bottom + 18, name, "axis-label", text_anchor="middle"),
-            _text(x + bar_w / 2, bottom + 34, share_text, "axis-label muted", text_anchor="middle"),
-        ]), class_="bucket"))
+        body.append(
+            _el(
+                "g",
+                "".join(
+                    [
+                        _title(f"{name}: {count} ({share_text})"),
+                        _el("rect", x=x, y=bottom - h, width=bar_w, height=max(h, 1), rx=3, class_=css),
+                        _text(x + bar_w / 2, bottom - h - 6, f"{count:,}", "bar-value", text_anchor="middle"),
+                        _text(x + bar_w / 2, bottom + 18, name, "axis-label", text_anchor="middle"),
+                        _text(x + bar_w / 2, bottom + 34, share_text, "axis-label muted", text_anchor="middle"),
+                    ]
+                ),
+                class_="bucket",
+            )
+        )
     return _svg(chart_id, width, height, label, body, "histogram" + (" compact" if width < 500 else ""))

@@ -19,11 +19,27 @@ TOKEN_MARK = "[token]"
 
 # What attribution needs from a landing page's query: campaign tags and ad click ids. Anything
 # else (search terms, session ids, reset tokens, e-mail links) is dropped, as Plausible does.
-ALLOWED_QUERY_PARAMS = frozenset((
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
-    "gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "ttclid", "twclid", "li_fat_id",
-    "ref", "source",
-))
+ALLOWED_QUERY_PARAMS = frozenset(
+    (
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "utm_id",
+        "gclid",
+        "gbraid",
+        "wbraid",
+        "dclid",
+        "fbclid",
+        "msclkid",
+        "ttclid",
+        "twclid",
+        "li_fat_id",
+        "ref",
+        "source",
+    )
+)
 
 # --- e-mail addresses -------------------------------------------------------------------------
 # A naive `local@domain` regex backtracks quadratically on long runs of local-part characters, and
@@ -60,7 +76,7 @@ def redact_text(s: str) -> str:
                 rev = s[::-1]
             local = _LOCAL_REV.match(rev, n - at, n - bound)
             if local is not None:
-                out.append(s[copied:at - (local.end() - local.start())])
+                out.append(s[copied : at - (local.end() - local.start())])
                 out.append(EMAIL_MARK)
                 copied = pos = domain.end()
         bound = pos
@@ -74,8 +90,7 @@ def redact_text(s: str) -> str:
 # JWTs (every JWS header is base64 of '{"', hence "eyJ") and long runs of base64url characters,
 # both starting where a run starts: the lookbehind makes every other position fail at once, which
 # keeps the scan linear on paths made of many runs just under 32 characters.
-_TOKENISH = re.compile(
-    r"(?<![A-Za-z0-9_-])(?:eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]{32,})")
+_TOKENISH = re.compile(r"(?<![A-Za-z0-9_-])(?:eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]{32,})")
 _HEX_ID = re.compile(r"[0-9A-Fa-f-]+")
 _PIECE = re.compile(r"[A-Za-z0-9]{16,}")
 _DIGIT = re.compile(r"[0-9]")
@@ -213,7 +228,7 @@ def clean_href(raw: str) -> str | None:
     s = raw.strip()
     m = _SCHEME.match(s)
     if m is not None:
-        if s[m.end():m.end() + 2] != "//":
+        if s[m.end() : m.end() + 2] != "//":
             return m.group(1).lower() + ":"
         found = _origin(s)
         if found is None:

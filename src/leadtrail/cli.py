@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import click
 import orjson
@@ -14,7 +15,11 @@ from .settings import Settings, SettingsError, load_settings, to_env, with_secre
 
 T = TypeVar("T")
 
-database_option = click.option("--database-url", default=None, help="sqlite:///path or postgresql://user:pass@host:port/db [LEADTRAIL_DATABASE_URL]")
+database_option = click.option(
+    "--database-url",
+    default=None,
+    help="sqlite:///path or postgresql://user:pass@host:port/db [LEADTRAIL_DATABASE_URL]",
+)
 
 
 def resolve(need_secret: bool = False, **flags: Any) -> Settings:
@@ -53,7 +58,12 @@ def main() -> None:
 @click.option("--host", default=None, help="interface to listen on [LEADTRAIL_HOST, default 127.0.0.1]")
 @click.option("--port", default=None, type=int, help="port [LEADTRAIL_PORT, default 8000]")
 @database_option
-@click.option("--demo", is_flag=True, default=None, help="serve the demo site at /demo/ and make a secret key if none is set [LEADTRAIL_DEMO]")
+@click.option(
+    "--demo",
+    is_flag=True,
+    default=None,
+    help="serve the demo site at /demo/ and make a secret key if none is set [LEADTRAIL_DEMO]",
+)
 @click.option("--workers", default=None, type=int, help="worker processes [LEADTRAIL_WORKERS, default 1]")
 def serve(**flags: Any) -> None:
     """Run the server (applies pending migrations first)."""
@@ -66,11 +76,26 @@ def serve(**flags: Any) -> None:
     applied = with_store(settings, lambda store: store.migrate(), migrate=False)
     if applied:
         click.echo(f"applied migrations: {', '.join(applied)}", err=True)
-    click.echo(f"leadtrail on http://{settings.host}:{settings.port}/ ({'PostgreSQL' if settings.is_postgres else 'SQLite ' + settings.sqlite_path})", err=True)
+    click.echo(
+        f"leadtrail on http://{settings.host}:{settings.port}/ "
+        f"({'PostgreSQL' if settings.is_postgres else 'SQLite ' + settings.sqlite_path})",
+        err=True,
+    )
     if settings.demo:
-        click.echo(f"demo site: http://{settings.host}:{settings.port}/demo/   dashboard: http://{settings.host}:{settings.port}/cp/", err=True)
-    common = dict(host=settings.host, port=settings.port, proxy_headers=False, server_header=False,
-                  access_log=False, log_level=settings.log_level, log_config=None, timeout_graceful_shutdown=30)
+        click.echo(
+            f"demo site: http://{settings.host}:{settings.port}/demo/   dashboard: http://{settings.host}:{settings.port}/cp/",
+            err=True,
+        )
+    common = dict(
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+        log_level=settings.log_level,
+        log_config=None,
+        timeout_graceful_shutdown=30,
+    )
     if settings.workers > 1:
         os.environ.update(to_env(settings))  # the workers rebuild the same settings from these
         uvicorn.run("leadtrail.app:create_app_from_env", factory=True, workers=settings.workers, **common)
@@ -90,7 +115,9 @@ def migrate(database_url: str | None, show: bool) -> None:
     settings = resolve(database_url=database_url)
     if show:
         for name, applied_at in with_store(settings, lambda store: store.migrations(), migrate=False):
-            click.echo(f"{'applied ' + applied_at.isoformat(timespec='seconds') if applied_at else 'pending':32} {name}")
+            click.echo(
+                f"{'applied ' + applied_at.isoformat(timespec='seconds') if applied_at else 'pending':32} {name}"
+            )
         return
     applied = with_store(settings, lambda store: store.migrate(), migrate=False)
     click.echo(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
@@ -176,7 +203,9 @@ def export(email: str, database_url: str | None) -> None:
 
     settings = resolve(database_url=database_url)
     address = _email_argument(email)
-    rows = with_store(settings, lambda store: store.journeys_by_email(address, visible_journeys_since(settings, utcnow())))
+    rows = with_store(
+        settings, lambda store: store.journeys_by_email(address, visible_journeys_since(settings, utcnow()))
+    )
     document = {"email": address, "journeys": [export_journey(row) for row in rows]}
     click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
 

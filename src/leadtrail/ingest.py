@@ -81,12 +81,16 @@ def _value_ok(value: Any) -> bool:
     t = type(value)
     if t is str:  # the common case first
         return len(value) <= MAX_VALUE and "\x00" not in value
-    return ((t is int and INT_MIN <= value <= INT_MAX) or (t is float and math.isfinite(value))
-            or value is None or t is bool)
+    return (
+        (t is int and INT_MIN <= value <= INT_MAX)
+        or (t is float and math.isfinite(value))
+        or value is None
+        or t is bool
+    )
 
 
 def _prefix(where: str | int) -> str:
-    """"events[3]." for a batch index, "where." for a name, "" for a lone event (error path only)."""
+    """ "events[3]." for a batch index, "where." for a name, "" for a lone event (error path only)."""
     return f"events[{where}]." if type(where) is int else where + "." if where else ""
 
 
@@ -131,8 +135,9 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
                         problems.append(f"{_prefix(where)}params.{key}: {VALUE_RULE}")
 
     event_id = obj.get("event_id")
-    if event_id is not None and (type(event_id) is not str or not 0 < len(event_id) <= MAX_EVENT_ID
-                                 or "\x00" in event_id):
+    if event_id is not None and (
+        type(event_id) is not str or not 0 < len(event_id) <= MAX_EVENT_ID or "\x00" in event_id
+    ):
         problems.append(f"{_prefix(where)}event_id: {ID_RULE}")
 
     ts = obj.get("ts")
@@ -153,8 +158,13 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
         params = {k: v for k, v in params.items() if k not in _RESERVED_PARAMS}
     if big_ints:
         params = {k: float(v) if type(v) is int and not INT_MIN <= v <= INT_MAX else v for k, v in params.items()}
-    return (name, None if path is None else clean_page_path(path), clean_params(params, name) if params else {},
-            None if event_id is None else redact_text(event_id)[:MAX_EVENT_ID], ts)
+    return (
+        name,
+        None if path is None else clean_page_path(path),
+        clean_params(params, name) if params else {},
+        None if event_id is None else redact_text(event_id)[:MAX_EVENT_ID],
+        ts,
+    )
 
 
 def validate_event(obj: Any, where: str = "") -> CleanEvent:
@@ -198,8 +208,9 @@ def _loads(body: bytes) -> Any:
         except orjson.JSONDecodeError as exc:
             error = exc
     what = "must be UTF-8" if "UTF-8" in error.msg else "is not valid JSON"
-    raise IngestError(400, "malformed JSON",
-                      [f"body: {what} ({error.msg} at line {error.lineno} column {error.colno})"])
+    raise IngestError(
+        400, "malformed JSON", [f"body: {what} ({error.msg} at line {error.lineno} column {error.colno})"]
+    )
 
 
 class _Duplicate(Exception):
@@ -240,8 +251,9 @@ def _reject_duplicate_keys(body: bytes, doc: Any, members: int) -> None:
     try:
         json.loads(body.decode("utf-8-sig"), object_pairs_hook=_pairs)
     except _Duplicate as dup:
-        raise IngestError(400, "malformed JSON",
-                          [f"body: duplicate key {str(dup.args[0])[:MAX_KEY]!r} in a JSON object"]) from None
+        raise IngestError(
+            400, "malformed JSON", [f"body: duplicate key {str(dup.args[0])[:MAX_KEY]!r} in a JSON object"]
+        ) from None
     except (ValueError, RecursionError):  # orjson parsed it, so it is nested too deeply for json
         raise IngestError(400, "malformed JSON", ["body: is nested too deeply"]) from None
 
@@ -315,10 +327,14 @@ def parse_client_events(items: list) -> tuple[list[dict], int]:
     if type(items) is not list:
         raise IngestError(400, "invalid promote request", ["client_events: must be an array of events"])
     if len(items) > MAX_CLIENT_EVENTS:
-        raise IngestError(400, "invalid promote request",
-                          [f"client_events: at most {MAX_CLIENT_EVENTS} events, got {len(items)}"])
+        raise IngestError(
+            400, "invalid promote request", [f"client_events: at most {MAX_CLIENT_EVENTS} events, got {len(items)}"]
+        )
     checked_items = [_check(obj, "", []) for obj in items]
     seen: set[str] = set()
-    events = [dict(zip(_CLIENT_EVENT_KEYS, checked, strict=True)) for checked in checked_items
-              if checked is not None and _first(checked[3], seen)]
+    events = [
+        dict(zip(_CLIENT_EVENT_KEYS, checked, strict=True))
+        for checked in checked_items
+        if checked is not None and _first(checked[3], seen)
+    ]
     return events, checked_items.count(None)

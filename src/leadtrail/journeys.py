@@ -10,23 +10,23 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from statistics import median
 from urllib.parse import parse_qsl
 
 from . import channels
 
-VISIT_GAP = timedelta(minutes=30)    # a gap strictly longer than this starts a new visit
+VISIT_GAP = timedelta(minutes=30)  # a gap strictly longer than this starts a new visit
 MATCH_WINDOW = timedelta(seconds=5)  # id-less events of both capture paths this close are one event
 
 _US = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = _EPOCH.toordinal()
 _GAP_US = VISIT_GAP // _US
 _WINDOW_US = MATCH_WINDOW // _US
-_MIN_US = (datetime.min.replace(tzinfo=timezone.utc) - _EPOCH) // _US
-_MAX_US = (datetime.max.replace(tzinfo=timezone.utc) - _EPOCH) // _US
+_MIN_US = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _US
+_MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _US
 # A browser clock outside 2000..2100 is broken or forged: such a ts is treated as missing.
 _TS_MIN_MS, _TS_MAX_MS = 946_684_800_000, 4_102_444_800_000
 _MAX_ENGAGED_MS = 86_400_000  # nothing in a 24-hour buffer was looked at for longer
@@ -39,8 +39,15 @@ class _Event:
     __slots__ = ("eid", "name", "path", "params", "source", "t", "key", "idx", "visit", "engaged_ms")
 
     def __init__(self, eid, name, path, params, source, t, idx):
-        self.eid, self.name, self.path, self.params, self.source, self.t, self.idx = \
-            eid, name, path, params, source, t, idx
+        self.eid, self.name, self.path, self.params, self.source, self.t, self.idx = (
+            eid,
+            name,
+            path,
+            params,
+            source,
+            t,
+            idx,
+        )
         self.key, self.visit, self.engaged_ms = (None if t is None else (t, idx, 0)), 0, None
 
 
@@ -94,8 +101,9 @@ def _instant_us(value: object) -> int | None:
         return None
     # Integer arithmetic on the fields: exact, and several times faster than timedelta division,
     # which dominated reconstruct() on 2,500-event journeys.
-    us = ((value.toordinal() - _EPOCH_ORDINAL) * 86_400 + value.hour * 3600 + value.minute * 60
-          + value.second) * 1_000_000 + value.microsecond
+    us = (
+        (value.toordinal() - _EPOCH_ORDINAL) * 86_400 + value.hour * 3600 + value.minute * 60 + value.second
+    ) * 1_000_000 + value.microsecond
     offset = value.utcoffset()
     if offset:
         us -= offset // _US
@@ -124,8 +132,11 @@ def _base_path(path: str | None) -> str | None:
 
 def _event_fields(raw: dict) -> tuple[str, str | None, dict]:
     name, path, params = raw.get("event_name"), raw.get("page_path"), raw.get("params")
-    return (name if isinstance(name, str) else "", path if isinstance(path, str) else None,
-            dict(params) if isinstance(params, dict) else {})
+    return (
+        name if isinstance(name, str) else "",
+        path if isinstance(path, str) else None,
+        dict(params) if isinstance(params, dict) else {},
+    )
 
 
 def _merge(server_events: object, client_events: object, latest_us: int | None = None) -> list[_Event]:
@@ -197,8 +208,9 @@ def _unmatched_index(events: list[_Event]) -> dict[tuple, tuple[list, list]]:
     return index
 
 
-def _match_without_id(index: dict, eid: str | None, fields: tuple, t: int | None,
-                      events: list[_Event]) -> _Event | None:
+def _match_without_id(
+    index: dict, eid: str | None, fields: tuple, t: int | None, events: list[_Event]
+) -> _Event | None:
     """Nearest unmatched server event with the same name and path within MATCH_WINDOW, if either
     side has no event_id (two different ids are two different events)."""
     if t is None:
@@ -300,8 +312,12 @@ def _time_on_page(ordered: list[_Event], submitted_us: int | None) -> dict[int, 
             if following.name == "page_view":
                 last_page = False
                 break
-        if last_page and event.visit == last_visit and submitted_us is not None \
-                and 0 <= submitted_us - event.t <= _GAP_US:
+        if (
+            last_page
+            and event.visit == last_visit
+            and submitted_us is not None
+            and 0 <= submitted_us - event.t <= _GAP_US
+        ):
             end = submitted_us
         if end is not None and end >= event.t:
             result[event.idx] = (end - event.t) // 1000
@@ -311,8 +327,9 @@ def _time_on_page(ordered: list[_Event], submitted_us: int | None) -> dict[int, 
 def _describe_visit(index: int, visit: list[_Event], own_hosts: frozenset[str]) -> dict:
     views = sum(1 for e in visit if e.name == "page_view")
     # The first page_view lands the visit; without one, the first event that names a page.
-    landing = next((e for e in visit if e.name == "page_view"), None) \
-        or next((e for e in visit if e.path is not None), None)
+    landing = next((e for e in visit if e.name == "page_view"), None) or next(
+        (e for e in visit if e.path is not None), None
+    )
     query: dict[str, str] = {}
     if landing is not None and landing.path and "?" in landing.path:
         for key, value in parse_qsl(landing.path.split("#", 1)[0].split("?", 1)[1]):
@@ -324,9 +341,13 @@ def _describe_visit(index: int, visit: list[_Event], own_hosts: frozenset[str]) 
         referrer = None
     # Plausible-style ?ref= / ?source= tags name the source when nothing better does.
     source = utm.get("source") or (None if referrer else query.get("ref") or query.get("source"))
-    attribution = channels.classify(referrer_host=referrer, utm_source=source,
-                                    utm_medium=utm.get("medium"), utm_campaign=utm.get("campaign"),
-                                    click_ids=click_ids)
+    attribution = channels.classify(
+        referrer_host=referrer,
+        utm_source=source,
+        utm_medium=utm.get("medium"),
+        utm_campaign=utm.get("campaign"),
+        click_ids=click_ids,
+    )
     times = [e.t for e in visit if e.t is not None]
     return {
         "index": index,
@@ -348,16 +369,18 @@ def _touch(visit: dict | None) -> dict | None:
     return None if visit is None else {**{k: visit[k] for k in keys}, "at": visit["started_at"]}
 
 
-def _ordered(server_events: object, client_events: object,
-             submitted_us: int | None) -> tuple[list[_Event], list[_Event]]:
+def _ordered(
+    server_events: object, client_events: object, submitted_us: int | None
+) -> tuple[list[_Event], list[_Event]]:
     """The merged events, and the same in timeline order."""
     events = _merge(server_events, client_events, submitted_us)
     # Events no clock could place (no usable time anywhere) go last, in input order.
     return events, sorted(events, key=lambda e: e.key if e.key is not None else (math.inf, e.idx, 0))
 
 
-def reconstruct(server_events: list[dict], client_events: list[dict], submitted_at: datetime,
-                *, site_hosts: Iterable[str] = ()) -> dict:
+def reconstruct(
+    server_events: list[dict], client_events: list[dict], submitted_at: datetime, *, site_hosts: Iterable[str] = ()
+) -> dict:
     """The journey of one enquiry: merged timeline, visits with attribution, and a summary.
 
     `site_hosts` (hosts or origins of the site itself) turns self-referrals into "no referrer":
@@ -368,17 +391,25 @@ def reconstruct(server_events: list[dict], client_events: list[dict], submitted_
     events, ordered = _ordered(server_events, client_events, submitted_us)
     visits = [_describe_visit(i, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
     on_page = _time_on_page(ordered, submitted_us)
-    timeline = [{
-        "event_id": e.eid, "event_name": e.name, "page_path": e.path, "params": e.params,
-        "at": _iso(e.t), "source": e.source, "visit": e.visit, "time_on_page_ms": on_page.get(e.idx),
-    } for e in ordered]
+    timeline = [
+        {
+            "event_id": e.eid,
+            "event_name": e.name,
+            "page_path": e.path,
+            "params": e.params,
+            "at": _iso(e.t),
+            "source": e.source,
+            "visit": e.visit,
+            "time_on_page_ms": on_page.get(e.idx),
+        }
+        for e in ordered
+    ]
 
     first_t = next((e.t for e in ordered if e.t is not None), None)
     to_enquiry = None
     if first_t is not None and submitted_us is not None:
         to_enquiry = max(0, (submitted_us - first_t) // 1000)  # a skewed clock never makes it negative
-    last_touch = next((v for v in reversed(visits) if v["channel"] != channels.DIRECT),
-                      visits[-1] if visits else None)
+    last_touch = next((v for v in reversed(visits) if v["channel"] != channels.DIRECT), visits[-1] if visits else None)
     return {
         "timeline": timeline,
         "visits": visits,

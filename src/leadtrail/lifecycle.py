@@ -60,8 +60,14 @@ def prune_batch(store: SqlStore, settings: Settings) -> int:
     return min(settings.prune_batch, cap) if cap else settings.prune_batch
 
 
-async def prune(store: SqlStore, settings: Settings, now: datetime | None = None,
-                max_batches: int | None = None, pause: float = 0.0, rest: float | None = None) -> PruneResult:
+async def prune(
+    store: SqlStore,
+    settings: Settings,
+    now: datetime | None = None,
+    max_batches: int | None = None,
+    pause: float = 0.0,
+    rest: float | None = None,
+) -> PruneResult:
     """Deletes expired rows in bounded batches; between batches it sleeps `rest` times as long as
     the batch took (default: the store's prune_rest; at least `pause` seconds), so writers get in."""
     now = now or utcnow()
@@ -124,13 +130,17 @@ class Pruner:
             result = await prune(self.store, self.settings, max_batches=max_batches, pause=pause)
             self.deleted_events += result.events
             if result.events or result.journeys:
-                log.info("pruned events=%d journeys=%d", result.events, result.journeys,
-                         extra={"events_deleted": result.events, "journeys_deleted": result.journeys})
+                log.info(
+                    "pruned events=%d journeys=%d",
+                    result.events,
+                    result.journeys,
+                    extra={"events_deleted": result.events, "journeys_deleted": result.journeys},
+                )
             return result
         except StoreUnavailable as exc:
             log.warning("prune skipped: %s", exc)
             return None
-        except Exception:  # noqa: BLE001 - a background prune must not die silently or spin
+        except Exception:
             log.exception("prune failed")
             return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import zoneinfo
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
 UTC_NAME = "UTC"
@@ -27,7 +27,7 @@ def zone(name: str) -> tzinfo:
     """The tzinfo of an IANA name ("Europe/London"); "UTC" is timezone.utc. Raises ValueError
     for a name no zone database here knows."""
     if name == UTC_NAME:
-        return timezone.utc
+        return UTC
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
@@ -66,14 +66,14 @@ def parse_time(value: str | date | datetime | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     try:
         parsed = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def to_local(value: str | datetime | None, tz: tzinfo) -> datetime | None:
@@ -90,15 +90,15 @@ def day_start(d: date, tz: tzinfo) -> datetime:
     """The UTC instant at which local day `d` begins. Where the clocks jump over midnight, the day
     begins at the jump (fold=0 gives the offset before it, which lands on the same instant)."""
     if d <= _FIRST_DAY:
-        return datetime.min.replace(tzinfo=timezone.utc)  # (0001-01-01 east of UTC is year 0)
+        return datetime.min.replace(tzinfo=UTC)  # (0001-01-01 east of UTC is year 0)
     if d >= _LAST_DAY:
-        return datetime.max.replace(tzinfo=timezone.utc)
-    return datetime.combine(d, time(0), tzinfo=tz).astimezone(timezone.utc)
+        return datetime.max.replace(tzinfo=UTC)
+    return datetime.combine(d, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def day_end(d: date, tz: tzinfo) -> datetime:
     """The UTC instant at which local day `d` ends (the next one begins)."""
-    return day_start(d + _DAY, tz) if d < _LAST_DAY else datetime.max.replace(tzinfo=timezone.utc)
+    return day_start(d + _DAY, tz) if d < _LAST_DAY else datetime.max.replace(tzinfo=UTC)
 
 
 def day_range(first: date, last: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -127,7 +127,7 @@ def offset_segments(since: datetime, until: datetime, tz: tzinfo, now: datetime 
     nothing is stored later than now, so the last segment runs on to `until`."""
     if until <= since:
         return []
-    if tz is timezone.utc:
+    if tz is UTC:
         return [Segment(since, until, 0)]
     scan_end = until if now is None else min(until, max(since, now) + 2 * _DAY)
     segments: list[Segment] = []
@@ -140,11 +140,11 @@ def offset_segments(since: datetime, until: datetime, tz: tzinfo, now: datetime 
             lo, hi = math.floor(probe.timestamp()), math.ceil(step.timestamp())
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                if _offset(datetime.fromtimestamp(mid, timezone.utc), tz) == current:
+                if _offset(datetime.fromtimestamp(mid, UTC), tz) == current:
                     lo = mid
                 else:
                     hi = mid
-            change = datetime.fromtimestamp(hi, timezone.utc)
+            change = datetime.fromtimestamp(hi, UTC)
             segments.append(Segment(start, change, current))
             start, current = change, _offset(change, tz)
             step = change
@@ -201,7 +201,7 @@ class LocalTimes:
         at = to_local(value, self.tz)
         if at is None:
             return "–"
-        this_year = (now or datetime.now(timezone.utc)).astimezone(self.tz).year
+        this_year = (now or datetime.now(UTC)).astimezone(self.tz).year
         return at.strftime("%-d %b %Y, %H:%M") if at.year != this_year else at.strftime("%-d %b, %H:%M")
 
     def local_iso(self, value: str | datetime | None) -> str:
@@ -210,4 +210,4 @@ class LocalTimes:
         return at.isoformat(timespec="seconds") if at else ""
 
 
-UTC_TIMES = LocalTimes(timezone.utc)
+UTC_TIMES = LocalTimes(UTC)

@@ -41,16 +41,20 @@ def render(services) -> str:
     lines = [
         "# HELP leadtrail_http_responses_total Responses of the ingest API by route and status.",
         "# TYPE leadtrail_http_responses_total counter",
-        *(f'leadtrail_http_responses_total{{route="{route}",status="{status}"}} {count}'
-          for (route, status), count in sorted(m.responses.items())),
+        *(
+            f'leadtrail_http_responses_total{{route="{route}",status="{status}"}} {count}'
+            for (route, status), count in sorted(m.responses.items())
+        ),
         "# HELP leadtrail_journeys_total Promotes by outcome.",
         "# TYPE leadtrail_journeys_total counter",
         *(f'leadtrail_journeys_total{{result="{result}"}} {count}' for result, count in sorted(m.journeys.items())),
         "# HELP leadtrail_webhook_deliveries_total New-enquiry webhooks: delivered, retried (an attempt to be "
         "repeated), failed (gave up), dropped (queue full or server stopping).",
         "# TYPE leadtrail_webhook_deliveries_total counter",
-        *(f'leadtrail_webhook_deliveries_total{{result="{result}"}} {m.webhooks[result]}'
-          for result in ("delivered", "retried", "failed", "dropped")),
+        *(
+            f'leadtrail_webhook_deliveries_total{{result="{result}"}} {m.webhooks[result]}'
+            for result in ("delivered", "retried", "failed", "dropped")
+        ),
         "# HELP leadtrail_commit_batches_total Group-commit batches written.",
         "# TYPE leadtrail_commit_batches_total counter",
         f"leadtrail_commit_batches_total {committer.batches}",
@@ -66,8 +70,11 @@ def render(services) -> str:
     ]
     rss = _rss_bytes()
     if rss is not None:
-        lines += ["# HELP process_resident_memory_bytes Resident memory of this process.",
-                  "# TYPE process_resident_memory_bytes gauge", f"process_resident_memory_bytes {rss}"]
+        lines += [
+            "# HELP process_resident_memory_bytes Resident memory of this process.",
+            "# TYPE process_resident_memory_bytes gauge",
+            f"process_resident_memory_bytes {rss}",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from .cleaning import redact_text
@@ -85,7 +85,7 @@ def until_next_page(server_events: list[dict], submitted_at: datetime) -> list[d
     in the path to it, so they are left out. Only the events newer than the submission are looked
     at; `created_at` is fixed-width ISO 8601 UTC text, so comparing text compares times.
     """
-    cut = submitted_at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    cut = submitted_at.astimezone(UTC).isoformat(timespec="microseconds")
     first_after = len(server_events)
     while first_after and _later(server_events[first_after - 1].get("created_at"), cut, submitted_at):
         first_after -= 1
@@ -99,5 +99,5 @@ def _later(created_at: object, cut: str, submitted_at: datetime) -> bool:
     if isinstance(created_at, str):
         return created_at > cut
     if isinstance(created_at, datetime):  # naive times are UTC, as everywhere in the store
-        return created_at.replace(tzinfo=created_at.tzinfo or timezone.utc) > submitted_at
+        return created_at.replace(tzinfo=created_at.tzinfo or UTC) > submitted_at
     return False

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Coroutine
+from typing import Any
 
 from .identity import AnonIdSigner
 from .lifecycle import Pruner
@@ -49,7 +50,7 @@ class Services:
         await asyncio.gather(*self.background, return_exceptions=True)
 
     @classmethod
-    def build(cls, settings: Settings) -> "Services":
+    def build(cls, settings: Settings) -> Services:
         store = make_store(settings)
         metrics = Metrics()
         webhook = None
@@ -57,7 +58,8 @@ class Services:
             webhook = WebhookSender(settings.webhook_url, settings.webhook_secret, metrics)
             logging.getLogger("leadtrail.webhook").info(
                 "webhook on: each new journey is posted to WEBHOOK_URL (%s)",
-                "signed" if settings.webhook_secret else "unsigned; set WEBHOOK_SECRET to sign")
+                "signed" if settings.webhook_secret else "unsigned; set WEBHOOK_SECRET to sign",
+            )
         return cls(
             settings=settings,
             store=store,

@@ -9,10 +9,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from .localtime import canonical_zone_name, zone
@@ -44,10 +45,18 @@ class Settings:
     rate_limit: int = 600
     log_level: str = "info"
     log_format: str = "text"
-    timezone: str = "UTC"   # IANA name; the dashboard shows times and groups days in it
+    timezone: str = "UTC"  # IANA name; the dashboard shows times and groups days in it
     # New-enquiry webhook: empty = off. Kept out of repr: such URLs often carry a token.
     webhook_url: str = field(default="", repr=False)
     webhook_secret: str = field(default="", repr=False)  # signs each delivery (HMAC-SHA256) when set
+    # Added in 0.2 (docs/contract.md): attribution across weeks, the lead desk.
+    touch_memory_days: int = 90  # the visitor's browser remembers earlier visits this long; 0 = off
+    smtp_url: str = field(default="", repr=False)  # smtp://user:pass@host:587 or smtps://...:465; empty = no e-mail
+    smtp_from: str = ""  # the sender of leadtrail's e-mails
+    notify_emails: tuple[str, ...] = ()  # who hears about each new enquiry that is not spam
+    notify_digest: str = "off"  # off, daily or weekly
+    currency: str = "USD"  # ISO 4217 code of enquiry values
+    spam_threshold: int = 70  # a new enquiry whose spam score reaches this is filed as spam
     # Not settable from the outside: parsed forms of the above.
     trusted_networks: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
@@ -95,7 +104,11 @@ def _parse_list(raw: str) -> tuple[str, ...]:
 
 
 # Settings that take one of a few words.
-CHOICES = {"log_level": ("debug", "info", "warning", "error"), "log_format": ("text", "json")}
+CHOICES = {
+    "log_level": ("debug", "info", "warning", "error"),
+    "log_format": ("text", "json"),
+    "notify_digest": ("off", "daily", "weekly"),
+}
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -105,8 +118,31 @@ def _coerce(name: str, raw: Any) -> Any:
         return raw if isinstance(raw, bool) else _parse_bool(label, str(raw))
     if name in ("port", "workers", "event_ttl", "prune_interval", "prune_batch"):
         return _parse_int(label, raw, minimum=1)
-    if name == "rate_limit":
+    if name in ("rate_limit", "touch_memory_days"):
         return _parse_int(label, raw, minimum=0)
+    if name == "spam_threshold":
+        value = _parse_int(label, raw, minimum=1)
+        if value > 101:
+            raise SettingsError(f"{label}: a spam score is 0-100; use 1-100 (101 files nothing as spam), got {value}")
+        return value
+    if name == "currency":
+        value = str(raw).strip().upper()
+        if len(value) != 3 or not value.isascii() or not value.isalpha():
+            raise SettingsError(f"{label}: expected a three-letter ISO 4217 code such as USD, EUR or GBP, got {raw!r}")
+        return value
+    if name == "smtp_url":
+        return _parse_smtp_url(label, str(raw))
+    if name == "smtp_from":
+        value = str(raw).strip()
+        if value and ("@" not in value or any(ord(ch) < 32 for ch in value)):
+            raise SettingsError(f"{label}: expected an address such as 'leadtrail <leads@example.com>', got {raw!r}")
+        return value
+    if name == "notify_emails":
+        addresses = raw if isinstance(raw, tuple) else _parse_list(str(raw))
+        for address in addresses:
+            if address.count("@") != 1 or address.startswith("@") or address.endswith("@"):
+                raise SettingsError(f"{label}: {address!r} is not an e-mail address")
+        return tuple(a.lower() for a in addresses)
     if name == "journey_retention":
         if raw is None or str(raw).strip() == "":
             return None
@@ -127,15 +163,19 @@ def _coerce(name: str, raw: Any) -> Any:
     if name == "database_url":
         value = str(raw).strip()
         if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
-            raise SettingsError(f"{label}: expected sqlite:///path/to/file.db or postgresql://user:pass@host:port/db, "
-                                f"got {value.split('://', 1)[0] + '://...' if '://' in value else value!r}")
+            raise SettingsError(
+                f"{label}: expected sqlite:///path/to/file.db or postgresql://user:pass@host:port/db, "
+                f"got {value.split('://', 1)[0] + '://...' if '://' in value else value!r}"
+            )
         return value
     if name == "timezone":
         try:
             return canonical_zone_name(str(raw))
         except ValueError:
-            raise SettingsError(f"{label}: {str(raw).strip()!r} is not a time zone leadtrail knows; use an IANA "
-                                f"name such as Europe/London, America/New_York or UTC") from None
+            raise SettingsError(
+                f"{label}: {str(raw).strip()!r} is not a time zone leadtrail knows; use an IANA "
+                f"name such as Europe/London, America/New_York or UTC"
+            ) from None
     if name == "webhook_url":
         return _parse_webhook_url(label, str(raw))
     if name == "webhook_secret":
@@ -163,7 +203,7 @@ def _parse_webhook_url(label: str, raw: str) -> str:
     else:
         try:
             parts = urlsplit(value)
-            parts.port  # raises ValueError for a port that is not a number in 0-65535
+            _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
         except ValueError:
             parts, problem = None, "the URL cannot be parsed (is the port a number?)"
         if parts is not None and not parts.hostname:
@@ -175,12 +215,28 @@ def _parse_webhook_url(label: str, raw: str) -> str:
     return value
 
 
+def _parse_smtp_url(label: str, raw: str) -> str:
+    """smtp://[user:pass@]host[:port] or smtps://..., or empty (no e-mail). The message never
+    repeats the value: it holds a password."""
+    value = raw.strip()
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        raise SettingsError(f"{label}: the URL cannot be parsed (is the port a number?)") from None
+    if parts.scheme.lower() not in ("smtp", "smtps"):
+        raise SettingsError(f"{label}: expected smtp://user:pass@host:587 or smtps://user:pass@host:465")
+    if not parts.hostname:
+        raise SettingsError(f"{label}: the URL has no host; use e.g. smtp://user:pass@mail.example.com:587")
+    return value
+
+
 def _normalise_origin(origin: str) -> str:
     origin = origin.strip().rstrip("/").lower()
     if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
-        raise SettingsError(
-            f"LEADTRAIL_ALLOWED_ORIGINS: {origin!r} is not an origin like https://www.example.com"
-        )
+        raise SettingsError(f"LEADTRAIL_ALLOWED_ORIGINS: {origin!r} is not an origin like https://www.example.com")
     return origin
 
 
@@ -199,9 +255,7 @@ def _parse_networks(entries: tuple[str, ...]) -> tuple[Any, ...]:
 SETTABLE = tuple(f.name for f in fields(Settings) if f.name != "trusted_networks")
 
 
-def load_settings(
-    flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from flags (None means not given) over LEADTRAIL_* variables over defaults."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, AsyncIterator, Iterable, NamedTuple
-
-from starlette.requests import ClientDisconnect, Request, cookie_parser
-from starlette.responses import Response
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, NamedTuple
 
 import orjson
+from starlette.requests import ClientDisconnect, Request, cookie_parser
+from starlette.responses import Response
 
 from .settings import Settings
 
@@ -24,10 +24,22 @@ class _Scheme(NamedTuple):
 
 _MISSING: Any = object()
 # The headers the routes and helpers here read; only these are decoded up front.
-LEAN_HEADER_NAMES = frozenset((
-    "content-type", "content-length", "content-encoding", "origin", "user-agent", "cookie", "sec-gpc", "host",
-    "sec-fetch-site", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
-))
+LEAN_HEADER_NAMES = frozenset(
+    (
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "origin",
+        "user-agent",
+        "cookie",
+        "sec-gpc",
+        "host",
+        "sec-fetch-site",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+    )
+)
 _LEAN_NAME_PAIRS = tuple((name, name.encode("latin-1")) for name in sorted(LEAN_HEADER_NAMES))
 
 
@@ -95,7 +107,6 @@ class LeanRequest:
     def cookies(self) -> dict[str, str]:
         return cookie_parser(self.headers.get("cookie", ""))
 
-
     async def read(self, limit: int) -> bytes:
         """The whole body, or HTTPProblem(413) once it exceeds `limit`. A small body comes in one
         message: no async generator on the hot path."""
@@ -146,7 +157,7 @@ def cookie_value(request: Request | LeanRequest, name: str) -> str | None:
         return None if name not in header else cookie_parser(header).get(name)
     if header.find(token, at + 1) < 0 and '"' not in header and (at == 0 or header[:at].rstrip()[-1:] in ("", ";")):
         end = header.find(";", at)
-        return header[at + len(token): end if end >= 0 else len(header)].strip()
+        return header[at + len(token) : end if end >= 0 else len(header)].strip()
     return cookie_parser(header).get(name)
 
 
@@ -231,8 +242,11 @@ def check_origin(request: Request, settings: Settings) -> None:
         # The browser itself says the page and this URL share an origin (e.g. behind a proxy that
         # rewrites Host), which it would not say for a cross-site page.
         return
-    raise HTTPProblem(403, f"origin {origin} is not allowed to call this API",
-                      ["add it to LEADTRAIL_ALLOWED_ORIGINS if it is your site"])
+    raise HTTPProblem(
+        403,
+        f"origin {origin} is not allowed to call this API",
+        ["add it to LEADTRAIL_ALLOWED_ORIGINS if it is your site"],
+    )
 
 
 def cors_headers(request: Request, settings: Settings) -> dict[str, str]:
@@ -251,11 +265,13 @@ async def preflight(request: Request) -> Response:
     headers = cors_headers(request, request.app.state.services.settings)
     if not headers:
         return problem_response(HTTPProblem(403, "origin not allowed"))
-    headers.update({
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type",
-        "Access-Control-Max-Age": "86400",
-    })
+    headers.update(
+        {
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Max-Age": "86400",
+        }
+    )
     return Response(status_code=204, headers=headers)
 
 

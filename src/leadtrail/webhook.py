@@ -34,17 +34,18 @@ SIGNATURE_HEADER = "X-Leadtrail-Signature"
 USER_AGENT = "leadtrail-webhook/1"
 
 # The delivery schedule. Module constants, not settings: tests shorten them.
-ATTEMPT_TIMEOUT = 5.0            # seconds for one attempt (connect, send, answer)
-RETRY_DELAYS = (10.0, 40.0)      # waits before attempts 2 and 3: three attempts over about a minute
-QUEUE_SIZE = 256                 # journeys waiting for delivery; past this they are dropped
-SENDERS = 2                      # deliveries in flight at once
-SHUTDOWN_GRACE = 3.0             # seconds pending deliveries get when the server stops
-SIGNATURE_TOLERANCE = 300        # seconds a receiver should accept a signature's timestamp for
+ATTEMPT_TIMEOUT = 5.0  # seconds for one attempt (connect, send, answer)
+RETRY_DELAYS = (10.0, 40.0)  # waits before attempts 2 and 3: three attempts over about a minute
+QUEUE_SIZE = 256  # journeys waiting for delivery; past this they are dropped
+SENDERS = 2  # deliveries in flight at once
+SHUTDOWN_GRACE = 3.0  # seconds pending deliveries get when the server stops
+SIGNATURE_TOLERANCE = 300  # seconds a receiver should accept a signature's timestamp for
 
 
 @dataclass(frozen=True)
 class JourneyCreated:
     """What a promote hands over: enough to build the payload later, off the request's path."""
+
     journey_id: int
     created_at: datetime
     email: str
@@ -88,8 +89,7 @@ def signature_header(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify_signature(secret: str, body: bytes, header: str, now: float,
-                     tolerance: int = SIGNATURE_TOLERANCE) -> bool:
+def verify_signature(secret: str, body: bytes, header: str, now: float, tolerance: int = SIGNATURE_TOLERANCE) -> bool:
     """What a receiver does: the signature matches this body and its timestamp is recent."""
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     try:
@@ -156,7 +156,8 @@ class WebhookSender:
         # No cookies kept or sent (a jar whose policy refuses every cookie), no redirects followed,
         # nothing from the environment (proxies, .netrc credentials).
         self._client = httpx.AsyncClient(
-            follow_redirects=False, trust_env=False,
+            follow_redirects=False,
+            trust_env=False,
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             headers={"User-Agent": USER_AGENT},
         )
@@ -164,8 +165,12 @@ class WebhookSender:
 
     def _drop(self, journey_id: int, reason: str) -> None:
         self.metrics.webhooks["dropped"] += 1
-        log.warning("webhook for journey %d dropped: %s", journey_id, reason,
-                    extra={"journey_id": journey_id, "outcome": "dropped", "reason": reason})
+        log.warning(
+            "webhook for journey %d dropped: %s",
+            journey_id,
+            reason,
+            extra={"journey_id": journey_id, "outcome": "dropped", "reason": reason},
+        )
 
     async def _work(self) -> None:
         assert self._queue is not None
@@ -178,8 +183,12 @@ class WebhookSender:
                 raise
             except Exception as exc:  # a bug here must not stop the sender
                 self.metrics.webhooks["failed"] += 1
-                log.error("webhook for journey %d failed: %r", journey.journey_id, exc,
-                          extra={"journey_id": journey.journey_id, "outcome": "failed"})
+                log.error(
+                    "webhook for journey %d failed: %r",
+                    journey.journey_id,
+                    exc,
+                    extra={"journey_id": journey.journey_id, "outcome": "failed"},
+                )
             finally:
                 self._queue.task_done()
 
@@ -196,8 +205,7 @@ class WebhookSender:
                 # Signed afresh for each attempt, so a late retry is not taken for a replay.
                 headers[SIGNATURE_HEADER] = signature_header(self.secret, body, int(time.time()))
             try:
-                response = await self._client.post(self.url, content=body, headers=headers,
-                                                    timeout=ATTEMPT_TIMEOUT)
+                response = await self._client.post(self.url, content=body, headers=headers, timeout=ATTEMPT_TIMEOUT)
                 status: int | str = response.status_code
                 retry = _retryable(response.status_code)
             except httpx.HTTPError as exc:
@@ -205,19 +213,30 @@ class WebhookSender:
             fields.update(status=status, attempt=attempt)
             if isinstance(status, int) and 200 <= status < 300:
                 self.metrics.webhooks["delivered"] += 1
-                log.info("webhook for journey %d delivered", journey.journey_id,
-                         extra={**fields, "outcome": "delivered"})
+                log.info(
+                    "webhook for journey %d delivered", journey.journey_id, extra={**fields, "outcome": "delivered"}
+                )
                 return True
             if retry and attempt < attempts:
                 self.metrics.webhooks["retried"] += 1
-                log.warning("webhook for journey %d: attempt %d got %s; retrying", journey.journey_id, attempt,
-                            status, extra={**fields, "outcome": "retry"})
+                log.warning(
+                    "webhook for journey %d: attempt %d got %s; retrying",
+                    journey.journey_id,
+                    attempt,
+                    status,
+                    extra={**fields, "outcome": "retry"},
+                )
                 await asyncio.sleep(RETRY_DELAYS[attempt - 1])
                 continue
             break
         self.metrics.webhooks["failed"] += 1
-        log.warning("webhook for journey %d not delivered: attempt %d got %s; giving up", journey.journey_id,
-                    fields["attempt"], fields["status"], extra={**fields, "outcome": "failed"})
+        log.warning(
+            "webhook for journey %d not delivered: attempt %d got %s; giving up",
+            journey.journey_id,
+            fields["attempt"],
+            fields["status"],
+            extra={**fields, "outcome": "failed"},
+        )
         return False
 
     async def close(self, grace: float | None = None) -> None:
@@ -228,7 +247,7 @@ class WebhookSender:
         grace = SHUTDOWN_GRACE if grace is None else grace
         try:
             await asyncio.wait_for(self._queue.join(), grace)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         for task in self._tasks:
             task.cancel()  # an attempt in flight or waiting to retry is dropped (and logged)

@@ -27,10 +27,14 @@ PACKAGES = [
         "price": "from £1,650",
         "image": "barn.svg",
         "summary": "Calm, unposed coverage of your whole day, from the last button of the dress to the "
-                   "first dance under the festoon lights.",
-        "includes": ["Half day (5 hours) or full day (10 hours)", "A second photographer for full days",
-                     "An engagement shoot with every full day", "500+ edited images in an online gallery",
-                     "A hand-bound linen album (optional)"],
+        "first dance under the festoon lights.",
+        "includes": [
+            "Half day (5 hours) or full day (10 hours)",
+            "A second photographer for full days",
+            "An engagement shoot with every full day",
+            "500+ edited images in an online gallery",
+            "A hand-bound linen album (optional)",
+        ],
     },
     {
         "slug": "elopements",
@@ -39,9 +43,13 @@ PACKAGES = [
         "price": "from £950",
         "image": "golden-hour.svg",
         "summary": "Just the two of you, or a handful of people you love, somewhere wild. I will help you "
-                   "find the spot, the light and the hour.",
-        "includes": ["Up to 3 hours, anywhere in the Cotswolds", "Help with locations and permits",
-                     "A golden-hour portrait walk", "200+ edited images within three weeks"],
+        "find the spot, the light and the hour.",
+        "includes": [
+            "Up to 3 hours, anywhere in the Cotswolds",
+            "Help with locations and permits",
+            "A golden-hour portrait walk",
+            "200+ edited images within three weeks",
+        ],
     },
     {
         "slug": "portraits",
@@ -50,9 +58,13 @@ PACKAGES = [
         "price": "£320",
         "image": "portrait.svg",
         "summary": "Families, couples, new babies and business headshots, in soft window light at my "
-                   "Cirencester studio or at home.",
-        "includes": ["A 90-minute session, studio or on location", "40 edited images",
-                     "Help choosing what to wear", "Prints and frames at cost"],
+        "Cirencester studio or at home.",
+        "includes": [
+            "A 90-minute session, studio or on location",
+            "40 edited images",
+            "Help choosing what to wear",
+            "Prints and frames at cost",
+        ],
     },
 ]
 BY_SLUG = {p["slug"]: p for p in PACKAGES}
@@ -65,7 +77,7 @@ POSTS = [
         "minutes": 6,
         "image": "flowers.svg",
         "teaser": "Beyond the portfolio: what to ask about timings, backups, albums and the family photos "
-                  "that everyone forgets until the day.",
+        "that everyone forgets until the day.",
     },
     {
         "slug": "autumn-barn-weddings",
@@ -131,8 +143,14 @@ def check_booking(form: dict) -> list[str]:
 
 async def book(request: Request) -> Response:
     chosen = request.query_params.get("package", "")
-    form = {"name": "", "email": "", "date": "", "package": chosen if chosen in BY_SLUG else "",
-            "message": "", "consent": False}
+    form = {
+        "name": "",
+        "email": "",
+        "date": "",
+        "package": chosen if chosen in BY_SLUG else "",
+        "message": "",
+        "consent": False,
+    }
     if request.method == "POST":
         data = await request.form()
         form = {key: str(data.get(key, "")).strip() for key in ("name", "email", "date", "package", "message")}
@@ -141,8 +159,7 @@ async def book(request: Request) -> Response:
         if not errors:
             # A real site would e-mail the owner here. 303: the browser follows with a GET.
             return RedirectResponse("/demo/thanks", status_code=303)
-        return render(request, "book.html", {"section": "book", "form": form, "errors": errors},
-                      status_code=400)
+        return render(request, "book.html", {"section": "book", "form": form, "errors": errors}, status_code=400)
     return render(request, "book.html", {"section": "book", "form": form, "errors": []})
 
 

@@ -48,8 +48,10 @@ def minified_is_current() -> bool:
 def load_script() -> Script:
     minified = minified_is_current()
     if not minified:
-        log.warning("tracker.min.js is missing or older than tracker.js: serving the readable source "
-                    "(run scripts/build-tracker.sh)")
+        log.warning(
+            "tracker.min.js is missing or older than tracker.js: serving the readable source "
+            "(run scripts/build-tracker.sh)"
+        )
     body = (MINIFIED if minified else SOURCE).read_bytes()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     return Script(body=body, gzipped=gzip.compress(body, 9, mtime=0), etag=etag, minified=minified)

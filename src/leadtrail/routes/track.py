@@ -21,8 +21,20 @@ from ..ingest import IngestError, parse_track_body
 from ..ratelimit import retry_after_header
 from ..services import Services
 from ..store import EventRow, StoreUnavailable, dumps, utcnow
-from ..web import (HTTPProblem, LeanRequest, check_identity_encoding, check_origin, client_address, cookie_value,
-                   cors_headers, is_https, media_type, preflight, problem_body, read_body)
+from ..web import (
+    HTTPProblem,
+    LeanRequest,
+    check_identity_encoding,
+    check_origin,
+    client_address,
+    cookie_value,
+    cors_headers,
+    is_https,
+    media_type,
+    preflight,
+    problem_body,
+    read_body,
+)
 
 log = logging.getLogger("leadtrail.track")
 
@@ -102,16 +114,20 @@ def _verify(services: Services, verified: dict[str, str], value: str | None) -> 
     return anon_id
 
 
-async def respond(request: Request | LeanRequest, services: Services,
-                  verified: dict[str, str] | None = None) -> tuple[int, Headers, bytes]:
+async def respond(
+    request: Request | LeanRequest, services: Services, verified: dict[str, str] | None = None
+) -> tuple[int, Headers, bytes]:
     """(status, raw headers, body) for one POST /api/track."""
     settings = services.settings
     cors = cors_headers(request, settings) if "origin" in request.headers else {}
     cookie: bytes | None = None
     try:
         if media_type(request) not in TRACK_MEDIA_TYPES:
-            raise HTTPProblem(415, "send JSON as application/json or text/plain",
-                              [f"got Content-Type {request.headers.get('content-type')!r}"])
+            raise HTTPProblem(
+                415,
+                "send JSON as application/json or text/plain",
+                [f"got Content-Type {request.headers.get('content-type')!r}"],
+            )
         check_identity_encoding(request)
         check_origin(request, settings)
         if services.address_limiter.enabled:
@@ -139,8 +155,11 @@ async def respond(request: Request | LeanRequest, services: Services,
         except StoreUnavailable:
             # The cookie goes out with the 503 too: the outcome of a write cut off mid-commit is
             # unknown, and a retry under the same anon_id and event_id is then stored once.
-            return _problem(HTTPProblem(503, "storage unavailable; retry later",
-                                        headers={"Retry-After": RETRY_AFTER_UNAVAILABLE}), cors, cookie)
+            return _problem(
+                HTTPProblem(503, "storage unavailable; retry later", headers={"Retry-After": RETRY_AFTER_UNAVAILABLE}),
+                cors,
+                cookie,
+            )
     except HTTPProblem as problem:
         return _problem(problem, cors)
     services.pruner.maybe_prune()
@@ -177,7 +196,6 @@ async def track(request: Request) -> Response:
     response = Response(status_code=status)
     response.body, response.raw_headers = body, headers  # headers already complete
     return response
-
 
 
 def routes() -> list[Route]:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from ..settings import Settings
 from .base import EventRow, JourneyRecord, SqlStore, StoreUnavailable, dumps, iso, utcnow
 
-__all__ = ["dumps", "EventRow", "JourneyRecord", "SqlStore", "StoreUnavailable", "iso", "open_store", "utcnow", "make_store"]
+__all__ = [
+    "dumps",
+    "EventRow",
+    "JourneyRecord",
+    "SqlStore",
+    "StoreUnavailable",
+    "iso",
+    "open_store",
+    "utcnow",
+    "make_store",
+]
 
 
 def make_store(settings: Settings) -> SqlStore:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import abc
 import asyncio
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, NamedTuple, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 import orjson
 
 from .batcher import GroupCommitter
-
 
 # The most buffered events one promote snapshots (oldest first).
 SNAPSHOT_LIMIT = 5000
@@ -69,12 +69,12 @@ def merge_client_events(earlier: Any, later: list[dict]) -> list[dict]:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(ts: datetime) -> str:
     """Fixed-width ISO 8601 in UTC, the form timestamps take in JSON and in SQLite."""
-    return ts.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return ts.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def dumps(value: Any) -> str:
@@ -99,7 +99,12 @@ class SqlStore(Transaction):
 
     dialect: str = ""
     JOURNEY_LIST_COLUMNS = (
-        "first_channel", "first_source", "landing_page", "visits", "page_views", "time_to_enquiry_ms"
+        "first_channel",
+        "first_source",
+        "landing_page",
+        "visits",
+        "page_views",
+        "time_to_enquiry_ms",
     )
 
     # Concurrent batch writers of the group commit (PostgreSQL: one connection each).
@@ -208,8 +213,9 @@ class SqlStore(Transaction):
             if existing is not None:
                 write = tx.execute("refresh_journey", id=existing, updated_at=now, **values)
             else:
-                write = tx.fetchval("insert_journey", email=record.email, anon_id=record.anon_id,
-                                    created_at=now, **values)
+                write = tx.fetchval(
+                    "insert_journey", email=record.email, anon_id=record.anon_id, created_at=now, **values
+                )
             if not later:
                 written = await write
             else:
@@ -221,8 +227,11 @@ class SqlStore(Transaction):
                     written = await task
             journey_id = int(existing if existing is not None else written)
             if later:
-                await tx.execute("set_journey_summary", id=journey_id,
-                                 **{column: summary.get(column) for column in self.JOURNEY_LIST_COLUMNS})
+                await tx.execute(
+                    "set_journey_summary",
+                    id=journey_id,
+                    **{column: summary.get(column) for column in self.JOURNEY_LIST_COLUMNS},
+                )
             return journey_id, existing is None
 
     def journey_out(self, row: dict) -> dict:

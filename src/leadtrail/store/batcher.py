@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Any, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 log = logging.getLogger("leadtrail.batcher")
 
@@ -117,8 +118,12 @@ class GroupCommitter:
                     # Not the database going away but something in the data (nothing a client
                     # sends should get this far, but if it does): one request's rows must not fail
                     # everyone else's, so each request is written on its own.
-                    log.warning("batch of %d requests failed (%s: %s); writing them one by one",
-                                len(items), error.__class__.__name__, error)
+                    log.warning(
+                        "batch of %d requests failed (%s: %s); writing them one by one",
+                        len(items),
+                        error.__class__.__name__,
+                        error,
+                    )
                     for item_rows, future in items:
                         self._settle([future], await self._try_write(list(item_rows), lane, deadline), len(item_rows))
                     continue
@@ -129,7 +134,7 @@ class GroupCommitter:
     async def _try_write(self, rows: list[Any], lane: int, deadline: float) -> Exception | None:
         try:
             await self._write(rows, lane, deadline)
-        except Exception as exc:  # noqa: BLE001 - a failure fails the requests of this write only
+        except Exception as exc:
             return exc
         return None
 

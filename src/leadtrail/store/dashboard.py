@@ -10,14 +10,15 @@ events of a bounded sample of the newest journeys.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
-from typing import Any, AsyncIterator
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from ..localtime import offset_segments
 from .base import Transaction
 
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=timezone.utc)
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 MAX_ID = 2**62
 
 
@@ -80,10 +81,15 @@ async def delete_other_sessions(db: Transaction, owner_id: int, keep_hash: str) 
     return await db.execute("cp_sessions_delete_others", owner_id=owner_id, keep_hash=keep_hash)
 
 
-async def count_other_sessions(db: Transaction, owner_id: int, keep_hash: str, now: datetime,
-                               idle_since: datetime) -> int:
-    return int(await db.fetchval("cp_sessions_count_others", owner_id=owner_id, keep_hash=keep_hash,
-                                 now=now, idle_since=idle_since) or 0)
+async def count_other_sessions(
+    db: Transaction, owner_id: int, keep_hash: str, now: datetime, idle_since: datetime
+) -> int:
+    return int(
+        await db.fetchval(
+            "cp_sessions_count_others", owner_id=owner_id, keep_hash=keep_hash, now=now, idle_since=idle_since
+        )
+        or 0
+    )
 
 
 async def delete_expired_sessions(db: Transaction, now: datetime, idle_since: datetime) -> int:
@@ -150,14 +156,14 @@ class Cursor:
         return f"{self.id}.{us}"
 
     @classmethod
-    def decode(cls, raw: str | None) -> "Cursor | None":
+    def decode(cls, raw: str | None) -> Cursor | None:
         if not raw or len(raw) > 40:
             return None
         head, _, tail = raw.partition(".")
         if not (head.isdigit() and tail.isdigit()):
             return None
         try:
-            at = datetime.fromtimestamp(int(tail) / 1_000_000, tz=timezone.utc)
+            at = datetime.fromtimestamp(int(tail) / 1_000_000, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
         return cls(at, min(int(head), MAX_ID))
@@ -165,9 +171,9 @@ class Cursor:
 
 @dataclass(frozen=True)
 class ListFilter:
-    since: datetime                 # inclusive; already raised to the retention cut-off
-    until: datetime = FAR_FUTURE    # exclusive
-    search: str | None = None       # lower-cased text to find inside the e-mail address
+    since: datetime  # inclusive; already raised to the retention cut-off
+    until: datetime = FAR_FUTURE  # exclusive
+    search: str | None = None  # lower-cased text to find inside the e-mail address
 
 
 def like_pattern(text: str) -> str:
@@ -183,8 +189,9 @@ def _row_out(store, row: dict) -> dict:
     return out
 
 
-async def list_journeys(store, flt: ListFilter, limit: int, before: Cursor | None = None,
-                        after: Cursor | None = None) -> tuple[list[dict], bool]:
+async def list_journeys(
+    store, flt: ListFilter, limit: int, before: Cursor | None = None, after: Cursor | None = None
+) -> tuple[list[dict], bool]:
     """One page, newest first: rows older than `before` (default: the newest), or the rows just
     newer than `after`. Returns (rows, whether more exist beyond the page in that direction)."""
     params: dict[str, Any] = dict(since=flt.since, until=flt.until, limit=limit + 1)
@@ -256,8 +263,9 @@ async def insights_by_day(store, since: datetime, until: datetime, tz: tzinfo, n
     come in two rows per channel; callers add rows up."""
     rows: list[dict] = []
     for segment in offset_segments(since, until, tz, now):
-        rows += await store.fetch("cp_insights_by_day", since=segment.since, until=segment.until,
-                                  shift=segment.offset_seconds)
+        rows += await store.fetch(
+            "cp_insights_by_day", since=segment.since, until=segment.until, shift=segment.offset_seconds
+        )
     return rows
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 MIGRATION_DIR = Path(__file__).parent / "migrations"
 DIALECTS = ("postgres", "sqlite")
 CREATE_TABLE = (
-    "create table if not exists leadtrail_migrations "
-    "(name text primary key, applied_at {timestamp} not null)"
+    "create table if not exists leadtrail_migrations (name text primary key, applied_at {timestamp} not null)"
 )
 
 

@@ -14,9 +14,10 @@ is a 503 within the deadline, never a hang.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, AsyncIterator, Sequence
+from typing import Any
 
 import asyncpg
 import orjson
@@ -112,7 +113,7 @@ class PostgresStore(SqlStore):
             if conn is not None and not conn.is_closed():
                 try:
                     await asyncio.wait_for(conn.close(), 2)
-                except Exception:  # noqa: BLE001 - closing a broken connection
+                except Exception:
                     conn.terminate()
         if self.pool is not None:
             await self.pool.close()
@@ -156,8 +157,9 @@ class PostgresStore(SqlStore):
         try:
             if conn is None or conn.is_closed():
                 conn = self._writers[lane] = None
-                conn = await asyncpg.connect(self.dsn, timeout=max(MIN_TIMEOUT, deadline - loop.time()),
-                                             server_settings=SERVER_SETTINGS)
+                conn = await asyncpg.connect(
+                    self.dsn, timeout=max(MIN_TIMEOUT, deadline - loop.time()), server_settings=SERVER_SETTINGS
+                )
                 self._writers[lane] = conn
             # One statement, so one implicit transaction: committed (and fsynced) when it returns.
             if loop.time() >= self._dedupe_until:
@@ -198,13 +200,16 @@ class PostgresStore(SqlStore):
         async with self._connection() as conn:
             rows = await conn.fetch(sql, *args)
         loads = orjson.loads
-        return [{"id": r[0], "event_name": r[1], "page_path": r[2], "params": loads(r[3]), "created_at": r[4]}
-                for r in rows]
+        return [
+            {"id": r[0], "event_name": r[1], "page_path": r[2], "params": loads(r[3]), "created_at": r[4]} for r in rows
+        ]
 
     # -- migrations ----------------------------------------------------------------------------------
     async def _applied(self, conn: asyncpg.Connection) -> dict[str, datetime]:
         await conn.execute(mig.CREATE_TABLE.format(timestamp="timestamptz"))
-        return {r["name"]: r["applied_at"] for r in await conn.fetch("select name, applied_at from leadtrail_migrations")}
+        return {
+            r["name"]: r["applied_at"] for r in await conn.fetch("select name, applied_at from leadtrail_migrations")
+        }
 
     async def migrate(self) -> list[str]:
         applied_now = []

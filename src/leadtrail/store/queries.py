@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 QUERY_DIR = Path(__file__).parent / "queries"
@@ -24,7 +24,7 @@ class Query:
     params: tuple[str, ...]  # asyncpg positional order; empty for sqlite
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_query(name: str, dialect: str) -> Query:
     path = QUERY_DIR / f"{name}.{dialect}.sql"
     if not path.exists():

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Sequence
+from typing import Any
 
 from . import migrations as mig
 from .base import EventRow, SqlStore, StoreUnavailable, Transaction, iso, utcnow
@@ -36,8 +37,9 @@ MAX_ROWS_PER_STATEMENT = 500
 @lru_cache(maxsize=MAX_ROWS_PER_STATEMENT)
 def _insert_sql(rows: int) -> str:
     """insert_events.sqlite.sql with its VALUES row repeated `rows` times."""
-    sql = "\n".join(line for line in load_query("insert_events", "sqlite").sql.splitlines()
-                    if not line.lstrip().startswith("--"))
+    sql = "\n".join(
+        line for line in load_query("insert_events", "sqlite").sql.splitlines() if not line.lstrip().startswith("--")
+    )
     head, _, rest = sql.partition("values")
     row, _, tail = rest.partition(")")
     return f"{head}values {', '.join([row.strip() + ')'] * rows)}{tail}"
@@ -45,7 +47,7 @@ def _insert_sql(rows: int) -> str:
 
 def _slices(params: list[Any]) -> list[list[Any]]:
     step = MAX_ROWS_PER_STATEMENT * 5
-    return [params[i:i + step] for i in range(0, len(params), step)]
+    return [params[i : i + step] for i in range(0, len(params), step)]
 
 
 def _adapt(params: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +55,7 @@ def _adapt(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class _SqliteTx(Transaction):
-    def __init__(self, store: "SqliteStore") -> None:
+    def __init__(self, store: SqliteStore) -> None:
         self._store = store
 
     async def fetch(self, query: str, **params: Any) -> list[dict]:

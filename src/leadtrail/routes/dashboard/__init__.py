@@ -42,26 +42,32 @@ async def anything_else(request: Request) -> Response:
 
 
 def routes(settings) -> list[BaseRoute]:
-    return [Mount("/cp", middleware=[Middleware(CpHeaders)], routes=[
-        Route("/", pages.enquiries, methods=["GET", "HEAD"]),
-        Route("/export.csv", pages.export_csv, methods=["GET"]),
-        Route("/journeys/{journey_id:int}", pages.journey_page, methods=["GET", "HEAD"]),
-        Route("/journeys/{journey_id:int}.json", pages.journey_json, methods=["GET"]),
-        Route("/journeys/{journey_id:int}/person.json", pages.person_json, methods=["GET"]),
-        Route("/journeys/{journey_id:int}/erase", pages.erase_confirm, methods=["GET", "HEAD"]),
-        Route("/journeys/{journey_id:int}/erase", pages.erase, methods=["POST"]),
-        Route("/insights", pages.insights, methods=["GET", "HEAD"]),
-        Route("/account", account.account_page, methods=["GET", "HEAD"]),
-        Route("/account", account.change_password, methods=["POST"]),
-        Route("/account/sign-out-others", account.sign_out_others, methods=["POST"]),
-        Route("/login", auth.login_page, methods=["GET", "HEAD"]),
-        Route("/login", auth.login, methods=["POST"]),
-        Route("/logout", auth.logout, methods=["POST"]),
-        Route("/setup", auth.setup_page, methods=["GET", "HEAD"]),
-        Route("/setup", auth.setup, methods=["POST"]),
-        Mount("/static", app=StaticFiles(directory=CP_STATIC_DIR), name="cp-static"),
-        Route("/{rest:path}", anything_else, methods=["GET", "HEAD", "POST"]),
-    ])]
+    return [
+        Mount(
+            "/cp",
+            middleware=[Middleware(CpHeaders)],
+            routes=[
+                Route("/", pages.enquiries, methods=["GET", "HEAD"]),
+                Route("/export.csv", pages.export_csv, methods=["GET"]),
+                Route("/journeys/{journey_id:int}", pages.journey_page, methods=["GET", "HEAD"]),
+                Route("/journeys/{journey_id:int}.json", pages.journey_json, methods=["GET"]),
+                Route("/journeys/{journey_id:int}/person.json", pages.person_json, methods=["GET"]),
+                Route("/journeys/{journey_id:int}/erase", pages.erase_confirm, methods=["GET", "HEAD"]),
+                Route("/journeys/{journey_id:int}/erase", pages.erase, methods=["POST"]),
+                Route("/insights", pages.insights, methods=["GET", "HEAD"]),
+                Route("/account", account.account_page, methods=["GET", "HEAD"]),
+                Route("/account", account.change_password, methods=["POST"]),
+                Route("/account/sign-out-others", account.sign_out_others, methods=["POST"]),
+                Route("/login", auth.login_page, methods=["GET", "HEAD"]),
+                Route("/login", auth.login, methods=["POST"]),
+                Route("/logout", auth.logout, methods=["POST"]),
+                Route("/setup", auth.setup_page, methods=["GET", "HEAD"]),
+                Route("/setup", auth.setup, methods=["POST"]),
+                Mount("/static", app=StaticFiles(directory=CP_STATIC_DIR), name="cp-static"),
+                Route("/{rest:path}", anything_else, methods=["GET", "HEAD", "POST"]),
+            ],
+        )
+    ]
 
 
 async def on_startup(services) -> None:

@@ -20,12 +20,20 @@ from starlette.responses import RedirectResponse, Response
 from ... import accounts
 from ...web import client_address
 from .auth import sentence, too_many_attempts
-from .common import current_session, keys_of, owner_required, read_form, render, services_of, session_cookie_name, set_cookie
+from .common import (
+    current_session,
+    keys_of,
+    owner_required,
+    read_form,
+    render,
+    services_of,
+    session_cookie_name,
+    set_cookie,
+)
 
 log = logging.getLogger("leadtrail.dashboard")
 
-CHANGED = ("Your password has been changed. Every other session was signed out; "
-           "this browser stays logged in.")
+CHANGED = "Your password has been changed. Every other session was signed out; this browser stays logged in."
 
 
 def notice_of(query: dict) -> str | None:
@@ -41,15 +49,23 @@ def notice_of(query: dict) -> str | None:
     return None
 
 
-async def _page(request: Request, error: str | None = None, status: int = 200,
-                headers: dict | None = None) -> Response:
+async def _page(request: Request, error: str | None = None, status: int = 200, headers: dict | None = None) -> Response:
     session = await current_session(request)
     details = await accounts.account_details(services_of(request).store, session.owner, session.token)
-    return render(request, "cp/account.html", {
-        "section": "account", "account": details, "error": error,
-        "notice": None if error else notice_of(request.query_params),
-        "min_password": accounts.MIN_PASSWORD, "max_password": accounts.MAX_PASSWORD,
-    }, status, headers)
+    return render(
+        request,
+        "cp/account.html",
+        {
+            "section": "account",
+            "account": details,
+            "error": error,
+            "notice": None if error else notice_of(request.query_params),
+            "min_password": accounts.MIN_PASSWORD,
+            "max_password": accounts.MAX_PASSWORD,
+        },
+        status,
+        headers,
+    )
 
 
 @owner_required
@@ -64,8 +80,14 @@ async def change_password(request: Request) -> Response:
     form = await read_form(request)
     try:
         result = await accounts.change_password(
-            services.store, keys_of(request), session.owner, client_address(request, services.settings),
-            form.get("current_password", ""), form.get("new_password", ""), form.get("new_password_confirm", ""))
+            services.store,
+            keys_of(request),
+            session.owner,
+            client_address(request, services.settings),
+            form.get("current_password", ""),
+            form.get("new_password", ""),
+            form.get("new_password_confirm", ""),
+        )
     except accounts.WrongPassword as exc:
         log.info("dashboard: password change refused (wrong current password)")
         return await _page(request, sentence(str(exc)), 400)
@@ -73,12 +95,14 @@ async def change_password(request: Request) -> Response:
         return await _page(request, sentence(str(exc)), 400)
     if isinstance(result, accounts.Throttled):
         log.warning("dashboard: password change throttled (retry after %ss)", result.retry_after)
-        return await _page(request, too_many_attempts(result, "changing your password"), 429,
-                           {"Retry-After": str(result.retry_after)})
+        return await _page(
+            request, too_many_attempts(result, "changing your password"), 429, {"Retry-After": str(result.retry_after)}
+        )
     log.info("dashboard: owner %s changed their password; their other sessions ended", session.owner.id)
     response = RedirectResponse("/cp/account?changed=1", status_code=303)
-    set_cookie(request, response, session_cookie_name(request), result,
-               max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    set_cookie(
+        request, response, session_cookie_name(request), result, max_age=int(accounts.SESSION_LIFETIME.total_seconds())
+    )
     return response
 
 

@@ -18,8 +18,18 @@ from starlette.responses import RedirectResponse, Response
 from ... import accounts
 from ...store import dashboard as db
 from ...web import client_address
-from .common import (check_post, clear_cookie, current_session, keys_of, login_csrf_cookie_name, read_form,
-                     render, services_of, session_cookie_name, set_cookie)
+from .common import (
+    check_post,
+    clear_cookie,
+    current_session,
+    keys_of,
+    login_csrf_cookie_name,
+    read_form,
+    render,
+    services_of,
+    session_cookie_name,
+    set_cookie,
+)
 
 log = logging.getLogger("leadtrail.dashboard")
 
@@ -45,12 +55,14 @@ def _presession(request: Request) -> tuple[str, bool]:
     return accounts.new_token(), True
 
 
-def _form_page(request: Request, template: str, context: dict, status: int = 200,
-               headers: dict | None = None) -> Response:
+def _form_page(
+    request: Request, template: str, context: dict, status: int = 200, headers: dict | None = None
+) -> Response:
     """A page with a pre-login form: its CSRF token, and the cookie it is checked against."""
     value, new = _presession(request)
-    response = render(request, template, {**context, "form_token": keys_of(request).presession_csrf(value)},
-                      status, headers)
+    response = render(
+        request, template, {**context, "form_token": keys_of(request).presession_csrf(value)}, status, headers
+    )
     if new:
         set_cookie(request, response, login_csrf_cookie_name(request), value, max_age=None)
     return response
@@ -68,13 +80,17 @@ async def login_page(request: Request) -> Response:
     services = services_of(request)
     store = services.store
     no_owner = await db.owner_count(store) == 0
-    return _form_page(request, "cp/login.html", {
-        "next": safe_next(request.query_params.get("next")),
-        "no_owner": no_owner,
-        "demo_setup": await _demo_setup_path(request, services) if no_owner else None,
-        "notice": "You have logged out." if request.query_params.get("bye") else None,
-        "email": "",
-    })
+    return _form_page(
+        request,
+        "cp/login.html",
+        {
+            "next": safe_next(request.query_params.get("next")),
+            "no_owner": no_owner,
+            "demo_setup": await _demo_setup_path(request, services) if no_owner else None,
+            "notice": "You have logged out." if request.query_params.get("bye") else None,
+            "email": "",
+        },
+    )
 
 
 async def _demo_setup_path(request: Request, services) -> str | None:
@@ -100,13 +116,20 @@ async def login(request: Request) -> Response:
     target = safe_next(form.get("next"))
     context = {"next": target, "email": email.strip(), "no_owner": False}
     if not email.strip() or not password:
-        return _form_page(request, "cp/login.html", {**context, "error": "Enter your e-mail address and password."}, 400)
+        return _form_page(
+            request, "cp/login.html", {**context, "error": "Enter your e-mail address and password."}, 400
+        )
     keys = keys_of(request)
     attempt = await accounts.begin_attempt(store, keys, email, client_address(request, services.settings))
     if isinstance(attempt, accounts.Throttled):
         log.warning("dashboard: login throttled (retry after %ss)", attempt.retry_after)
-        return _form_page(request, "cp/login.html", {**context, "error": too_many_attempts(attempt, "logging in")},
-                          429, {"Retry-After": str(attempt.retry_after)})
+        return _form_page(
+            request,
+            "cp/login.html",
+            {**context, "error": too_many_attempts(attempt, "logging in")},
+            429,
+            {"Retry-After": str(attempt.retry_after)},
+        )
     owner = await accounts.authenticate(store, email, password)
     if owner is None:
         log.info("dashboard: failed login")
@@ -119,8 +142,10 @@ async def login(request: Request) -> Response:
 
 def too_many_attempts(throttled: accounts.Throttled, what: str) -> str:
     minutes = max(1, round(throttled.retry_after / 60))
-    return (f"Too many attempts. For your account's safety, {what} is paused: "
-            f"try again in about {minutes} minute{'s' if minutes != 1 else ''}.")
+    return (
+        f"Too many attempts. For your account's safety, {what} is paused: "
+        f"try again in about {minutes} minute{'s' if minutes != 1 else ''}."
+    )
 
 
 async def _signed_in(request: Request, owner: accounts.Owner, target: str) -> Response:
@@ -129,8 +154,9 @@ async def _signed_in(request: Request, owner: accounts.Owner, target: str) -> Re
     await accounts.end_session(store, request.cookies.get(session_cookie_name(request)))
     token = await accounts.start_session(store, owner)
     response = RedirectResponse(target, status_code=303)
-    set_cookie(request, response, session_cookie_name(request), token,
-               max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    set_cookie(
+        request, response, session_cookie_name(request), token, max_age=int(accounts.SESSION_LIFETIME.total_seconds())
+    )
     clear_cookie(request, response, login_csrf_cookie_name(request))
     log.info("dashboard: owner %s logged in", owner.id)
     return response
@@ -154,16 +180,31 @@ async def logout(request: Request) -> Response:
 async def setup_page(request: Request) -> Response:
     store = services_of(request).store
     if await db.owner_count(store):
-        return render(request, "cp/message.html", {
-            "heading": "Setup is done", "message": "An owner account exists already. Log in with it.",
-            "back": "/cp/login", "back_label": "Log in"}, 410)
+        return render(
+            request,
+            "cp/message.html",
+            {
+                "heading": "Setup is done",
+                "message": "An owner account exists already. Log in with it.",
+                "back": "/cp/login",
+                "back_label": "Log in",
+            },
+            410,
+        )
     token = request.query_params.get("token", "")
     if not await accounts.setup_token_valid(store, token):
-        return render(request, "cp/message.html", {
-            "heading": "This setup link does not work",
-            "message": "It is mistyped, used or expired. Restart leadtrail to print a new link, or create an "
-                       "owner from the command line with: leadtrail user add you@example.com",
-            "back": "/cp/login", "back_label": "Log in"}, 403)
+        return render(
+            request,
+            "cp/message.html",
+            {
+                "heading": "This setup link does not work",
+                "message": "It is mistyped, used or expired. Restart leadtrail to print a new link, or create an "
+                "owner from the command line with: leadtrail user add you@example.com",
+                "back": "/cp/login",
+                "back_label": "Log in",
+            },
+            403,
+        )
     return _form_page(request, "cp/setup.html", {"token": token, "email": ""})
 
 

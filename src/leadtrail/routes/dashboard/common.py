@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Awaitable, Callable
 from urllib.parse import quote, urlencode
 
 from starlette.exceptions import HTTPException
@@ -17,17 +17,19 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 
 from ... import accounts, charts
 from ...lifecycle import visible_journeys_since
+from ...localtime import day_end, day_start, local_date
 from ...services import Services
 from ...store import StoreUnavailable, utcnow
-from ...localtime import day_end, day_start, local_date
 from ...store.dashboard import FAR_FUTURE, ListFilter
 from ...templating import STATIC_DIR, templates
 from ...web import is_https, own_origin
 
 log = logging.getLogger("leadtrail.dashboard")
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 CP_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"referrer-policy", b"same-origin"),
@@ -61,8 +63,11 @@ class CpHeaders:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in {name for name, _ in CP_HEADERS} and k.lower() != b"cache-control"]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in {name for name, _ in CP_HEADERS} and k.lower() != b"cache-control"
+                ]
                 headers += CP_HEADERS
                 headers.append((b"cache-control", b"public, max-age=86400" if static else b"no-store"))
                 message["headers"] = headers
@@ -73,8 +78,9 @@ class CpHeaders:
         except HTTPException as exc:
             if started:
                 raise
-            response = PlainTextResponse(f"{exc.status_code} {exc.detail}\n", exc.status_code,
-                                         headers=getattr(exc, "headers", None))
+            response = PlainTextResponse(
+                f"{exc.status_code} {exc.detail}\n", exc.status_code, headers=getattr(exc, "headers", None)
+            )
             await response(scope, receive, send_with_headers)
         except StoreUnavailable as exc:
             if started:
@@ -88,7 +94,8 @@ UNAVAILABLE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Database unavailable · leadtrail</title>
 <link rel="stylesheet" href="/cp/static/cp.css"></head><body class="plain"><main class="narrow">
 <h1>The database is not answering</h1><p>leadtrail could not reach its database. Nothing was changed.
-Try again in a moment; if this goes on, check the server's log.</p><p><a href="">Try again</a></p></main></body></html>"""
+Try again in a moment; if this goes on, check the server's log.</p>
+<p><a href="">Try again</a></p></main></body></html>"""
 
 
 @functools.cache
@@ -137,8 +144,9 @@ def login_csrf_cookie_name(request: Request) -> str:
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", secure=secure(request),
-                        httponly=True, samesite="strict")
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", secure=secure(request), httponly=True, samesite="strict"
+    )
 
 
 def clear_cookie(request: Request, response: Response, name: str) -> None:
@@ -236,21 +244,22 @@ async def check_post(request: Request, expected_csrf: str | None) -> Response | 
         return forbidden(request, "This request came from another site, so it was refused.")
     form = await read_form(request)
     if expected_csrf is None or not accounts.csrf_matches(expected_csrf, form.get("csrf_token")):
-        return forbidden(request, "This form had expired or was not sent from this dashboard, so nothing "
-                                  "was changed. Go back, reload the page and try again.")
+        return forbidden(
+            request,
+            "This form had expired or was not sent from this dashboard, so nothing "
+            "was changed. Go back, reload the page and try again.",
+        )
     return None
 
 
 def forbidden(request: Request, message: str) -> Response:
-    return render(request, "cp/message.html", {"heading": "Request refused", "message": message,
-                                               "back": "/cp/"}, 403)
+    return render(request, "cp/message.html", {"heading": "Request refused", "message": message, "back": "/cp/"}, 403)
 
 
 # -- rendering --------------------------------------------------------------------------------------------
 
 
-def render(request: Request, template: str, context: dict, status: int = 200,
-           headers: dict | None = None) -> Response:
+def render(request: Request, template: str, context: dict, status: int = 200, headers: dict | None = None) -> Response:
     session = getattr(request.state, "cp_session", None)
     base = {
         "owner": session.owner if session else None,
@@ -261,15 +270,20 @@ def render(request: Request, template: str, context: dict, status: int = 200,
         "section": "",
         "now": utcnow(),
     }
-    return templates.TemplateResponse(request, template, {**base, **context}, status_code=status,
-                                      headers=headers)
+    return templates.TemplateResponse(request, template, {**base, **context}, status_code=status, headers=headers)
 
 
 def not_found(request: Request, what: str = "page") -> Response:
-    return render(request, "cp/message.html", {
-        "heading": f"No such {what}",
-        "message": f"This {what} does not exist, or it has been erased or passed the retention period.",
-        "back": "/cp/"}, 404)
+    return render(
+        request,
+        "cp/message.html",
+        {
+            "heading": f"No such {what}",
+            "message": f"This {what} does not exist, or it has been erased or passed the retention period.",
+            "back": "/cp/",
+        },
+        404,
+    )
 
 
 # -- filters from the query string -----------------------------------------------------------------------
@@ -294,8 +308,12 @@ class Filters:
 
     def query(self, **extra: str | None) -> str:
         """The query string of these filters plus `extra` (None values dropped)."""
-        params = {"q": self.q or None, "from": self.start.isoformat() if self.start else None,
-                  "to": self.end.isoformat() if self.end else None, **extra}
+        params = {
+            "q": self.q or None,
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+            **extra,
+        }
         return urlencode({k: v for k, v in params.items() if v})
 
 

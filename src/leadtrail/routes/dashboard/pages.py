@@ -7,8 +7,8 @@ import asyncio
 import csv
 import io
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta, timezone
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
 
 import orjson
 from starlette.requests import Request
@@ -60,19 +60,42 @@ async def enquiries(request: Request) -> Response:
     elif first_page and not more:
         total = len(rows)
     erased = request.query_params.get("erased")
-    return render(request, "cp/list.html", {
-        "section": "enquiries", "rows": rows, "filters": f, "newer": newer, "older": older,
-        "total": total, "count_cap": COUNT_CAP, "first_page": first_page,
-        "export_query": f.query(), "erased": int(erased) if erased and erased.isascii() and erased.isdigit() else None,
-        "welcome": bool(request.query_params.get("welcome")),
-        "retention": services_of(request).settings.journey_retention,
-    })
+    return render(
+        request,
+        "cp/list.html",
+        {
+            "section": "enquiries",
+            "rows": rows,
+            "filters": f,
+            "newer": newer,
+            "older": older,
+            "total": total,
+            "count_cap": COUNT_CAP,
+            "first_page": first_page,
+            "export_query": f.query(),
+            "erased": int(erased) if erased and erased.isascii() and erased.isdigit() else None,
+            "welcome": bool(request.query_params.get("welcome")),
+            "retention": services_of(request).settings.journey_retention,
+        },
+    )
 
 
 # submitted_at is UTC (machine-readable, as ever); submitted_at_local, added last, is the same
 # instant in the owner's TIMEZONE with its offset.
-CSV_COLUMNS = ["journey_id", "submitted_at", "email", "form", "consent", "first_channel", "first_source",
-               "landing_page", "visits", "page_views", "time_to_enquiry_seconds", "submitted_at_local"]
+CSV_COLUMNS = [
+    "journey_id",
+    "submitted_at",
+    "email",
+    "form",
+    "consent",
+    "first_channel",
+    "first_source",
+    "landing_page",
+    "visits",
+    "page_views",
+    "time_to_enquiry_seconds",
+    "submitted_at_local",
+]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -87,14 +110,23 @@ def csv_cell(value: object) -> object:
 def csv_row(row: dict, times: LocalTimes = UTC_TIMES) -> list[object]:
     ms = row.get("time_to_enquiry_ms")
     consent = row.get("consent")
-    return [csv_cell(v) for v in (
-        row["id"], row["created_at"].astimezone(timezone.utc).isoformat(timespec="seconds"), row["email"],
-        row.get("form") or "", "" if consent is None else ("yes" if consent else "no"),
-        row.get("first_channel") or "", row.get("first_source") or "", row.get("landing_page") or "",
-        row.get("visits") if row.get("visits") is not None else "",
-        row.get("page_views") if row.get("page_views") is not None else "",
-        "" if ms is None else round(ms / 1000), times.local_iso(row["created_at"]),
-    )]
+    return [
+        csv_cell(v)
+        for v in (
+            row["id"],
+            row["created_at"].astimezone(UTC).isoformat(timespec="seconds"),
+            row["email"],
+            row.get("form") or "",
+            "" if consent is None else ("yes" if consent else "no"),
+            row.get("first_channel") or "",
+            row.get("first_source") or "",
+            row.get("landing_page") or "",
+            row.get("visits") if row.get("visits") is not None else "",
+            row.get("page_views") if row.get("page_views") is not None else "",
+            "" if ms is None else round(ms / 1000),
+            times.local_iso(row["created_at"]),
+        )
+    ]
 
 
 @owner_required
@@ -116,8 +148,9 @@ async def export_csv(request: Request) -> Response:
         yield buffer.getvalue().encode()
 
     name = f"leadtrail-enquiries-{local_date(utcnow(), times.tz).isoformat()}.csv"
-    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return StreamingResponse(
+        lines(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 # -- one journey ---------------------------------------------------------------------------------------------
@@ -149,19 +182,31 @@ async def journey_page(request: Request) -> Response:
     events = [{**e, "details": _params_text(e.get("params"))} for e in timeline[:EVENT_TABLE_LIMIT]]
     sources = Counter(e["source"] for e in timeline)
     times = local_times(request)
-    return render(request, "cp/journey.html", {
-        "section": "enquiries", "j": journey, "summary": journey["summary"], "visits": journey["visits"],
-        "events": events, "more_events": max(0, len(timeline) - EVENT_TABLE_LIMIT), "sources": sources,
-        "picture": charts.journey_picture(journey, times=times),
-        "picture_compact": charts.journey_picture(journey, "journey-picture-compact", compact=True, times=times),
-        "strip": charts.journey_strip(journey, times=times),
-        "strip_compact": charts.journey_strip(journey, "journey-strip-compact", compact=True, times=times),
-    })
+    return render(
+        request,
+        "cp/journey.html",
+        {
+            "section": "enquiries",
+            "j": journey,
+            "summary": journey["summary"],
+            "visits": journey["visits"],
+            "events": events,
+            "more_events": max(0, len(timeline) - EVENT_TABLE_LIMIT),
+            "sources": sources,
+            "picture": charts.journey_picture(journey, times=times),
+            "picture_compact": charts.journey_picture(journey, "journey-picture-compact", compact=True, times=times),
+            "strip": charts.journey_strip(journey, times=times),
+            "strip_compact": charts.journey_strip(journey, "journey-strip-compact", compact=True, times=times),
+        },
+    )
 
 
 def _json_download(document: object, name: str) -> Response:
-    return Response(orjson.dumps(document, option=orjson.OPT_INDENT_2), media_type="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        orjson.dumps(document, option=orjson.OPT_INDENT_2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @owner_required
@@ -257,21 +302,32 @@ def analyse_sample(rows: list[dict]) -> dict:
     hidden_events = 0
     for row in rows:
         journey = export_journey(row)
-        seen = {(e.get("page_path") or "").split("#", 1)[0].split("?", 1)[0]
-                for e in journey["timeline"] if e.get("event_name") == "page_view" and e.get("page_path")}
+        seen = {
+            (e.get("page_path") or "").split("#", 1)[0].split("?", 1)[0]
+            for e in journey["timeline"]
+            if e.get("event_name") == "page_view" and e.get("page_path")
+        }
         pages.update(seen)
         visits = journey["visits"]
         if visits:
-            channel_paths[tuple(v.get("channel") or "Unassigned" for v in visits[:4])
-                          + (("…",) if len(visits) > 4 else ())] += 1
-            landing_paths[tuple(v.get("landing_page") or "(unknown)" for v in visits[:3])
-                          + (("…",) if len(visits) > 3 else ())] += 1
+            channel_paths[
+                tuple(v.get("channel") or "Unassigned" for v in visits[:4]) + (("…",) if len(visits) > 4 else ())
+            ] += 1
+            landing_paths[
+                tuple(v.get("landing_page") or "(unknown)" for v in visits[:3]) + (("…",) if len(visits) > 3 else ())
+            ] += 1
         client_only = journey["summary"].get("client_only_events") or 0
         if client_only:
             hidden += 1
             hidden_events += client_only
-    return {"n": len(rows), "pages": pages.most_common(12), "channel_paths": channel_paths.most_common(8),
-            "landing_paths": landing_paths.most_common(8), "hidden": hidden, "hidden_events": hidden_events}
+    return {
+        "n": len(rows),
+        "pages": pages.most_common(12),
+        "channel_paths": channel_paths.most_common(8),
+        "landing_paths": landing_paths.most_common(8),
+        "hidden": hidden,
+        "hidden_events": hidden_events,
+    }
 
 
 @owner_required
@@ -315,17 +371,23 @@ async def insights(request: Request) -> Response:
         if period in per_period:
             per_period[period][channel] += n
     order = [name for name, _ in channel_totals.most_common()]
-    channels = [{
-        "name": name, "n": channel_totals[name], "share": 100 * channel_totals[name] / (enquiries or 1),
-        "avg_visits": channel_visits[name] / channel_totals[name],
-        "avg_time_ms": channel_time[name][0] / channel_time[name][1] if channel_time[name][1] else None,
-        "css": charts.channel_class(name),
-    } for name in order]
+    channels = [
+        {
+            "name": name,
+            "n": channel_totals[name],
+            "share": 100 * channel_totals[name] / (enquiries or 1),
+            "avg_visits": channel_visits[name] / channel_totals[name],
+            "avg_time_ms": channel_time[name][0] / channel_time[name][1] if channel_time[name][1] else None,
+            "css": charts.channel_class(name),
+        }
+        for name in order
+    ]
     bars = [(short, long, per_period[start]) for start, short, long in periods]
     over_time_label = f"Enquiries per {kind}, by first-touch channel"
     over_time = charts.responsive(
         charts.stacked_bars("chart-channels", over_time_label, bars, order),
-        charts.stacked_bars("chart-channels-compact", over_time_label, bars, order, width=360, height=230))
+        charts.stacked_bars("chart-channels-compact", over_time_label, bars, order, width=360, height=230),
+    )
 
     time_counts = [0] * len(TIME_BUCKETS)
     visit_counts = [0] * len(VISIT_BUCKETS)
@@ -340,42 +402,84 @@ async def insights(request: Request) -> Response:
             visit_counts[min(vb, len(VISIT_BUCKETS)) - 1] += n
     # A day or more is rare (the buffer holds 24 hours); show that bar only when it has any.
     time_labels = TIME_BUCKETS if time_counts[-1] else TIME_BUCKETS[:-1]
-    time_rows = list(zip(time_labels, time_counts))
+    time_rows = list(zip(time_labels, time_counts, strict=False))
     time_chart = charts.responsive(
         charts.histogram("chart-time", "Time from first visit to enquiry", time_rows),
-        charts.histogram("chart-time-compact", "Time from first visit to enquiry", time_rows, width=360))
-    visit_rows = list(zip(VISIT_BUCKETS, visit_counts))
+        charts.histogram("chart-time-compact", "Time from first visit to enquiry", time_rows, width=360),
+    )
+    visit_rows = list(zip(VISIT_BUCKETS, visit_counts, strict=False))
     visits_chart = charts.responsive(
         charts.histogram("chart-visits", "Visits before enquiring", visit_rows, css="bar-fill alt"),
-        charts.histogram("chart-visits-compact", "Visits before enquiring", visit_rows, css="bar-fill alt", width=360))
-    landing_rows = [(r["landing_page"], int(r["n"]), f"{int(r['n']):,} · {_percent(int(r['n']), enquiries)}")
-                    for r in landing]
+        charts.histogram("chart-visits-compact", "Visits before enquiring", visit_rows, css="bar-fill alt", width=360),
+    )
+    landing_rows = [
+        (r["landing_page"], int(r["n"]), f"{int(r['n']):,} · {_percent(int(r['n']), enquiries)}") for r in landing
+    ]
     landing_label = "Top landing pages of the first visit"
     landing_chart = charts.responsive(
         charts.bar_list("chart-landing", landing_label, landing_rows),
-        charts.bar_list("chart-landing-compact", landing_label,
-                        [(r["landing_page"], int(r["n"]), _percent(int(r["n"]), enquiries)) for r in landing],
-                        label_width=190, width=360, value_width=44))
+        charts.bar_list(
+            "chart-landing-compact",
+            landing_label,
+            [(r["landing_page"], int(r["n"]), _percent(int(r["n"]), enquiries)) for r in landing],
+            label_width=190,
+            width=360,
+            value_width=44,
+        ),
+    )
     n_sample = analysis["n"] or 1
     pages_rows = [(page, n, f"{_percent(n, n_sample)} of enquirers") for page, n in analysis["pages"]]
     pages_chart = charts.responsive(
-        charts.bar_list("chart-pages", "Pages seen before enquiring", pages_rows, css="bar-fill alt",
-                        label_width=380, width=1100, value_width=160),
-        charts.bar_list("chart-pages-compact", "Pages seen before enquiring",
-                        [(page, n, _percent(n, n_sample)) for page, n in analysis["pages"]],
-                        css="bar-fill alt", label_width=190, width=360, value_width=44))
-    return render(request, "cp/insights.html", {
-        "section": "insights", "filters": f, "first": first, "last": last, "kind": kind,
-        "enquiries": enquiries, "median_ms": median_ms,
-        "avg_visits": sum(channel_visits.values()) / enquiries if enquiries else None,
-        "avg_page_views": sum(int(r["page_views"] or 0) for r in by_day) / enquiries if enquiries else None,
-        "channels": channels, "over_time": over_time, "periods": periods, "per_period": per_period,
-        "time_chart": time_chart, "time_rows": time_rows, "unknown_time": unknown_time,
-        "visits_chart": visits_chart, "visit_rows": visit_rows,
-        "landing_chart": landing_chart, "landing_rows": landing_rows,
-        "pages_chart": pages_chart, "pages_rows": pages_rows, "analysis": analysis,
-        "sample_size": INSIGHTS_SAMPLE, "presets": _presets(today),
-    })
+        charts.bar_list(
+            "chart-pages",
+            "Pages seen before enquiring",
+            pages_rows,
+            css="bar-fill alt",
+            label_width=380,
+            width=1100,
+            value_width=160,
+        ),
+        charts.bar_list(
+            "chart-pages-compact",
+            "Pages seen before enquiring",
+            [(page, n, _percent(n, n_sample)) for page, n in analysis["pages"]],
+            css="bar-fill alt",
+            label_width=190,
+            width=360,
+            value_width=44,
+        ),
+    )
+    return render(
+        request,
+        "cp/insights.html",
+        {
+            "section": "insights",
+            "filters": f,
+            "first": first,
+            "last": last,
+            "kind": kind,
+            "enquiries": enquiries,
+            "median_ms": median_ms,
+            "avg_visits": sum(channel_visits.values()) / enquiries if enquiries else None,
+            "avg_page_views": sum(int(r["page_views"] or 0) for r in by_day) / enquiries if enquiries else None,
+            "channels": channels,
+            "over_time": over_time,
+            "periods": periods,
+            "per_period": per_period,
+            "time_chart": time_chart,
+            "time_rows": time_rows,
+            "unknown_time": unknown_time,
+            "visits_chart": visits_chart,
+            "visit_rows": visit_rows,
+            "landing_chart": landing_chart,
+            "landing_rows": landing_rows,
+            "pages_chart": pages_chart,
+            "pages_rows": pages_rows,
+            "analysis": analysis,
+            "sample_size": INSIGHTS_SAMPLE,
+            "presets": _presets(today),
+        },
+    )
 
 
 def _percent(n: int, of: int) -> str:
