@@ -126,6 +126,8 @@ def create_app(settings: Settings) -> LeadtrailApp:
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
         services.pruner.start_periodic()
+        if services.totals is not None:
+            services.totals.start_periodic()
         for module in features:
             if hasattr(module, "on_startup"):
                 await module.on_startup(services)
@@ -133,6 +135,8 @@ def create_app(settings: Settings) -> LeadtrailApp:
             yield
         finally:
             await services.pruner.stop()
+            if services.totals is not None:
+                await services.totals.stop()
             await services.stop_background()
             await services.store.close()
 

@@ -448,3 +448,11 @@ def list_summary(server_events: list[dict], client_events: list[dict], submitted
         "page_views": sum(1 for e in ordered if e.name == "page_view"),
         "time_to_enquiry_ms": to_enquiry,
     }
+
+
+def server_visits(server_events: list[dict], *, site_hosts: Iterable[str] = ()) -> list[dict]:
+    """reconstruct()'s visits of server events alone, without the timeline: what the anonymous
+    daily totals (totals.py) count, attributed exactly as a journey's visits are."""
+    own_hosts = frozenset(filter(None, map(channels.host_of, site_hosts or ())))
+    _, ordered = _ordered(server_events, [], None)
+    return [_describe_visit(i, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from . import totals
 from .settings import Settings
 from .store import SqlStore, StoreUnavailable, utcnow
 
@@ -75,9 +76,10 @@ async def prune(
     batch = prune_batch(store, settings)
     result = PruneResult()
     batches = 0
-    while max_batches is None or batches < max_batches:
+    before = await _counted_cutoff(store, settings, now)
+    while before is not None and (max_batches is None or batches < max_batches):
         started = time.monotonic()
-        deleted = await store.delete_expired_events(event_cutoff(settings, now), batch)
+        deleted = await store.delete_expired_events(before, batch)
         result.events += deleted
         batches += 1
         if deleted < batch or (max_batches is not None and batches >= max_batches):
@@ -92,6 +94,17 @@ async def prune(
         if deleted < settings.prune_batch:
             break
     return result
+
+
+async def _counted_cutoff(store: SqlStore, settings: Settings, now: datetime) -> datetime | None:
+    """The TTL cut-off, but never past events the daily totals have not counted (totals.py): when
+    the roll-up lags behind the cut-off (no server ran it: `leadtrail prune`), it runs first."""
+    cutoff = event_cutoff(settings, now)
+    before = await totals.prune_before(store, cutoff)
+    if before is None or before < cutoff:
+        await totals.roll_up(store, settings.tz, now)
+        before = await totals.prune_before(store, cutoff)
+    return before
 
 
 class Pruner:

@@ -14,6 +14,7 @@ from .metrics import Metrics
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .store import SqlStore, make_store
+from .totals import Totals
 from .webhook import WebhookSender
 
 
@@ -30,6 +31,7 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     background: set = field(default_factory=set)  # tasks that outlive the request that started them
     webhook: WebhookSender | None = None  # WEBHOOK_URL set: delivers created journeys
+    totals: Totals | None = None  # the periodic roll-up of the anonymous daily totals
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Runs `work` after the response; a failure is logged, never raised into a request."""
@@ -71,4 +73,5 @@ class Services:
             pruner=Pruner(store, settings),
             metrics=metrics,
             webhook=webhook,
+            totals=Totals(store, settings),
         )

@@ -1,0 +1,43 @@
+-- Anonymous daily totals (totals.py): counts per local day (TIMEZONE) of visits by channel and
+-- source, visits by landing page and page views by page, over every visitor. Nothing per visitor:
+-- no anon_id, no address, no e-mail; they outlive the 24-hour buffer. Days are 'YYYY-MM-DD' text.
+create table if not exists totals_visits (
+day text not null,
+channel text not null,
+source text not null default '',
+visits bigint not null default 0,
+primary key (day, channel, source)
+);
+create table if not exists totals_landings (
+day text not null,
+page_path text not null,
+visits bigint not null default 0,
+primary key (day, page_path)
+);
+create table if not exists totals_views (
+day text not null,
+page_path text not null,
+views bigint not null default 0,
+primary key (day, page_path)
+);
+-- The roll-up's one row: every visit that started, and every page view made, before `through`
+-- is in the totals (null: nothing rolled yet). Advanced by compare-and-set in the transaction
+-- that adds the counts, so two workers never count the same stretch twice.
+create table if not exists totals_rollup (
+id integer primary key check (id = 1),
+through timestamptz
+);
+insert into totals_rollup (id, through) values (1, null) on conflict do nothing;
+-- Per enquiry, what insights need without reading its events: first and last touch and the
+-- distinct pages it saw (a JSON list), derived by journeys.reconstruct and deleted with the journey.
+create table if not exists journey_facts (
+journey_id bigint primary key references submission_journeys (id) on delete cascade,
+computed_at timestamptz not null,
+first_channel text,
+first_source text,
+first_landing text,
+last_channel text,
+last_source text,
+last_landing text,
+pages text not null default '[]'
+);

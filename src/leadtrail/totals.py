@@ -1,0 +1,275 @@
+"""Anonymous daily totals: every visitor's visits and page views, counted per local day, kept
+after the 24-hour buffer is gone, holding nothing per visitor.
+
+The roll-up reads a stretch of the buffer [through, now - SETTLE), splits each visitor's events
+into visits exactly as a journey does (journeys.server_visits: 30 minutes of quiet start a new
+visit, channel and source from the landing page view), and counts:
+- a visit on the local day it started, by (channel, source) and by landing page, once its first
+  event is in the stretch (an earlier event of the visitor within VISIT_GAP before the stretch
+  means the visit was counted before);
+- each page view on its own local day, by page (path without query or fragment).
+Then, in one transaction, it moves the watermark `totals_rollup.through` by compare-and-set and
+adds the counts. A worker that lost the race (another process moved the watermark first) rolls
+its transaction back and counts nothing; a crash before the commit leaves the watermark where it
+was, so the stretch is counted by the next roll-up. Prune deletes only events older than
+`through - VISIT_GAP` (prune_before), so nothing uncounted, nor the look-back the next stretch
+needs, is ever deleted.
+
+SETTLE covers a batch committed after its events' created_at (the PostgreSQL write deadline is
+under 2 s, a SQLite lock wait at most busy_timeout = 5 s) and clock skew between hosts sharing one
+PostgreSQL; every ROLLUP_INTERVAL seconds, so a visit counts within SETTLE + ROLLUP_INTERVAL.
+
+journey_facts: per enquiry, the first and last touch and the pages seen, from reconstruct(),
+refreshed in the same periodic task, so insights never read events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from . import journeys
+from .localtime import local_date
+from .settings import Settings
+from .store import SqlStore, StoreUnavailable, dumps, iso, utcnow
+
+log = logging.getLogger("leadtrail.totals")
+
+SETTLE = timedelta(seconds=20)
+ROLLUP_INTERVAL = 10.0  # seconds
+WINDOW_LIMIT = 20_000  # buffered events one roll-up step reads at most
+FACTS_BATCH = 500  # journeys whose facts one step refreshes at most
+
+
+@dataclass
+class Counts:
+    """One roll-up's additions: (day, channel, source), (day, landing page), (day, page) -> n."""
+
+    visits: Counter = field(default_factory=Counter)
+    landings: Counter = field(default_factory=Counter)
+    views: Counter = field(default_factory=Counter)
+
+
+def base_path(path: object) -> str | None:
+    return path.split("#", 1)[0].split("?", 1)[0] if isinstance(path, str) else None
+
+
+def _day(at: Any, tz: tzinfo) -> str:
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return local_date(at, tz).isoformat()
+
+
+def count_stretch(by_visitor: dict[str, list[dict]], previous: dict[str, Any], tz: tzinfo) -> Counts:
+    """Pure: the counts of one stretch. `by_visitor`: each visitor's events of the stretch, oldest
+    first, as journeys takes server events; `previous`: a visitor's latest event time within
+    VISIT_GAP before the stretch, if any (their first visit here then began earlier: not counted)."""
+    counts = Counts()
+    for anon_id, events in by_visitor.items():
+        for event in events:
+            if event.get("event_name") == "page_view":
+                path = base_path(event.get("page_path"))
+                if path is not None:
+                    counts.views[(_day(event["created_at"], tz), path)] += 1
+        earlier = previous.get(anon_id)
+        if earlier is not None:
+            # A marker at the visitor's last earlier event: the visit it belongs to is dropped.
+            events = [{"event_name": "", "page_path": None, "params": {}, "created_at": earlier}, *events]
+        visits = journeys.server_visits(events)
+        for visit in visits[1:] if earlier is not None else visits:
+            if visit["started_at"] is None:
+                continue
+            day = _day(visit["started_at"], tz)
+            counts.visits[(day, visit["channel"], visit["source"] or "")] += 1
+            if visit["landing_page"] is not None:
+                counts.landings[(day, visit["landing_page"])] += 1
+    return counts
+
+
+class _LostRace(Exception):
+    """Another roll-up moved the watermark first; this one's transaction is rolled back."""
+
+
+async def _read_through(store: SqlStore) -> datetime | None:
+    value = await store.fetchval("totals_rollup_get")
+    return None if value is None else store.decode_time(value)
+
+
+async def roll_up_step(store: SqlStore, tz: tzinfo, now: datetime | None = None) -> tuple[int, bool]:
+    """Counts one stretch (at most WINDOW_LIMIT events). Returns (events read, caught up)."""
+    until = (now or utcnow()) - SETTLE
+    through = await _read_through(store)
+    start = through
+    if start is None:
+        first = await store.fetchval("totals_first_event")
+        start = until if first is None else min(store.decode_time(first), until)
+    if start >= until and through is not None:
+        return 0, True
+    rows = await store.fetch("totals_window_events", since=start, until=until, limit=WINDOW_LIMIT)
+    caught_up = len(rows) < WINDOW_LIMIT
+    if not caught_up:
+        # Stop before the last row's instant, so every event of an instant lands in one stretch.
+        last = rows[-1]["created_at"]
+        kept = [r for r in rows if r["created_at"] != last]
+        if kept:
+            rows, until = kept, store.decode_time(last)
+        else:  # WINDOW_LIMIT events in one instant: read that instant whole
+            until = store.decode_time(last) + timedelta(microseconds=1)
+            rows = await store.fetch("totals_window_events", since=start, until=until, limit=10**9)
+    by_visitor: dict[str, list[dict]] = {}
+    for row in rows:
+        by_visitor.setdefault(row["anon_id"], []).append(
+            {
+                "event_name": row["event_name"],
+                "page_path": row["page_path"],
+                "params": store.decode_json(row["params"]),
+                "created_at": store.time_text(row["created_at"]),
+            }
+        )
+    previous: dict[str, Any] = {}
+    if by_visitor and through is not None:
+        for row in await store.fetch(
+            "totals_previous_events", ids=dumps(list(by_visitor)), since=start - journeys.VISIT_GAP, until=start
+        ):
+            previous[row["anon_id"]] = store.time_text(row["last"])
+    counts = count_stretch(by_visitor, previous, tz)
+    try:
+        async with store.transaction() as tx:
+            if through is None:
+                moved = await tx.execute("totals_rollup_start", through=until)
+            else:
+                moved = await tx.execute("totals_rollup_advance", through=until, old=through)
+            if moved != 1:
+                raise _LostRace
+            for query, counter in (
+                ("totals_add_visits", counts.visits),
+                ("totals_add_landings", counts.landings),
+                ("totals_add_views", counts.views),
+            ):
+                if counter:
+                    await tx.execute(query, rows=dumps([[*key, n] for key, n in counter.items()]))
+    except _LostRace:
+        return 0, False
+    return len(rows), caught_up
+
+
+async def roll_up(store: SqlStore, tz: tzinfo, now: datetime | None = None, max_steps: int = 1000) -> int:
+    """Counts the buffer up to now - SETTLE (or until another worker has). Returns events read."""
+    total = 0
+    for _ in range(max_steps):
+        read, caught_up = await roll_up_step(store, tz, now)
+        total += read
+        if caught_up:
+            break
+    return total
+
+
+async def prune_before(store: SqlStore, cutoff: datetime) -> datetime | None:
+    """The prune's cut-off for buffered events: `cutoff`, but never past what the totals have
+    counted, less the look-back the next roll-up needs (None: nothing may be deleted yet)."""
+    through = await _read_through(store)
+    if through is None:
+        return None
+    return min(cutoff, through - journeys.VISIT_GAP)
+
+
+# -- journey facts ----------------------------------------------------------------------------------
+
+
+def journey_facts(events: Any, client_events: Any, submitted_at: Any) -> dict:
+    """Pure: first and last touch and the distinct pages seen (viewed), from reconstruct()."""
+    rebuilt = journeys.reconstruct(
+        events if isinstance(events, list) else [],
+        client_events if isinstance(client_events, list) else [],
+        submitted_at,
+    )
+    summary = rebuilt["summary"]
+    first, last = summary["first_touch"] or {}, summary["last_touch"] or {}
+    pages = sorted(
+        {
+            p
+            for e in rebuilt["timeline"]
+            if e["event_name"] == "page_view" and (p := base_path(e["page_path"])) is not None
+        }
+    )
+    return {
+        "first_channel": first.get("channel"),
+        "first_source": first.get("source"),
+        "first_landing": first.get("landing_page"),
+        "last_channel": last.get("channel"),
+        "last_source": last.get("source"),
+        "last_landing": last.get("landing_page"),
+        "pages": pages,
+    }
+
+
+async def refresh_facts(store: SqlStore, limit: int = FACTS_BATCH) -> int:
+    """Computes facts of journeys that have none or changed since; returns how many."""
+    rows = await store.fetch("facts_stale", limit=limit)
+    if not rows:
+        return 0
+    out = []
+    for row in rows:
+        created = store.decode_time(row["created_at"])
+        facts = journey_facts(store.decode_json(row["events"]), store.decode_json(row["client_events"]), created)
+        stamp = row["updated_at"] if row["updated_at"] is not None else row["created_at"]
+        out.append(
+            [
+                row["id"],
+                iso(store.decode_time(stamp)),
+                *(facts[k] for k in ("first_channel", "first_source", "first_landing")),
+                *(facts[k] for k in ("last_channel", "last_source", "last_landing")),
+                dumps(facts["pages"]),
+            ]
+        )
+    async with store.transaction() as tx:
+        await tx.execute("facts_upsert", rows=dumps(out))
+    return len(rows)
+
+
+async def refresh_all_facts(store: SqlStore) -> int:
+    total = 0
+    while (done := await refresh_facts(store)) > 0:
+        total += done
+        if done < FACTS_BATCH:
+            break
+    return total
+
+
+class Totals:
+    """The periodic roll-up (and facts refresh) of one server process."""
+
+    def __init__(self, store: SqlStore, settings: Settings) -> None:
+        self.store = store
+        self.tz = settings.tz
+        self._task: asyncio.Task | None = None
+        self.rolled_events = 0  # for /metrics and tests
+
+    async def run_once(self) -> None:
+        try:
+            self.rolled_events += await roll_up(self.store, self.tz)
+            await refresh_all_facts(self.store)
+        except StoreUnavailable as exc:
+            log.warning("totals roll-up skipped: %s", exc)
+        except Exception:
+            log.exception("totals roll-up failed")
+
+    def start_periodic(self) -> None:
+        self._task = asyncio.create_task(self._every_interval())
+
+    async def _every_interval(self) -> None:
+        while True:
+            await self.run_once()
+            await asyncio.sleep(ROLLUP_INTERVAL)
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
