@@ -29,11 +29,11 @@ import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from . import journeys
-from .localtime import local_date
+from . import conversions, journeys
+from .localtime import day_range, local_date, offset_segments
 from .settings import Settings
 from .store import SqlStore, StoreUnavailable, dumps, iso, utcnow
 
@@ -238,6 +238,38 @@ async def refresh_all_facts(store: SqlStore) -> int:
         if done < FACTS_BATCH:
             break
     return total
+
+
+# -- the insights read -------------------------------------------------------------------------------
+
+
+async def load_insights(
+    store: SqlStore, first: date, last: date, tz: tzinfo, model: str = conversions.DEFAULT_MODEL, now=None
+) -> dict:
+    """GET /api/v1/insights' document for local days first..last (both included): the facts of
+    new journeys are brought up to date first (bounded), then six grouped queries feed
+    conversions.insights_document. Raises ValueError for an unknown model."""
+    if model not in conversions.MODELS:
+        raise ValueError(f"model must be one of {', '.join(conversions.MODELS)}")
+    await refresh_facts(store)
+    since, until = day_range(first, last, tz)
+    days = {"first": first.isoformat(), "last": last.isoformat()}
+    enquiries: list[dict] = []
+    for segment in offset_segments(since, until, tz, now or utcnow()):
+        enquiries += await store.fetch(
+            "conv_enquiries", since=segment.since, until=segment.until, shift=segment.offset_seconds
+        )
+    for row in enquiries:
+        row["day"] = str(row["day"])
+    return conversions.insights_document(
+        await store.fetch("conv_totals_visits", **days),
+        await store.fetch("conv_totals_landings", **days),
+        await store.fetch("conv_totals_views", **days),
+        enquiries,
+        await store.fetch("conv_page_enquirers", since=since, until=until),
+        conversions.days_between(first, last),
+        model,
+    )
 
 
 class Totals:

@@ -1,0 +1,306 @@
+"""Conversion figures (conversions.py) and their read from the store (totals.load_insights)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import make_settings, run_store
+
+from leadtrail import conversions, lifecycle, totals
+from leadtrail.store import EventRow, JourneyRecord, dumps
+
+DAYS = ["2026-06-01", "2026-06-02"]
+
+
+def group(day, first, last, n=1, won=0, value=None, first_landing="/a", last_landing="/b"):
+    return {
+        "day": day,
+        "first_channel": first[0],
+        "first_source": first[1],
+        "first_landing": first_landing,
+        "last_channel": last[0],
+        "last_source": last[1],
+        "last_landing": last_landing,
+        "n": n,
+        "won": won,
+        "value": value,
+    }
+
+
+def test_a_small_example_gives_the_contract_document():
+    """Visits, enquiries, rates, won and value per channel/source, landing page, page and day,
+    credited to the last touch."""
+    doc = conversions.insights_document(
+        [
+            {"day": "2026-06-01", "channel": "Email", "source": "newsletter", "visits": 10},
+            {"day": "2026-06-02", "channel": "Organic Search", "source": "google", "visits": 40},
+            {"day": "2026-06-02", "channel": "Direct", "source": "", "visits": 50},
+        ],
+        [{"page_path": "/a", "visits": 60}, {"page_path": "/b", "visits": 40}],
+        [{"page_path": "/a", "views": 80}, {"page_path": "/c", "views": 0}],
+        [group("2026-06-02", ("Organic Search", "google"), ("Email", "newsletter"), n=2, won=1, value="120.5")],
+        [{"page_path": "/a", "enquirers": 2}],
+        DAYS,
+    )
+    assert doc["channels"] == [
+        {
+            "channel": "Direct",
+            "source": None,
+            "visits": 50,
+            "enquiries": 0,
+            "conversion_rate": 0.0,
+            "won": 0,
+            "value": 0.0,
+        },
+        {
+            "channel": "Organic Search",
+            "source": None,
+            "visits": 40,
+            "enquiries": 0,
+            "conversion_rate": 0.0,
+            "won": 0,
+            "value": 0.0,
+        },
+        {
+            "channel": "Organic Search",
+            "source": "google",
+            "visits": 40,
+            "enquiries": 0,
+            "conversion_rate": 0.0,
+            "won": 0,
+            "value": 0.0,
+        },
+        {
+            "channel": "Email",
+            "source": None,
+            "visits": 10,
+            "enquiries": 2,
+            "conversion_rate": 0.2,
+            "won": 1,
+            "value": 120.5,
+        },
+        {
+            "channel": "Email",
+            "source": "newsletter",
+            "visits": 10,
+            "enquiries": 2,
+            "conversion_rate": 0.2,
+            "won": 1,
+            "value": 120.5,
+        },
+    ]
+    assert [(r["page_path"], r["visits"], r["enquiries"]) for r in doc["landing_pages"]] == [
+        ("/a", 60, 0),
+        ("/b", 40, 2),
+    ]
+    assert doc["pages"] == [
+        {"page_path": "/a", "views": 80, "enquirers": 2, "assist_rate": 0.025},
+        {"page_path": "/c", "views": 0, "enquirers": 0, "assist_rate": None},
+    ]
+    assert doc["days"] == [
+        {"date": "2026-06-01", "visits": 10, "enquiries": 0},
+        {"date": "2026-06-02", "visits": 90, "enquiries": 2},
+    ]
+    first = conversions.insights_document(
+        [], [], [], [group("2026-06-02", ("Organic Search", "google"), ("Email", "x"))], [], DAYS, "first_touch"
+    )
+    assert [(r["channel"], r["source"], r["enquiries"], r["conversion_rate"]) for r in first["channels"]] == [
+        ("Organic Search", None, 1, None),
+        ("Organic Search", "google", 1, None),
+    ]
+    assert first["landing_pages"][0]["page_path"] == "/a"
+
+
+def test_an_unknown_model_is_refused():
+    """Only last_touch and first_touch are models."""
+    with pytest.raises(ValueError):
+        conversions.insights_document([], [], [], [], [], DAYS, "linear")
+
+
+CHANNELS = st.sampled_from(
+    [("Email", "newsletter"), ("Direct", None), ("Organic Search", "google"), ("Paid Search", "google"), (None, None)]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    journeys=st.lists(
+        st.tuples(st.sampled_from(DAYS), CHANNELS, CHANNELS, st.booleans(), st.integers(0, 1000)), max_size=30
+    ),
+    visits=st.lists(st.tuples(st.sampled_from(DAYS), CHANNELS, st.integers(0, 50)), max_size=20),
+    model=st.sampled_from(conversions.MODELS),
+)
+def test_figures_add_up_for_any_journeys_and_visits(journeys, visits, model):
+    """Channel rows hold every credited enquiry and visit once; each source row is part of its
+    channel; days hold every enquiry; a rate is enquiries / visits, None without visits."""
+    groups = [group(d, f, last, won=int(w), value=v if w else None) for d, f, last, w, v in journeys]
+    visit_rows = [{"day": d, "channel": c or "Direct", "source": s or "", "visits": n} for d, (c, s), n in visits]
+    doc = conversions.insights_document(visit_rows, [], [], groups, [], DAYS, model)
+    touch = 0 if model == "first_touch" else 1
+    credited = Counter(j[1 + touch][0] for j in journeys if j[1 + touch][0] is not None)
+    channel_rows = [r for r in doc["channels"] if r["source"] is None]
+    assert {r["channel"]: r["enquiries"] for r in channel_rows if r["enquiries"]} == dict(credited)
+    assert sum(r["visits"] for r in channel_rows) == sum(n for _, _, n in visits)
+    assert sum(r["won"] for r in channel_rows) == sum(1 for j in journeys if j[3] and j[1 + touch][0] is not None)
+    by_channel = {r["channel"]: r for r in channel_rows}
+    for r in doc["channels"]:
+        assert r["conversion_rate"] == (r["enquiries"] / r["visits"] if r["visits"] else None)
+        if r["source"] is not None:
+            assert r["visits"] <= by_channel[r["channel"]]["visits"]
+            assert r["enquiries"] <= by_channel[r["channel"]]["enquiries"]
+    assert sum(d["enquiries"] for d in doc["days"]) == len(journeys)
+    assert sum(d["visits"] for d in doc["days"]) == sum(n for _, _, n in visits)
+
+
+# -- through the store ---------------------------------------------------------------------------------
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def ev(name, path, at, **params):
+    return {
+        "event_name": name,
+        "page_path": path,
+        "params": params,
+        "created_at": at.isoformat(timespec="microseconds"),
+    }
+
+
+async def enquire(store, email, events, at, status=None, value=None):
+    record = JourneyRecord(
+        email=email, anon_id=None, events=events, client_events=[], form=None, consent=None, summary={}
+    )
+    journey_id, _ = await store.save_journey(record, at, timedelta(0))
+    if status is not None:
+        await set_status(store, journey_id, status, value)
+    return journey_id
+
+
+async def set_status(store, journey_id, status, value):
+    """Straight SQL on the store's own connection (the lead desk's query is not this module's)."""
+    if store.dialect == "sqlite":
+        async with store._write_lock:
+            await store._on_writer(
+                store._writer.execute,
+                "update submission_journeys set status = ?, value = ? where id = ?",
+                (status, value, journey_id),
+            )
+    else:
+        conn = await __import__("asyncpg").connect(store.dsn)
+        try:
+            await conn.execute(
+                "update submission_journeys set status = $1, value = $2 where id = $3", status, value, journey_id
+            )
+        finally:
+            await conn.close()
+
+
+def test_insights_from_the_store_credit_the_chosen_touch_and_leave_spam_out(database_url):
+    """Buffered visits rolled into totals and three enquiries (one won, one spam): the document
+    credits first or last touch, counts assists, and spam counts nowhere."""
+    day = NOW - timedelta(hours=3)
+    google = ev("page_view", "/prices", day, referrer="https://www.google.com/")
+    later = day + timedelta(hours=1)
+    newsletter = ev("page_view", "/?utm_source=newsletter&utm_medium=email", later)
+    contact = ev("page_view", "/contact", later + timedelta(minutes=1))
+    buffer = [
+        EventRow(f"v{i}", e["event_name"], e["page_path"], dumps(e["params"]), datetime.fromisoformat(e["created_at"]))
+        for i in range(3)
+        for e in (google, newsletter, contact)
+    ]
+    local = NOW.date()
+
+    async def work(store):
+        await store.add_events(buffer)
+        await totals.roll_up(store, UTC)
+        await enquire(store, "won@example.com", [google, newsletter, contact], later + timedelta(minutes=2), "won", 250)
+        await enquire(store, "open@example.com", [google, newsletter, contact], later + timedelta(minutes=3))
+        await enquire(store, "spam@example.com", [newsletter, contact], later + timedelta(minutes=4), "spam")
+        first = local - timedelta(days=1)
+        return (
+            await totals.load_insights(store, first, local, UTC, "last_touch"),
+            await totals.load_insights(store, first, local, UTC, "first_touch"),
+        )
+
+    last_doc, first_doc = run_store(database_url, work)
+    row = {(r["channel"], r["source"]): r for r in last_doc["channels"]}
+    assert row[("Email", None)] == {
+        "channel": "Email",
+        "source": None,
+        "visits": 3,
+        "enquiries": 2,
+        "conversion_rate": 2 / 3,
+        "won": 1,
+        "value": 250.0,
+    }
+    assert row[("Email", "newsletter")]["enquiries"] == 2
+    assert row[("Organic Search", None)]["enquiries"] == 0 and row[("Organic Search", None)]["visits"] == 3
+    first_row = {(r["channel"], r["source"]): r for r in first_doc["channels"]}
+    assert first_row[("Organic Search", "google")]["enquiries"] == 2 and first_row[("Email", None)]["enquiries"] == 0
+    pages = {r["page_path"]: r for r in last_doc["pages"]}
+    assert pages["/contact"] == {"page_path": "/contact", "views": 3, "enquirers": 2, "assist_rate": 2 / 3}
+    landing = {r["page_path"]: r for r in first_doc["landing_pages"]}
+    assert landing["/prices"]["enquiries"] == 2 and landing["/prices"]["visits"] == 3
+    assert sum(d["enquiries"] for d in last_doc["days"]) == 2
+    assert sum(d["visits"] for d in last_doc["days"]) == 6
+
+
+def test_after_the_buffer_expires_insights_still_give_visits_and_conversion_rates(database_url):
+    """40 silent visitors and one who enquires, all two days ago; after their buffer expired and
+    was pruned, the insights still give 41 visits and the conversion rate 1/41."""
+    at = NOW - timedelta(days=2)
+    rng = random.Random(3)
+    rows = [
+        EventRow(
+            f"silent-{rng.getrandbits(40):010x}",
+            "page_view",
+            "/prices",
+            dumps({"referrer": "https://www.bing.com/"}),
+            at + timedelta(minutes=i),
+        )
+        for i in range(41)
+    ]
+    settings_ = make_settings(database_url)
+
+    async def work(store):
+        await store.add_events(rows)
+        enquirer = rows[-1]
+        event = ev("page_view", "/prices", enquirer.created_at, referrer="https://www.bing.com/")
+        await enquire(store, "one@example.com", [event], enquirer.created_at + timedelta(minutes=1))
+        await lifecycle.prune(store, settings_)
+        assert await store.count("events") == 0
+        d = at.date()
+        return await totals.load_insights(store, d - timedelta(days=1), d + timedelta(days=1), UTC)
+
+    doc = run_store(database_url, work)
+    organic = next(r for r in doc["channels"] if r["channel"] == "Organic Search" and r["source"] is None)
+    assert (organic["visits"], organic["enquiries"], organic["conversion_rate"]) == (41, 1, 1 / 41)
+
+
+def test_facts_follow_a_journey_and_go_with_it(database_url):
+    """A journey gets its facts on the next read, and erasing it deletes them."""
+
+    async def work(store):
+        at = NOW - timedelta(hours=1)
+        await enquire(store, "gone@example.com", [ev("page_view", "/x", at)], at)
+        assert await totals.refresh_facts(store) == 1
+        assert await totals.refresh_facts(store) == 0
+        await store.erase_email("gone@example.com")
+        return await store.fetchval("facts_stale", limit=10), await store.fetch(
+            "conv_page_enquirers", since=at - timedelta(days=1), until=NOW + timedelta(days=1)
+        )
+
+    stale, pages = run_store(database_url, work)
+    assert stale is None and pages == []
+
+
+def test_load_insights_refuses_an_unknown_model(database_url):
+    """A model other than first_touch/last_touch is a ValueError before any query."""
+    with pytest.raises(ValueError):
+        asyncio.run(totals.load_insights(None, date(2026, 1, 1), date(2026, 1, 2), UTC, "linear"))
