@@ -18,6 +18,33 @@ from leadtrail.store import EventRow, JourneyRecord, dumps
 DAYS = ["2026-06-01", "2026-06-02"]
 
 
+def credit(groups: list[dict], model: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """What the queries give for journey groups: enquiries by channel/source and landing page of
+    the model's touch, and per day."""
+    touch = "first" if model == "first_touch" else "last"
+    channels, landings, days = {}, {}, Counter()
+    for g in groups:
+        for table, key in (
+            (channels, (g[f"{touch}_channel"], g[f"{touch}_source"])),
+            (landings, g[f"{touch}_landing"]),
+        ):
+            row = table.setdefault(key, {"n": 0, "won": 0, "value": None})
+            row["n"] += g["n"]
+            row["won"] += g["won"]
+            if g["value"] is not None:
+                row["value"] = (row["value"] or 0) + float(g["value"])
+        days[g["day"]] += g["n"]
+    return (
+        [{"channel": c, "source": s, **r} for (c, s), r in channels.items()],
+        [{"page_path": p, **r} for p, r in landings.items()],
+        [{"day": d, "n": n} for d, n in days.items()],
+    )
+
+
+def document(visits, landings, views, groups, pages, model="last_touch"):
+    return conversions.insights_document(visits, landings, views, *credit(groups, model), pages, DAYS)
+
+
 def group(day, first, last, n=1, won=0, value=None, first_landing="/a", last_landing="/b"):
     return {
         "day": day,
@@ -36,7 +63,7 @@ def group(day, first, last, n=1, won=0, value=None, first_landing="/a", last_lan
 def test_a_small_example_gives_the_contract_document():
     """Visits, enquiries, rates, won and value per channel/source, landing page, page and day,
     credited to the last touch."""
-    doc = conversions.insights_document(
+    doc = document(
         [
             {"day": "2026-06-01", "channel": "Email", "source": "newsletter", "visits": 10},
             {"day": "2026-06-02", "channel": "Organic Search", "source": "google", "visits": 40},
@@ -46,36 +73,12 @@ def test_a_small_example_gives_the_contract_document():
         [{"page_path": "/a", "views": 80}, {"page_path": "/c", "views": 0}],
         [group("2026-06-02", ("Organic Search", "google"), ("Email", "newsletter"), n=2, won=1, value="120.5")],
         [{"page_path": "/a", "enquirers": 2}],
-        DAYS,
     )
+    zero = {"enquiries": 0, "conversion_rate": 0.0, "won": 0, "value": 0.0}
     assert doc["channels"] == [
-        {
-            "channel": "Direct",
-            "source": None,
-            "visits": 50,
-            "enquiries": 0,
-            "conversion_rate": 0.0,
-            "won": 0,
-            "value": 0.0,
-        },
-        {
-            "channel": "Organic Search",
-            "source": None,
-            "visits": 40,
-            "enquiries": 0,
-            "conversion_rate": 0.0,
-            "won": 0,
-            "value": 0.0,
-        },
-        {
-            "channel": "Organic Search",
-            "source": "google",
-            "visits": 40,
-            "enquiries": 0,
-            "conversion_rate": 0.0,
-            "won": 0,
-            "value": 0.0,
-        },
+        {"channel": "Direct", "source": None, "visits": 50, **zero},
+        {"channel": "Organic Search", "source": None, "visits": 40, **zero},
+        {"channel": "Organic Search", "source": "google", "visits": 40, **zero},
         {
             "channel": "Email",
             "source": None,
@@ -107,9 +110,7 @@ def test_a_small_example_gives_the_contract_document():
         {"date": "2026-06-01", "visits": 10, "enquiries": 0},
         {"date": "2026-06-02", "visits": 90, "enquiries": 2},
     ]
-    first = conversions.insights_document(
-        [], [], [], [group("2026-06-02", ("Organic Search", "google"), ("Email", "x"))], [], DAYS, "first_touch"
-    )
+    first = document([], [], [], [group("2026-06-02", ("Organic Search", "google"), ("Email", "x"))], [], "first_touch")
     assert [(r["channel"], r["source"], r["enquiries"], r["conversion_rate"]) for r in first["channels"]] == [
         ("Organic Search", None, 1, None),
         ("Organic Search", "google", 1, None),
@@ -120,7 +121,7 @@ def test_a_small_example_gives_the_contract_document():
 def test_an_unknown_model_is_refused():
     """Only last_touch and first_touch are models."""
     with pytest.raises(ValueError):
-        conversions.insights_document([], [], [], [], [], DAYS, "linear")
+        asyncio.run(totals.load_insights(None, date(2026, 1, 1), date(2026, 1, 2), UTC, "linear"))
 
 
 CHANNELS = st.sampled_from(
@@ -141,13 +142,16 @@ def test_figures_add_up_for_any_journeys_and_visits(journeys, visits, model):
     channel; days hold every enquiry; a rate is enquiries / visits, None without visits."""
     groups = [group(d, f, last, won=int(w), value=v if w else None) for d, f, last, w, v in journeys]
     visit_rows = [{"day": d, "channel": c or "Direct", "source": s or "", "visits": n} for d, (c, s), n in visits]
-    doc = conversions.insights_document(visit_rows, [], [], groups, [], DAYS, model)
+    doc = document(visit_rows, [], [], groups, [], model)
     touch = 0 if model == "first_touch" else 1
     credited = Counter(j[1 + touch][0] for j in journeys if j[1 + touch][0] is not None)
     channel_rows = [r for r in doc["channels"] if r["source"] is None]
     assert {r["channel"]: r["enquiries"] for r in channel_rows if r["enquiries"]} == dict(credited)
     assert sum(r["visits"] for r in channel_rows) == sum(n for _, _, n in visits)
     assert sum(r["won"] for r in channel_rows) == sum(1 for j in journeys if j[3] and j[1 + touch][0] is not None)
+    assert sum(r["value"] for r in channel_rows) == pytest.approx(
+        sum(j[4] for j in journeys if j[3] and j[1 + touch][0] is not None)
+    )
     by_channel = {r["channel"]: r for r in channel_rows}
     for r in doc["channels"]:
         assert r["conversion_rate"] == (r["enquiries"] / r["visits"] if r["visits"] else None)
@@ -298,9 +302,3 @@ def test_facts_follow_a_journey_and_go_with_it(database_url):
 
     stale, pages = run_store(database_url, work)
     assert stale is None and pages == []
-
-
-def test_load_insights_refuses_an_unknown_model(database_url):
-    """A model other than first_touch/last_touch is a ValueError before any query."""
-    with pytest.raises(ValueError):
-        asyncio.run(totals.load_insights(None, date(2026, 1, 1), date(2026, 1, 2), UTC, "linear"))

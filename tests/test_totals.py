@@ -221,7 +221,7 @@ def test_prune_racing_roll_ups_loses_no_visit(database_url, monkeypatch):
     afterwards and the totals still equal the recount made before."""
     monkeypatch.setattr(totals, "WINDOW_LIMIT", 40)
     rows = synthetic(random.Random(13), 50, NOW - timedelta(days=2, hours=6))
-    settings_ = make_settings(database_url, prune_batch=25)
+    settings_ = make_settings(database_url, prune_batch=25, timezone="Europe/Berlin")
 
     async def main():
         a, b = await open_store(settings_), await open_store(settings_)
@@ -249,7 +249,7 @@ def test_prune_never_deletes_what_the_totals_have_not_counted(database_url):
     """With the roll-up behind (never run), prune rolls up first; it never deletes events newer
     than the watermark less the 30-minute look-back."""
     rows = synthetic(random.Random(17), 20, NOW - timedelta(days=3))
-    settings_ = make_settings(database_url)
+    settings_ = make_settings(database_url, timezone="Europe/Berlin")
 
     async def work(store):
         await insert(store, rows)

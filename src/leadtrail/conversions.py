@@ -4,10 +4,10 @@ Pure. `insights_document` builds exactly the JSON of `GET /api/v1/insights` (doc
 from rows the store gives (totals.load_insights reads them):
 - visit rows: {"day", "channel", "source" ('' = none), "visits"} from totals_visits;
 - landing rows: {"page_path", "visits"}; view rows: {"page_path", "views"};
-- enquiry groups: {"day", "first_channel", "first_source", "first_landing", "last_channel",
-  "last_source", "last_landing", "n", "won", "value"}: spam already left out by the query;
+- enquiries credited to the model's touch (the query picks first or last): by channel
+  {"channel", "source", "n", "won", "value"}, by landing page {"page_path", "n", "won", "value"},
+  and per day {"day", "n"}; spam already left out by the queries;
 - page rows: {"page_path", "enquirers"}: enquirers (spam left out) who saw the page.
-The model picks which touch of an enquiry takes the credit: "first_touch" or "last_touch".
 Enquiries without any touch (no events at all) count in `days` only.
 """
 
@@ -70,15 +70,14 @@ def insights_document(
     visit_rows: Iterable[dict],
     landing_rows: Iterable[dict],
     view_rows: Iterable[dict],
-    enquiry_groups: Iterable[dict],
+    channel_enquiries: Iterable[dict],
+    landing_enquiries: Iterable[dict],
+    day_enquiries: Iterable[dict],
     page_rows: Iterable[dict],
     days: list[str],
-    model: str = DEFAULT_MODEL,
 ) -> dict:
-    """The insights document for the days `days` (every day of the range, in order)."""
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(MODELS)}")
-    touch = "first" if model == "first_touch" else "last"
+    """The insights document for the days `days` (every day of the range, in order); the
+    enquiry rows are already credited to the model's touch."""
     channels: dict[str, _Tally] = defaultdict(_Tally)
     pairs: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
     landings: dict[str, _Tally] = defaultdict(_Tally)
@@ -93,17 +92,17 @@ def insights_document(
             per_day[row["day"]][0] += n
     for row in landing_rows:
         landings[row["page_path"]].visits += int(row["visits"])
-    for row in enquiry_groups:
-        if row["day"] in per_day:
-            per_day[row["day"]][1] += int(row["n"])
-        channel, source = row[f"{touch}_channel"], row[f"{touch}_source"]
-        if channel is not None:
-            channels[channel].add_enquiries(row)
-            if source:
-                pairs[(channel, source)].add_enquiries(row)
-        landing = row[f"{touch}_landing"]
-        if landing is not None:
-            landings[landing].add_enquiries(row)
+    for row in channel_enquiries:
+        if row["channel"] is not None:
+            channels[row["channel"]].add_enquiries(row)
+            if row["source"]:
+                pairs[(row["channel"], row["source"])].add_enquiries(row)
+    for row in landing_enquiries:
+        if row["page_path"] is not None:
+            landings[row["page_path"]].add_enquiries(row)
+    for row in day_enquiries:
+        if str(row["day"]) in per_day:
+            per_day[str(row["day"])][1] += int(row["n"])
 
     by_channel: dict[str, list[str]] = defaultdict(list)
     for channel, source in _order(pairs):

@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+import orjson
+
 from . import conversions, journeys
-from .localtime import day_range, local_date, offset_segments
+from .localtime import day_end, day_range, day_start, local_date, offset_segments
 from .settings import Settings
 from .store import SqlStore, StoreUnavailable, dumps, iso, utcnow
 
@@ -41,8 +43,10 @@ log = logging.getLogger("leadtrail.totals")
 
 SETTLE = timedelta(seconds=20)
 ROLLUP_INTERVAL = 10.0  # seconds
-WINDOW_LIMIT = 20_000  # buffered events one roll-up step reads at most
+WINDOW_LIMIT = 5_000  # buffered events one roll-up step reads at most
+COUNT_CHUNK = 100  # visitors counted between two yields to the event loop
 FACTS_BATCH = 500  # journeys whose facts one step refreshes at most
+FACTS_FULL_EVERY = 30  # runs (5 minutes) between looks for journeys changed since their facts
 
 
 @dataclass
@@ -58,35 +62,77 @@ def base_path(path: object) -> str | None:
     return path.split("#", 1)[0].split("?", 1)[0] if isinstance(path, str) else None
 
 
-def _day(at: Any, tz: tzinfo) -> str:
-    if isinstance(at, str):
-        at = datetime.fromisoformat(at)
+def _instant(at: Any) -> datetime:
+    return datetime.fromisoformat(at) if isinstance(at, str) else at
+
+
+class _Days:
+    """Local day labels of instants, remembering the last day's bounds (events cluster)."""
+
+    __slots__ = ("tz", "lo", "hi", "label")
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz, self.lo, self.hi, self.label = tz, None, None, ""
+
+    def of(self, at: datetime) -> str:
+        if self.lo is None or not (self.lo <= at < self.hi):
+            d = local_date(at, self.tz)
+            self.lo, self.hi, self.label = day_start(d, self.tz), day_end(d, self.tz), d.isoformat()
+        return self.label
+
+
+def _day(at: datetime, tz: tzinfo) -> str:
     return local_date(at, tz).isoformat()
 
 
-def count_stretch(by_visitor: dict[str, list[dict]], previous: dict[str, Any], tz: tzinfo) -> Counts:
-    """Pure: the counts of one stretch. `by_visitor`: each visitor's events of the stretch, oldest
-    first, as journeys takes server events; `previous`: a visitor's latest event time within
-    VISIT_GAP before the stretch, if any (their first visit here then began earlier: not counted)."""
-    counts = Counts()
+def _count_visit(counts: Counts, events: list[dict], tz: tzinfo) -> None:
+    """One new visit: its events up to its first page view (all that decide its landing page,
+    channel and source), described by journeys.server_visits as a journey's visit is."""
+    for e in events:
+        params = e.get("params")
+        if isinstance(params, (str, bytes)):
+            e["params"] = orjson.loads(params)
+    visit = journeys.server_visits(events)[0]
+    if visit["started_at"] is None:
+        return
+    day = _day(_instant(visit["started_at"]), tz)
+    counts.visits[(day, visit["channel"], visit["source"] or "")] += 1
+    if visit["landing_page"] is not None:
+        counts.landings[(day, visit["landing_page"])] += 1
+
+
+def count_stretch(
+    by_visitor: dict[str, list[dict]], previous: dict[str, Any], tz: tzinfo, counts: Counts | None = None
+) -> Counts:
+    """Pure: the counts of one stretch (added to `counts` when given). `by_visitor`: each visitor's
+    events of the stretch, oldest first, as journeys takes server events (params may still be JSON
+    text); `previous`: a visitor's latest event time within VISIT_GAP before the stretch, if any.
+    An event more than VISIT_GAP after the visitor's previous one starts a visit (journeys' rule);
+    only such visits are counted, so one continued from before the stretch is not counted again."""
+    counts = counts if counts is not None else Counts()
+    gap = journeys.VISIT_GAP
+    days = _Days(tz)
     for anon_id, events in by_visitor.items():
+        earlier = previous.get(anon_id)
+        last = _instant(earlier) if earlier is not None else None
+        visit: list[dict] | None = None  # the new visit's events until its first page view
+        seen_view = False
         for event in events:
+            at = _instant(event["created_at"])
+            if last is None or at - last > gap:
+                if visit:
+                    _count_visit(counts, visit, tz)
+                visit, seen_view = [event], False
+            elif visit is not None and not seen_view:
+                visit.append(event)
+            last = at
             if event.get("event_name") == "page_view":
+                seen_view = True
                 path = base_path(event.get("page_path"))
                 if path is not None:
-                    counts.views[(_day(event["created_at"], tz), path)] += 1
-        earlier = previous.get(anon_id)
-        if earlier is not None:
-            # A marker at the visitor's last earlier event: the visit it belongs to is dropped.
-            events = [{"event_name": "", "page_path": None, "params": {}, "created_at": earlier}, *events]
-        visits = journeys.server_visits(events)
-        for visit in visits[1:] if earlier is not None else visits:
-            if visit["started_at"] is None:
-                continue
-            day = _day(visit["started_at"], tz)
-            counts.visits[(day, visit["channel"], visit["source"] or "")] += 1
-            if visit["landing_page"] is not None:
-                counts.landings[(day, visit["landing_page"])] += 1
+                    counts.views[(days.of(at), path)] += 1
+        if visit:
+            _count_visit(counts, visit, tz)
     return counts
 
 
@@ -122,21 +168,18 @@ async def roll_up_step(store: SqlStore, tz: tzinfo, now: datetime | None = None)
             rows = await store.fetch("totals_window_events", since=start, until=until, limit=10**9)
     by_visitor: dict[str, list[dict]] = {}
     for row in rows:
-        by_visitor.setdefault(row["anon_id"], []).append(
-            {
-                "event_name": row["event_name"],
-                "page_path": row["page_path"],
-                "params": store.decode_json(row["params"]),
-                "created_at": store.time_text(row["created_at"]),
-            }
-        )
+        by_visitor.setdefault(row.pop("anon_id"), []).append(row)  # params decoded only if needed
     previous: dict[str, Any] = {}
     if by_visitor and through is not None:
         for row in await store.fetch(
             "totals_previous_events", ids=dumps(list(by_visitor)), since=start - journeys.VISIT_GAP, until=start
         ):
-            previous[row["anon_id"]] = store.time_text(row["last"])
-    counts = count_stretch(by_visitor, previous, tz)
+            previous[row["anon_id"]] = row["last"]
+    counts = Counts()
+    visitors = list(by_visitor.items())
+    for i in range(0, len(visitors), COUNT_CHUNK):
+        count_stretch(dict(visitors[i : i + COUNT_CHUNK]), previous, tz, counts)
+        await asyncio.sleep(0)  # requests get the event loop between chunks
     try:
         async with store.transaction() as tx:
             if through is None:
@@ -207,9 +250,11 @@ def journey_facts(events: Any, client_events: Any, submitted_at: Any) -> dict:
     }
 
 
-async def refresh_facts(store: SqlStore, limit: int = FACTS_BATCH) -> int:
-    """Computes facts of journeys that have none or changed since; returns how many."""
-    rows = await store.fetch("facts_stale", limit=limit)
+async def refresh_facts(store: SqlStore, limit: int = FACTS_BATCH, query: str = "facts_stale") -> int:
+    """Computes facts of journeys that have none or changed since (facts_stale: reads every
+    journey's id and time; facts_new: only journeys newer than every one with facts, a primary key
+    range); returns how many."""
+    rows = await store.fetch(query, limit=limit)
     if not rows:
         return 0
     out = []
@@ -231,9 +276,9 @@ async def refresh_facts(store: SqlStore, limit: int = FACTS_BATCH) -> int:
     return len(rows)
 
 
-async def refresh_all_facts(store: SqlStore) -> int:
+async def refresh_all_facts(store: SqlStore, query: str = "facts_stale") -> int:
     total = 0
-    while (done := await refresh_facts(store)) > 0:
+    while (done := await refresh_facts(store, query=query)) > 0:
         total += done
         if done < FACTS_BATCH:
             break
@@ -247,28 +292,30 @@ async def load_insights(
     store: SqlStore, first: date, last: date, tz: tzinfo, model: str = conversions.DEFAULT_MODEL, now=None
 ) -> dict:
     """GET /api/v1/insights' document for local days first..last (both included): the facts of
-    new journeys are brought up to date first (bounded), then six grouped queries feed
-    conversions.insights_document. Raises ValueError for an unknown model."""
+    new journeys are brought up to date first (bounded), then grouped queries feed
+    conversions.insights_document; the model picks which touch the enquiry queries credit.
+    Raises ValueError for an unknown model."""
     if model not in conversions.MODELS:
         raise ValueError(f"model must be one of {', '.join(conversions.MODELS)}")
-    await refresh_facts(store)
+    await refresh_facts(store, query="facts_new")
     since, until = day_range(first, last, tz)
     days = {"first": first.isoformat(), "last": last.isoformat()}
-    enquiries: list[dict] = []
+    span = {"since": since, "until": until}
+    credit = {**span, "first": model == "first_touch"}
+    per_day: list[dict] = []
     for segment in offset_segments(since, until, tz, now or utcnow()):
-        enquiries += await store.fetch(
-            "conv_enquiries", since=segment.since, until=segment.until, shift=segment.offset_seconds
+        per_day += await store.fetch(
+            "conv_enquiries_by_day", since=segment.since, until=segment.until, shift=segment.offset_seconds
         )
-    for row in enquiries:
-        row["day"] = str(row["day"])
     return conversions.insights_document(
         await store.fetch("conv_totals_visits", **days),
         await store.fetch("conv_totals_landings", **days),
         await store.fetch("conv_totals_views", **days),
-        enquiries,
-        await store.fetch("conv_page_enquirers", since=since, until=until),
+        await store.fetch("conv_enquiries_by_channel", **credit),
+        await store.fetch("conv_enquiries_by_landing", **credit),
+        per_day,
+        await store.fetch("conv_page_enquirers", **span),
         conversions.days_between(first, last),
-        model,
     )
 
 
@@ -280,11 +327,16 @@ class Totals:
         self.tz = settings.tz
         self._task: asyncio.Task | None = None
         self.rolled_events = 0  # for /metrics and tests
+        self._runs = 0
 
     async def run_once(self) -> None:
         try:
             self.rolled_events += await roll_up(self.store, self.tz)
-            await refresh_all_facts(self.store)
+            # New journeys every run; a journey refreshed or changed since its facts (a scan of
+            # every journey's id and time) every FACTS_FULL_EVERY runs.
+            full = self._runs % FACTS_FULL_EVERY == 0
+            self._runs += 1
+            await refresh_all_facts(self.store, "facts_stale" if full else "facts_new")
         except StoreUnavailable as exc:
             log.warning("totals roll-up skipped: %s", exc)
         except Exception:

@@ -41,3 +41,6 @@ last_source text,
 last_landing text,
 pages text not null default '[]'
 );
+-- The insights sum a range of days per page: read in page order from these, without a sort.
+create index if not exists totals_landings_page_idx on totals_landings (page_path, day, visits);
+create index if not exists totals_views_page_idx on totals_views (page_path, day, views);
