@@ -32,5 +32,11 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest
 
+# The gates: lint, formatting and types (configured in pyproject.toml).
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 bench: install-test
 	bench/run.sh
