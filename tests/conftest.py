@@ -6,17 +6,17 @@ Fixtures
   sqlite_url                   sqlite:///<tmp_path>/leadtrail.db
   database_url                 parametrised: ids "sqlite" and "postgres"
                                (LEADTRAIL_TEST_DATABASES=sqlite skips postgres)
-  browser                      session: headless Debian Chromium (tests/browser.py)
+  browser                      module: headless Debian Chromium (tests/browser.py)
   new_page(**context_kwargs)   a page in a fresh context, error-checked and screenshotted
   page                         new_page() for the common one-visitor case
   page_errors                  the list page errors/console errors are collected into
   start_server(url, *args, env=None)   launches `python -m leadtrail serve` -> LiveServer
   live_server                  start_server(database_url)
+  owner_db                     database_url with the dashboard's owner account created
 """
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
 import signal
@@ -30,17 +30,10 @@ from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent
-ROOT = TESTS.parent
-SRC = ROOT / "src"
-# Helpers (pgserver, browser) import as top-level modules from any test directory, and the
-# package imports from the working tree even when it is not pip-installed.
-for p in (str(TESTS), str(SRC)):
-    if p not in sys.path:
-        sys.path.insert(0, p)
-
-from browser import launch, new_context, screenshot_path  # noqa: E402
-from pgserver import PgServer, free_port  # noqa: E402
+# tests/ is on sys.path through pytest's `pythonpath` setting (pyproject.toml), and leadtrail
+# itself is installed (editable) in the venv: `make test` installs it before running pytest.
+from browser import launch, new_context, screenshot_path
+from pgserver import PgServer, free_port
 
 TEST_SECRET_KEY = "leadtrail-test-secret-key-0123456789abcdef0123456789abcdef"
 
@@ -114,48 +107,36 @@ def database_url(request):
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
 
 
+@pytest.fixture
+def owner_db(database_url):
+    """database_url with the dashboard's owner (test_dashboard_helpers.OWNER_EMAIL) created."""
+    from support import run_store
+    from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD
+
+    from leadtrail import accounts
+
+    run_store(database_url, lambda store: accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
+    return database_url
+
+
 # -- browser -------------------------------------------------------------------------------
 
-# Sync Playwright leaves its own event loop marked as running in the main thread between
-# calls (by design: its dispatcher greenlet is suspended inside run_forever). A plain
-# asyncio.run() in any later test, e.g. reading the store after a browser journey, would
-# then raise "cannot be called from a running event loop". So asyncio.run steps aside from
-# that one loop for the duration of the call; with no browser alive it is the original.
-_playwright_loops: set = set()
-_original_asyncio_run = asyncio.run
 
-
-def _asyncio_run_beside_playwright(main, **kwargs):
-    loop = asyncio._get_running_loop()
-    if loop is None or loop not in _playwright_loops:
-        return _original_asyncio_run(main, **kwargs)
-    asyncio._set_running_loop(None)
-    try:
-        return _original_asyncio_run(main, **kwargs)
-    finally:
-        asyncio._set_running_loop(loop)
-
-
-asyncio.run = _asyncio_run_beside_playwright
-
-
-@pytest.fixture(scope="session")
+# Sync Playwright keeps its own event loop marked as running on the main thread between calls
+# (by design: its dispatcher greenlet is suspended inside run_forever), so asyncio.run() on that
+# thread refuses to start while a browser is open. Hence one browser per module, closed when the
+# module ends (later modules, and code under test such as the CLI, may use asyncio.run freely),
+# and support.run_async(), which runs a coroutine on a thread of its own, for the browser modules.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    pw = sync_playwright().start()
-    pw_loop = asyncio._get_running_loop()
-    if pw_loop is not None:
-        _playwright_loops.add(pw_loop)
-    try:
+    with sync_playwright() as pw:
         b = launch(pw)
         try:
             yield b
         finally:
             b.close()
-    finally:
-        pw.stop()
-        _playwright_loops.discard(pw_loop)
 
 
 @pytest.fixture
@@ -274,7 +255,6 @@ def start_server(tmp_path_factory):
         full_env.update(
             PYTHONUNBUFFERED="1",
             LEADTRAIL_SECRET_KEY=TEST_SECRET_KEY,
-            PYTHONPATH=os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
         )
         for k, v in (env or {}).items():  # a value of None removes the variable
             if v is None:

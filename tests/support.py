@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from browser import CHROME_UA
 from starlette.testclient import TestClient
 
 from leadtrail.settings import Settings, load_settings
+
+T = TypeVar("T")
 
 TEST_SECRET = "leadtrail-test-secret-key-0123456789abcdef"
 
@@ -33,6 +36,13 @@ def app_client(database_url: str, **overrides: Any) -> Iterator[TestClient]:
         yield client
 
 
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run(main) on a thread of its own. In a browser test module the sync Playwright keeps
+    its event loop marked as running on the main thread, where asyncio.run() refuses to start."""
+    with ThreadPoolExecutor(1, thread_name_prefix="run_async") as pool:
+        return pool.submit(asyncio.run, main).result()
+
+
 def run_store(database_url: str, work) -> Any:
     """Runs `work(store)` against the database with a store of its own."""
     from leadtrail.store import open_store
@@ -45,7 +55,7 @@ def run_store(database_url: str, work) -> Any:
         finally:
             await store.close()
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def row_counts(database_url: str) -> tuple[int, int]:

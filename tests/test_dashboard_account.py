@@ -18,12 +18,6 @@ from leadtrail.store import dashboard as db
 NEW_PASSWORD = "a quieter lighthouse at dawn"
 
 
-@pytest.fixture
-def owner_db(database_url):
-    run_store(database_url, lambda store: accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
-    return database_url
-
-
 def password_hash(url: str) -> str:
     return run_store(url, lambda store: db.owner_by_email(store, OWNER_EMAIL))["password_hash"]
 

@@ -31,12 +31,6 @@ from leadtrail.store import JourneyRecord, iso
 NOW = datetime.now(UTC)
 
 
-@pytest.fixture
-def owner_db(database_url):
-    run_store(database_url, lambda store: accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
-    return database_url
-
-
 def listed_ids(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'<td data-label="E-mail" class="email"><a href="/cp/journeys/(\d+)"', html)]
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import orjson
 from support import app_client, run_store
 from test_dashboard_helpers import login, save
-from test_dashboard_pages import listed_ids, owner_db, simple_journey  # noqa: F401 (owner_db: a fixture)
+from test_dashboard_pages import listed_ids, simple_journey
 
 LONDON = "Europe/London"
 

@@ -1,12 +1,11 @@
 """The test infrastructure itself: real PostgreSQL with fault operations, Chromium, live server.
 
 The browser tests come first on purpose: the PostgreSQL tests after them prove that
-asyncio.run() still works while the session's sync Playwright is alive.
+support.run_async() works while the module's sync Playwright is alive.
 """
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import signal
 import threading
@@ -14,6 +13,7 @@ import urllib.parse
 
 import pytest
 from browser import CHROME_UA
+from support import run_async
 
 # -- Chromium ------------------------------------------------------------------------------
 
@@ -101,15 +101,15 @@ async def _fetchval(url, sql, *args):
 
 
 def test_pg_is_real_and_durable(pg_url):
-    version = asyncio.run(_fetchval(pg_url, "select version()"))
+    version = run_async(_fetchval(pg_url, "select version()"))
     assert version.startswith("PostgreSQL ")
-    assert asyncio.run(_fetchval(pg_url, "show fsync")) == "on"
-    assert asyncio.run(_fetchval(pg_url, "show synchronous_commit")) == "on"
-    assert asyncio.run(_fetchval(pg_url, "select current_database()")).startswith("t_")
+    assert run_async(_fetchval(pg_url, "show fsync")) == "on"
+    assert run_async(_fetchval(pg_url, "show synchronous_commit")) == "on"
+    assert run_async(_fetchval(pg_url, "select current_database()")).startswith("t_")
 
 
 def test_pg_database_is_fresh(pg_url):
-    tables = asyncio.run(_fetchval(pg_url, "select count(*) from pg_tables where schemaname = 'public'"))
+    tables = run_async(_fetchval(pg_url, "select count(*) from pg_tables where schemaname = 'public'"))
     assert tables == 0
 
 
@@ -143,7 +143,7 @@ def test_pg_committed_data_survives_restart(pg_server, pg_url, how):
         finally:
             await conn.close()
 
-    assert asyncio.run(scenario()) == '["committed before the crash"]'
+    assert run_async(scenario()) == '["committed before the crash"]'
 
 
 def test_pg_dsn_for(pg_server):
@@ -159,7 +159,7 @@ def test_database_url_forms(database_url, request, tmp_path):
         assert database_url == f"sqlite:///{tmp_path}/leadtrail.db"
     else:
         assert database_url.startswith("postgresql://postgres@127.0.0.1:")
-        assert asyncio.run(_fetchval(database_url, "select 1")) == 1
+        assert run_async(_fetchval(database_url, "select 1")) == 1
 
 
 def test_live_server_answers_healthz(start_server, database_url):
