@@ -1,19 +1,21 @@
 """Anonymous daily totals: every visitor's visits and page views, counted per local day, kept
 after the 24-hour buffer is gone, holding nothing per visitor.
 
-The roll-up reads a stretch of the buffer [through, now - SETTLE), splits each visitor's events
-into visits exactly as a journey does (journeys.server_visits: 30 minutes of quiet start a new
-visit, channel and source from the landing page view), and counts:
-- a visit on the local day it started, by (channel, source) and by landing page, once its first
-  event is in the stretch (an earlier event of the visitor within VISIT_GAP before the stretch
-  means the visit was counted before);
-- each page view on its own local day, by page (path without query or fragment).
+A roll-up step counts one stretch of the buffer, [through, now - SETTLE) (at most MAX_STEP):
+- visits: the database finds the events that start a visit with a window function (an event more
+  than 30 minutes after the visitor's previous one, journeys' rule and order; for a visitor's first
+  event of the stretch, their last event in the 30 minutes before it is looked up), and each new
+  visit is described by journeys.server_visits exactly as a journey's visit is (channel and source
+  from its landing page view); counted on the local day it started, by (channel, source) and by
+  landing page;
+- page views: grouped by local day and page (path without query or fragment) in SQL.
 Then, in one transaction, it moves the watermark `totals_rollup.through` by compare-and-set and
 adds the counts. A worker that lost the race (another process moved the watermark first) rolls
 its transaction back and counts nothing; a crash before the commit leaves the watermark where it
 was, so the stretch is counted by the next roll-up. Prune deletes only events older than
 `through - VISIT_GAP` (prune_before), so nothing uncounted, nor the look-back the next stretch
-needs, is ever deleted.
+needs, is ever deleted. A visit not started by a page view is described from its events up to the
+stretch's end.
 
 SETTLE covers a batch committed after its events' created_at (the PostgreSQL write deadline is
 under 2 s, a SQLite lock wait at most busy_timeout = 5 s) and clock skew between hosts sharing one
@@ -35,7 +37,7 @@ from typing import Any
 import orjson
 
 from . import conversions, journeys
-from .localtime import day_end, day_range, day_start, local_date, offset_segments
+from .localtime import day_range, local_date, offset_segments
 from .settings import Settings
 from .store import SqlStore, StoreUnavailable, dumps, iso, utcnow
 
@@ -43,8 +45,8 @@ log = logging.getLogger("leadtrail.totals")
 
 SETTLE = timedelta(seconds=20)
 ROLLUP_INTERVAL = 10.0  # seconds
-WINDOW_LIMIT = 5_000  # buffered events one roll-up step reads at most
-COUNT_CHUNK = 100  # visitors counted between two yields to the event loop
+MAX_STEP = timedelta(minutes=5)  # the longest stretch one roll-up step counts (catching up)
+COUNT_CHUNK = 100  # new visits described between two yields to the event loop
 FACTS_BATCH = 500  # journeys whose facts one step refreshes at most
 FACTS_FULL_EVERY = 30  # runs (5 minutes) between looks for journeys changed since their facts
 
@@ -66,74 +68,37 @@ def _instant(at: Any) -> datetime:
     return datetime.fromisoformat(at) if isinstance(at, str) else at
 
 
-class _Days:
-    """Local day labels of instants, remembering the last day's bounds (events cluster)."""
-
-    __slots__ = ("tz", "lo", "hi", "label")
-
-    def __init__(self, tz: tzinfo) -> None:
-        self.tz, self.lo, self.hi, self.label = tz, None, None, ""
-
-    def of(self, at: datetime) -> str:
-        if self.lo is None or not (self.lo <= at < self.hi):
-            d = local_date(at, self.tz)
-            self.lo, self.hi, self.label = day_start(d, self.tz), day_end(d, self.tz), d.isoformat()
-        return self.label
-
-
 def _day(at: datetime, tz: tzinfo) -> str:
     return local_date(at, tz).isoformat()
 
 
-def _count_visit(counts: Counts, events: list[dict], tz: tzinfo) -> None:
-    """One new visit: its events up to its first page view (all that decide its landing page,
-    channel and source), described by journeys.server_visits as a journey's visit is."""
+def visit_starts(candidates: list[dict], previous: dict[str, Any]) -> list[dict]:
+    """Pure: the candidates (totals_visit_starts) that start a visit. A candidate with `prev`
+    follows a gap of more than VISIT_GAP inside the stretch: it does. One without (the visitor's
+    first event of the stretch) does unless `previous` holds their last event within VISIT_GAP
+    before it (then the visit began earlier and was counted then)."""
+    starts = []
+    for row in candidates:
+        earlier = previous.get(row["anon_id"]) if row["prev"] is None else None
+        if earlier is None or _instant(row["created_at"]) - _instant(earlier) > journeys.VISIT_GAP:
+            starts.append(row)
+    return starts
+
+
+def count_visit(counts: Counts, events: list[dict], tz: tzinfo) -> None:
+    """Pure: counts the visit that `events` (journeys' server events, oldest first) begin with,
+    described by journeys.server_visits exactly as a journey's visit is."""
     for e in events:
-        params = e.get("params")
-        if isinstance(params, (str, bytes)):
-            e["params"] = orjson.loads(params)
-    visit = journeys.server_visits(events)[0]
-    if visit["started_at"] is None:
+        if isinstance(e.get("params"), (str, bytes)):
+            e["params"] = orjson.loads(e["params"])
+    visits = journeys.server_visits(events)
+    if not visits or visits[0]["started_at"] is None:
         return
+    visit = visits[0]
     day = _day(_instant(visit["started_at"]), tz)
     counts.visits[(day, visit["channel"], visit["source"] or "")] += 1
     if visit["landing_page"] is not None:
         counts.landings[(day, visit["landing_page"])] += 1
-
-
-def count_stretch(
-    by_visitor: dict[str, list[dict]], previous: dict[str, Any], tz: tzinfo, counts: Counts | None = None
-) -> Counts:
-    """Pure: the counts of one stretch (added to `counts` when given). `by_visitor`: each visitor's
-    events of the stretch, oldest first, as journeys takes server events (params may still be JSON
-    text); `previous`: a visitor's latest event time within VISIT_GAP before the stretch, if any.
-    An event more than VISIT_GAP after the visitor's previous one starts a visit (journeys' rule);
-    only such visits are counted, so one continued from before the stretch is not counted again."""
-    counts = counts if counts is not None else Counts()
-    gap = journeys.VISIT_GAP
-    days = _Days(tz)
-    for anon_id, events in by_visitor.items():
-        earlier = previous.get(anon_id)
-        last = _instant(earlier) if earlier is not None else None
-        visit: list[dict] | None = None  # the new visit's events until its first page view
-        seen_view = False
-        for event in events:
-            at = _instant(event["created_at"])
-            if last is None or at - last > gap:
-                if visit:
-                    _count_visit(counts, visit, tz)
-                visit, seen_view = [event], False
-            elif visit is not None and not seen_view:
-                visit.append(event)
-            last = at
-            if event.get("event_name") == "page_view":
-                seen_view = True
-                path = base_path(event.get("page_path"))
-                if path is not None:
-                    counts.views[(days.of(at), path)] += 1
-        if visit:
-            _count_visit(counts, visit, tz)
-    return counts
 
 
 class _LostRace(Exception):
@@ -145,41 +110,49 @@ async def _read_through(store: SqlStore) -> datetime | None:
     return None if value is None else store.decode_time(value)
 
 
+async def _count(store: SqlStore, start: datetime, until: datetime, tz: tzinfo, look_back: bool) -> Counts:
+    """The counts of [start, until). The database finds the visit starts (a window function over
+    the stretch) and groups the page views; Python describes only the new visits."""
+    counts = Counts()
+    candidates = await store.fetch("totals_visit_starts", since=start, until=until)
+    previous: dict[str, Any] = {}
+    firsts = [row["anon_id"] for row in candidates if row["prev"] is None]
+    if firsts and look_back:
+        for row in await store.fetch(
+            "totals_previous_events", ids=dumps(firsts), since=start - journeys.VISIT_GAP, until=start
+        ):
+            previous[row["anon_id"]] = row["last"]
+    for i, row in enumerate(visit_starts(candidates, previous)):
+        events = [row]
+        if row["event_name"] != "page_view":
+            # Rare (a tab left open past 30 minutes): journeys looks further for the landing page.
+            events = await store.fetch(
+                "totals_visit_events", anon_id=row["anon_id"], since=row["created_at"], until=until
+            )
+        count_visit(counts, events, tz)
+        if i % COUNT_CHUNK == COUNT_CHUNK - 1:
+            await asyncio.sleep(0)  # requests get the event loop between chunks
+    for segment in offset_segments(start, until, tz):
+        for row in await store.fetch(
+            "totals_window_views", since=segment.since, until=segment.until, shift=segment.offset_seconds
+        ):
+            counts.views[(str(row["day"]), row["page_path"])] += int(row["n"])
+    return counts
+
+
 async def roll_up_step(store: SqlStore, tz: tzinfo, now: datetime | None = None) -> tuple[int, bool]:
-    """Counts one stretch (at most WINDOW_LIMIT events). Returns (events read, caught up)."""
-    until = (now or utcnow()) - SETTLE
+    """Counts one stretch (at most MAX_STEP long). Returns (visits counted, caught up); (0, False)
+    when another roll-up counted that stretch first."""
+    due = (now or utcnow()) - SETTLE
     through = await _read_through(store)
     start = through
     if start is None:
         first = await store.fetchval("totals_first_event")
-        start = until if first is None else min(store.decode_time(first), until)
-    if start >= until and through is not None:
+        start = due if first is None else min(store.decode_time(first), due)
+    if start >= due and through is not None:
         return 0, True
-    rows = await store.fetch("totals_window_events", since=start, until=until, limit=WINDOW_LIMIT)
-    caught_up = len(rows) < WINDOW_LIMIT
-    if not caught_up:
-        # Stop before the last row's instant, so every event of an instant lands in one stretch.
-        last = rows[-1]["created_at"]
-        kept = [r for r in rows if r["created_at"] != last]
-        if kept:
-            rows, until = kept, store.decode_time(last)
-        else:  # WINDOW_LIMIT events in one instant: read that instant whole
-            until = store.decode_time(last) + timedelta(microseconds=1)
-            rows = await store.fetch("totals_window_events", since=start, until=until, limit=10**9)
-    by_visitor: dict[str, list[dict]] = {}
-    for row in rows:
-        by_visitor.setdefault(row.pop("anon_id"), []).append(row)  # params decoded only if needed
-    previous: dict[str, Any] = {}
-    if by_visitor and through is not None:
-        for row in await store.fetch(
-            "totals_previous_events", ids=dumps(list(by_visitor)), since=start - journeys.VISIT_GAP, until=start
-        ):
-            previous[row["anon_id"]] = row["last"]
-    counts = Counts()
-    visitors = list(by_visitor.items())
-    for i in range(0, len(visitors), COUNT_CHUNK):
-        count_stretch(dict(visitors[i : i + COUNT_CHUNK]), previous, tz, counts)
-        await asyncio.sleep(0)  # requests get the event loop between chunks
+    until = min(due, start + MAX_STEP)
+    counts = await _count(store, start, until, tz, look_back=through is not None)
     try:
         async with store.transaction() as tx:
             if through is None:
@@ -197,15 +170,15 @@ async def roll_up_step(store: SqlStore, tz: tzinfo, now: datetime | None = None)
                     await tx.execute(query, rows=dumps([[*key, n] for key, n in counter.items()]))
     except _LostRace:
         return 0, False
-    return len(rows), caught_up
+    return sum(counts.visits.values()), until >= due
 
 
-async def roll_up(store: SqlStore, tz: tzinfo, now: datetime | None = None, max_steps: int = 1000) -> int:
-    """Counts the buffer up to now - SETTLE (or until another worker has). Returns events read."""
+async def roll_up(store: SqlStore, tz: tzinfo, now: datetime | None = None, max_steps: int = 100_000) -> int:
+    """Counts the buffer up to now - SETTLE (or until another worker has). Returns visits counted."""
     total = 0
     for _ in range(max_steps):
-        read, caught_up = await roll_up_step(store, tz, now)
-        total += read
+        counted, caught_up = await roll_up_step(store, tz, now)
+        total += counted
         if caught_up:
             break
     return total
@@ -326,12 +299,12 @@ class Totals:
         self.store = store
         self.tz = settings.tz
         self._task: asyncio.Task | None = None
-        self.rolled_events = 0  # for /metrics and tests
+        self.rolled_visits = 0  # for /metrics and tests
         self._runs = 0
 
     async def run_once(self) -> None:
         try:
-            self.rolled_events += await roll_up(self.store, self.tz)
+            self.rolled_visits += await roll_up(self.store, self.tz)
             # New journeys every run; a journey refreshed or changed since its facts (a scan of
             # every journey's id and time) every FACTS_FULL_EVERY runs.
             full = self._runs % FACTS_FULL_EVERY == 0
