@@ -180,7 +180,9 @@ class Keys:
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+    return (
+        given is not None and given != "" and hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+    )
 
 
 def new_token() -> str:
@@ -335,6 +337,7 @@ async def change_password(
     if row is None or not ok or not candidate:
         raise WrongPassword("your current password is not right")
     _, token = await _replace_password(store, owner.id, new, owner, now)
+    assert token is not None  # _replace_password makes a session when new_session_for is given
     await forgive_account(store, keys, owner.email)
     return token
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from crawleruseragents import CRAWLER_USER_AGENTS_DATA
 
@@ -55,10 +56,10 @@ def _expand(pattern: str) -> list[str] | None:
                 choices, pos = list(body), end + 1
             elif c == "(":
                 pos += 1
-                choices = alternation()
-                if choices is None or pos >= len(pattern) or pattern[pos] != ")":
+                group = alternation()
+                if group is None or pos >= len(pattern) or pattern[pos] != ")":
                     return None
-                pos += 1
+                choices, pos = group, pos + 1
             elif c in _META:
                 return None
             else:
@@ -78,14 +79,14 @@ def _expand(pattern: str) -> list[str] | None:
 
 def _trie(words: list[str]) -> str:
     """A regex matching any of `words` as a substring, built as a trie of alternatives."""
-    root: dict = {}
+    root: dict[str, Any] = {}
     for word in words:
         node = root
         for ch in word:
             node = node.setdefault(ch, {})
         node[""] = {}  # end of a word
 
-    def emit(node: dict) -> str:
+    def emit(node: dict[str, Any]) -> str:
         if "" in node:
             return ""  # a shorter word already matches here; longer ones add nothing to search()
         branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
@@ -94,7 +95,7 @@ def _trie(words: list[str]) -> str:
     return emit(root)
 
 
-def _compile(patterns: list[str]) -> re.Pattern:
+def _compile(patterns: list[str]) -> re.Pattern[str]:
     anywhere: list[str] = []
     at_start: list[str] = []
     other: list[str] = []

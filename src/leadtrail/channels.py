@@ -359,7 +359,7 @@ def classify(
         site = site_of(referrer)
         category = site[1] if site else None
         source = _site_name(site, referrer)
-        medium = {SEARCH: "organic", WEBMAIL: "email"}.get(category, "referral")
+        medium = {SEARCH: "organic", WEBMAIL: "email"}.get(category or "", "referral")
     elif "fbclid" in present or "igshid" in present:
         source, medium = _CLICK_IDS["fbclid" if "fbclid" in present else "igshid"][:2]
     else:

@@ -9,6 +9,7 @@ every /api/track event.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 MAX_PATH = 2048
 MAX_QUERY_VALUE = 200
@@ -111,7 +112,7 @@ def _looks_secret(run: str) -> bool:
     return False
 
 
-def _token_sub(m: re.Match) -> str:
+def _token_sub(m: re.Match[str]) -> str:
     text = m.group()
     return TOKEN_MARK if text.startswith("eyJ") and "." in text or _looks_secret(text) else text
 
@@ -241,7 +242,7 @@ def clean_href(raw: str) -> str | None:
 
 
 # --- params -----------------------------------------------------------------------------------
-def clean_params(params: dict, event_name: str) -> dict:
+def clean_params(params: dict[str, Any], event_name: str) -> dict[str, Any]:
     """Clean an already validated flat params object.
 
     Strings lose e-mail addresses (keys too); `referrer` is reduced to its origin and `href` to a

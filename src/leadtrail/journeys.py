@@ -238,7 +238,8 @@ def _match_without_id(
 def _place_untimed(events: list[_Event]) -> None:
     """Put each event without a time right after its predecessor in `events` (right before its
     successor when it leads); none is placed only when no event of the sequence has a time."""
-    last, leading = None, []
+    last = None
+    leading: list[_Event] = []
     for event in events:
         if event.key is not None:
             for n, early in enumerate(reversed(leading), 1):

@@ -114,8 +114,8 @@ class Pruner:
         self.store = store
         self.settings = settings
         self._rng = rng or random.Random()
-        self._running: asyncio.Task | None = None
-        self._periodic: asyncio.Task | None = None
+        self._running: asyncio.Task[None] | None = None
+        self._periodic: asyncio.Task[None] | None = None
         self._next_probabilistic = 0.0  # time.monotonic() before which maybe_prune does nothing
         self.deleted_events = 0  # for /metrics
 

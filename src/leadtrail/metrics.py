@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+
+if TYPE_CHECKING:  # services imports this module
+    from .services import Services
 
 LOCAL_PEERS = ("127.0.0.1", "::1")
 
@@ -35,7 +39,7 @@ def _rss_bytes() -> int | None:
         return None
 
 
-def render(services) -> str:
+def render(services: Services) -> str:
     m: Metrics = services.metrics
     committer = services.store.committer
     lines = [

@@ -121,22 +121,22 @@ def _coerce(name: str, raw: Any) -> Any:
     if name in ("rate_limit", "touch_memory_days"):
         return _parse_int(label, raw, minimum=0)
     if name == "spam_threshold":
-        value = _parse_int(label, raw, minimum=1)
-        if value > 101:
-            raise SettingsError(f"{label}: a spam score is 0-100; use 1-100 (101 files nothing as spam), got {value}")
-        return value
+        score = _parse_int(label, raw, minimum=1)
+        if score > 101:
+            raise SettingsError(f"{label}: a spam score is 0-100; use 1-100 (101 files nothing as spam), got {score}")
+        return score
     if name == "currency":
-        value = str(raw).strip().upper()
-        if len(value) != 3 or not value.isascii() or not value.isalpha():
+        code = str(raw).strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
             raise SettingsError(f"{label}: expected a three-letter ISO 4217 code such as USD, EUR or GBP, got {raw!r}")
-        return value
+        return code
     if name == "smtp_url":
         return _parse_smtp_url(label, str(raw))
     if name == "smtp_from":
-        value = str(raw).strip()
-        if value and ("@" not in value or any(ord(ch) < 32 for ch in value)):
+        sender = str(raw).strip()
+        if sender and ("@" not in sender or any(ord(ch) < 32 for ch in sender)):
             raise SettingsError(f"{label}: expected an address such as 'leadtrail <leads@example.com>', got {raw!r}")
-        return value
+        return sender
     if name == "notify_emails":
         addresses = raw if isinstance(raw, tuple) else _parse_list(str(raw))
         for address in addresses:
@@ -149,25 +149,25 @@ def _coerce(name: str, raw: Any) -> Any:
         return _parse_int(label, raw, minimum=1)
     if name == "prune_probability":
         try:
-            value = float(raw)
+            probability = float(raw)
         except ValueError:
             raise SettingsError(f"{label}: expected a number between 0 and 1, got {raw!r}") from None
-        if not 0.0 <= value <= 1.0:
+        if not 0.0 <= probability <= 1.0:
             raise SettingsError(f"{label}: expected a number between 0 and 1, got {raw!r}")
-        return value
+        return probability
     if name in CHOICES:
-        value = str(raw).strip().lower()
-        if value not in CHOICES[name]:
+        choice = str(raw).strip().lower()
+        if choice not in CHOICES[name]:
             raise SettingsError(f"{label}: expected one of {', '.join(CHOICES[name])}, got {raw!r}")
-        return value
+        return choice
     if name == "database_url":
-        value = str(raw).strip()
-        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        url = str(raw).strip()
+        if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise SettingsError(
                 f"{label}: expected sqlite:///path/to/file.db or postgresql://user:pass@host:port/db, "
-                f"got {value.split('://', 1)[0] + '://...' if '://' in value else value!r}"
+                f"got {url.split('://', 1)[0] + '://...' if '://' in url else url!r}"
             )
-        return value
+        return url
     if name == "timezone":
         try:
             return canonical_zone_name(str(raw))
@@ -179,10 +179,10 @@ def _coerce(name: str, raw: Any) -> Any:
     if name == "webhook_url":
         return _parse_webhook_url(label, str(raw))
     if name == "webhook_secret":
-        value = str(raw).strip()
-        if value and len(value) < 16:
+        secret = str(raw).strip()
+        if secret and len(secret) < 16:
             raise SettingsError(f"{label}: use at least 16 characters (32 random bytes is best), or leave it unset")
-        return value
+        return secret
     if name in ("allowed_origins", "trusted_proxies"):
         return raw if isinstance(raw, tuple) else _parse_list(str(raw))
     return str(raw)

@@ -40,16 +40,16 @@ class JourneyRecord:
 
     email: str
     anon_id: str | None
-    events: list[dict]
-    client_events: list[dict]
+    events: list[dict[str, Any]]
+    client_events: list[dict[str, Any]]
     form: str | None
     consent: bool | None
     # first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms; or a
     # function of the client events stored, which save_journey calls while the database writes
-    summary: dict[str, Any] | Callable[[list[dict]], dict[str, Any]]
+    summary: dict[str, Any] | Callable[[list[dict[str, Any]]], dict[str, Any]]
 
 
-def merge_client_events(earlier: Any, later: list[dict]) -> list[dict]:
+def merge_client_events(earlier: Any, later: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A refreshed journey's browser events: what it had, then each new event it did not (by
     event_id; an event without one by its whole content). A second promote with a shorter or
     empty buffer (the browser's is capped, or the form's server called promote) loses nothing."""
@@ -83,7 +83,7 @@ def dumps(value: Any) -> str:
 
 class Transaction(abc.ABC):
     @abc.abstractmethod
-    async def fetch(self, query: str, **params: Any) -> list[dict]: ...
+    async def fetch(self, query: str, **params: Any) -> list[dict[str, Any]]: ...
 
     @abc.abstractmethod
     async def execute(self, query: str, **params: Any) -> int:
@@ -152,11 +152,11 @@ class SqlStore(Transaction):
         await self.committer.submit(rows)
 
     # -- buffer lifecycle ------------------------------------------------------------------------
-    async def snapshot_events(self, anon_id: str, since: datetime, limit: int = SNAPSHOT_LIMIT) -> list[dict]:
+    async def snapshot_events(self, anon_id: str, since: datetime, limit: int = SNAPSHOT_LIMIT) -> list[dict[str, Any]]:
         rows = await self.fetch("snapshot_events", anon_id=anon_id, since=since, limit=limit)
         return [self._event_out(row) for row in rows]
 
-    def _event_out(self, row: dict) -> dict:
+    def _event_out(self, row: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": row["id"],
             "event_name": row["event_name"],
@@ -234,7 +234,7 @@ class SqlStore(Transaction):
                 )
             return journey_id, existing is None
 
-    def journey_out(self, row: dict) -> dict:
+    def journey_out(self, row: dict[str, Any]) -> dict[str, Any]:
         out = dict(row)
         for key in ("events", "client_events"):
             if key in out:
@@ -246,7 +246,7 @@ class SqlStore(Transaction):
             out["consent"] = bool(out["consent"])
         return out
 
-    async def journeys_by_email(self, email: str, since: datetime) -> list[dict]:
+    async def journeys_by_email(self, email: str, since: datetime) -> list[dict[str, Any]]:
         rows = await self.fetch("journeys_by_email", email=email, since=since)
         return [self.journey_out(row) for row in rows]
 

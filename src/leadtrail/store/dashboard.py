@@ -103,7 +103,7 @@ async def record_attempt(db: Transaction, account_key: str, address_key: str, no
     return int(await db.fetchval("cp_attempt_insert", account_key=account_key, address_key=address_key, now=now))
 
 
-async def attempt_counts(db: Transaction, account_key: str, address_key: str, since: datetime) -> dict:
+async def attempt_counts(db: Transaction, account_key: str, address_key: str, since: datetime) -> dict[str, Any]:
     rows = await db.fetch("cp_attempt_counts", account_key=account_key, address_key=address_key, since=since)
     row = rows[0]
     return {**row, "account_n": int(row["account_n"]), "address_n": int(row["address_n"])}
@@ -181,7 +181,7 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _row_out(store, row: dict) -> dict:
+def _row_out(store, row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     out["created_at"] = store.decode_time(row["created_at"])
     if out.get("consent") is not None:
@@ -191,7 +191,7 @@ def _row_out(store, row: dict) -> dict:
 
 async def list_journeys(
     store, flt: ListFilter, limit: int, before: Cursor | None = None, after: Cursor | None = None
-) -> tuple[list[dict], bool]:
+) -> tuple[list[dict[str, Any]], bool]:
     """One page, newest first: rows older than `before` (default: the newest), or the rows just
     newer than `after`. Returns (rows, whether more exist beyond the page in that direction)."""
     params: dict[str, Any] = dict(since=flt.since, until=flt.until, limit=limit + 1)
@@ -255,13 +255,13 @@ async def count_journeys_of_email(store, email: str) -> int:
 # -- insights -------------------------------------------------------------------------------------------------
 
 
-async def insights_by_day(store, since: datetime, until: datetime, tz: tzinfo, now: datetime) -> list[dict]:
+async def insights_by_day(store, since: datetime, until: datetime, tz: tzinfo, now: datetime) -> list[dict[str, Any]]:
     """Per local day (in `tz`) and first-touch channel: enquiries (n), sums of visits and
     page_views, how many have a time to enquiry (timed) and its sum (time_ms). Totals and
     per-channel figures derive from these rows, so the range is read once: one query per stretch
     of constant UTC offset (two a year where the clocks change). A day the clocks change on may
     come in two rows per channel; callers add rows up."""
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     for segment in offset_segments(since, until, tz, now):
         rows += await store.fetch(
             "cp_insights_by_day", since=segment.since, until=segment.until, shift=segment.offset_seconds
@@ -269,7 +269,7 @@ async def insights_by_day(store, since: datetime, until: datetime, tz: tzinfo, n
     return rows
 
 
-async def insights_buckets(store, since: datetime, until: datetime) -> list[dict]:
+async def insights_buckets(store, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """Counts per (time_bucket, visits) pair: see cp_insights_buckets.sql for the buckets."""
     return await store.fetch("cp_insights_buckets", since=since, until=until)
 
@@ -282,11 +282,11 @@ async def insights_median_time(store, since: datetime, until: datetime, timed: i
     return None if value is None else int(value)
 
 
-async def insights_landing_pages(store, since: datetime, until: datetime, limit: int) -> list[dict]:
+async def insights_landing_pages(store, since: datetime, until: datetime, limit: int) -> list[dict[str, Any]]:
     return await store.fetch("cp_insights_landing_pages", since=since, until=until, limit=limit)
 
 
-async def insights_sample(store, since: datetime, until: datetime, sample: int) -> list[dict]:
+async def insights_sample(store, since: datetime, until: datetime, sample: int) -> list[dict[str, Any]]:
     """The newest `sample` journeys of the range with their events (page-level insights are
     rebuilt from these: bounded work whatever the range holds)."""
     rows = await store.fetch("cp_insights_sample", since=since, until=until, sample=sample)

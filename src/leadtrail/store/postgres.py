@@ -21,10 +21,14 @@ from typing import Any
 
 import asyncpg
 import orjson
+from asyncpg.pool import PoolConnectionProxy
 
 from . import migrations as mig
 from .base import SNAPSHOT_LIMIT, EventRow, SqlStore, StoreUnavailable, Transaction, utcnow
 from .queries import load_query
+
+# A connection of its own (the writers) or one borrowed from the pool: the same API.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 CONNECT_TIMEOUT = 1.5  # seconds: a down database must answer 503 within 2 s, not hang
 ACQUIRE_TIMEOUT = 1.5
@@ -61,10 +65,10 @@ def _args(query: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
 
 
 class _PgTx(Transaction):
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self._conn = conn
 
-    async def fetch(self, query: str, **params: Any) -> list[dict]:
+    async def fetch(self, query: str, **params: Any) -> list[dict[str, Any]]:
         sql, args = _args(query, params)
         return [dict(row) for row in await self._conn.fetch(sql, *args)]
 
@@ -120,7 +124,7 @@ class PostgresStore(SqlStore):
             self.pool = None
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _connection(self) -> AsyncIterator[Conn]:
         assert self.pool is not None, "store is not open"
         try:
             async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
@@ -128,7 +132,7 @@ class PostgresStore(SqlStore):
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"PostgreSQL: {exc.__class__.__name__}: {exc}") from exc
 
-    async def fetch(self, query: str, **params: Any) -> list[dict]:
+    async def fetch(self, query: str, **params: Any) -> list[dict[str, Any]]:
         async with self._connection() as conn:
             return await _PgTx(conn).fetch(query, **params)
 
@@ -194,7 +198,7 @@ class PostgresStore(SqlStore):
     def decode_time(self, value: Any) -> datetime:
         return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
-    async def snapshot_events(self, anon_id: str, since: datetime, limit: int = SNAPSHOT_LIMIT) -> list[dict]:
+    async def snapshot_events(self, anon_id: str, since: datetime, limit: int = SNAPSHOT_LIMIT) -> list[dict[str, Any]]:
         # Records as they come (no dict per row first); see store/queries/snapshot_events.postgres.sql.
         sql, args = _args("snapshot_events", {"anon_id": anon_id, "since": since, "limit": limit})
         async with self._connection() as conn:
@@ -205,7 +209,7 @@ class PostgresStore(SqlStore):
         ]
 
     # -- migrations ----------------------------------------------------------------------------------
-    async def _applied(self, conn: asyncpg.Connection) -> dict[str, datetime]:
+    async def _applied(self, conn: Conn) -> dict[str, datetime]:
         await conn.execute(mig.CREATE_TABLE.format(timestamp="timestamptz"))
         return {
             r["name"]: r["applied_at"] for r in await conn.fetch("select name, applied_at from leadtrail_migrations")

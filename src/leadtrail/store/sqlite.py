@@ -16,11 +16,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import migrations as mig
 from .base import EventRow, SqlStore, StoreUnavailable, Transaction, iso, utcnow
 from .queries import load_query
+
+T = TypeVar("T")
 
 _PRAGMAS = (
     "pragma journal_mode=wal",
@@ -58,7 +60,7 @@ class _SqliteTx(Transaction):
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
 
-    async def fetch(self, query: str, **params: Any) -> list[dict]:
+    async def fetch(self, query: str, **params: Any) -> list[dict[str, Any]]:
         return await self._store._on_writer(self._store._fetch_sync, self._store._writer, query, params)
 
     async def execute(self, query: str, **params: Any) -> int:
@@ -100,13 +102,13 @@ class SqliteStore(SqlStore):
         self._writer_pool.shutdown(wait=True)
         self._reader_pool.shutdown(wait=True)
 
-    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"SQLite: {exc}") from exc
 
-    async def _on_writer(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _on_writer(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._run(self._writer_pool, fn, *args)
 
     def _reader(self) -> sqlite3.Connection:
@@ -117,7 +119,7 @@ class SqliteStore(SqlStore):
 
     # -- sync bodies, run on a pool thread ---------------------------------------------------------
     @staticmethod
-    def _fetch_sync(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> list[dict]:
+    def _fetch_sync(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         sql = load_query(query, "sqlite").sql
         return [dict(row) for row in conn.execute(sql, _adapt(params)).fetchall()]
 
@@ -125,7 +127,7 @@ class SqliteStore(SqlStore):
         assert self._writer is not None
         return self._writer.execute(load_query(query, "sqlite").sql, _adapt(params)).rowcount
 
-    def _read_sync(self, query: str, params: dict[str, Any]) -> list[dict]:
+    def _read_sync(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return self._fetch_sync(self._reader(), query, params)
 
     def _write_events_sync(self, statements: list[tuple[str, list[Any]]]) -> None:
@@ -147,7 +149,7 @@ class SqliteStore(SqlStore):
             raise
 
     # -- primitives ----------------------------------------------------------------------------------
-    async def fetch(self, query: str, **params: Any) -> list[dict]:
+    async def fetch(self, query: str, **params: Any) -> list[dict[str, Any]]:
         return await self._run(self._reader_pool, self._read_sync, query, params)
 
     async def execute(self, query: str, **params: Any) -> int:
