@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+import time
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -85,3 +86,17 @@ def anon_id_of(client: TestClient) -> str | None:
 def buffered_events(database_url: str, anon_id: str) -> list[dict]:
     """Every stored event of one visitor, expired or not, oldest first."""
     return run_store(database_url, lambda store: store.snapshot_events(anon_id, since=EPOCH))
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "the condition") -> None:
+    """Polls `condition` until it is true; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not true after {timeout} s"
+        time.sleep(0.02)
+
+
+def wait_for_background(client: TestClient, timeout: float = 10.0) -> None:
+    """Waits until the app's background tasks (the promote's late look, ...) have all finished."""
+    services = client.app.state.services  # type: ignore[attr-defined]  # TestClient.app is an ASGI callable
+    wait_until(lambda: not services.background, timeout, "the app's background tasks finished")

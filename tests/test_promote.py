@@ -6,7 +6,7 @@ import json
 from datetime import UTC
 
 import pytest
-from support import app_client, page_view, row_counts, run_store
+from support import app_client, page_view, row_counts, run_store, wait_for_background
 
 
 def journeys_of(database_url: str, email: str) -> list[dict]:
@@ -287,7 +287,6 @@ def test_late_look_does_not_rewrite_a_journey_for_pages_after_the_enquiry(databa
     """Only the thank-you page arrived after the promote: the late look finds nothing that belongs
     before the enquiry and writes nothing (no second save of a snapshot it would only trim)."""
     import logging
-    import time
 
     from leadtrail.routes import promote as promote_route
 
@@ -303,7 +302,7 @@ def test_late_look_does_not_rewrite_a_journey_for_pages_after_the_enquiry(databa
             )
             journey_id = r.json()["journey_id"]
             client.post("/api/track", json=page_view("/thanks", "thanks"))
-            time.sleep(1.0)  # past the late look, inside the client's lifespan
+            wait_for_background(client)  # the late look has run, inside the client's lifespan
     finally:
         promote_route.LATE_REFRESH_DELAY = original
     saves = [rec for rec in caplog.records if getattr(rec, "journey_id", None) == journey_id]
