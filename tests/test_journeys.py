@@ -208,9 +208,10 @@ def test_gap_of_thirty_minutes_and_one_ms_starts_a_new_visit():
     assert [e["visit"] for e in journey["timeline"]] == [0, 1]
 
 
-def test_visit_gap_constant_is_thirty_minutes():
-    """The exposed VISIT_GAP is GA-style 30 minutes."""
-    assert VISIT_GAP == timedelta(minutes=30)
+def test_visits_split_after_thirty_minutes_of_inactivity():
+    """GA's rule, in literal durations: 30 minutes apart is one visit, 30 minutes and 1 ms is two."""
+    assert _gap_journey(timedelta(minutes=30))["summary"]["visits"] == 1
+    assert _gap_journey(timedelta(minutes=30, milliseconds=1))["summary"]["visits"] == 2
 
 
 # ---------------------------------------------------------------- attribution
@@ -573,9 +574,15 @@ def test_near_misses_of_the_storage_format_fall_back_or_are_refused():
         assert journeys._instant_us(bad) is None
 
 
-def test_module_exposes_visit_gap_and_match_window():
-    """The split and matching thresholds are public constants of the module."""
-    assert journeys.MATCH_WINDOW == timedelta(seconds=5)
+def test_the_public_match_window_is_the_one_matching_uses():
+    """Id-less events exactly MATCH_WINDOW apart are one event; a millisecond more, two."""
+    at = T0.replace(microsecond=123_000)
+    window_ms = journeys.MATCH_WINDOW // timedelta(milliseconds=1)
+    for apart, sources in ((window_ms, ["both"]), (window_ms + 1, ["client", "server"])):
+        journey = reconstruct(
+            [server(None, "cta", "/book", at=at)], [client(None, "cta", "/book", ts=ms(at) + apart)], SUBMITTED
+        )
+        assert sorted(e["source"] for e in journey["timeline"]) == sources
 
 
 def test_clicks_on_a_page_do_not_end_its_time_on_page():
