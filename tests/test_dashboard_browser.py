@@ -10,6 +10,7 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from browser import CHROME_UA, screenshot_path
@@ -139,7 +140,7 @@ def test_owner_round_in_chromium(database_url, start_server, new_page, page_erro
     page.get_by_role("link", name="Enquiries").click()
     with page.expect_download() as download:
         page.get_by_role("link", name="Export CSV").click()
-    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     assert len(rows) == 81 and rows[0]["email"] == "ada.lovelace@example.com"
     assert rows[0]["first_channel"] == "Email" and rows[0]["visits"] == "1"
 

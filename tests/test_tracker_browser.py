@@ -83,10 +83,13 @@ class TrackerSite:
             self.seen.append((req.command, req.path, int(self.block), body))
             return
         conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
-        headers = {k: v for k, v in req.headers.items() if k.lower() not in HOP_BY_HOP}
-        conn.request(req.command, req.path, body=body or None, headers=headers)
-        res = conn.getresponse()
-        data = res.read()
+        try:
+            headers = {k: v for k, v in req.headers.items() if k.lower() not in HOP_BY_HOP}
+            conn.request(req.command, req.path, body=body or None, headers=headers)
+            res = conn.getresponse()
+            data = res.read()
+        finally:  # closed even when the browser has left (a navigation) and the answer below fails
+            conn.close()
         req.send_response(res.status)
         for k, v in res.getheaders():
             if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
@@ -94,7 +97,6 @@ class TrackerSite:
         req.send_header("Content-Length", str(len(data)))
         req.end_headers()
         req.wfile.write(data)
-        conn.close()
         self.seen.append((req.command, req.path, res.status, body))
 
     @staticmethod
