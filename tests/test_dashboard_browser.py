@@ -124,7 +124,7 @@ def test_owner_round_in_chromium(database_url, start_server, new_page, page_erro
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download JSON").click()
-    document = json.loads(open(download.value.path()).read())
+    document = json.loads(Path(download.value.path()).read_bytes())
     assert document["id"] == journey_id and document["email"] == "ada.lovelace@example.com"
     assert sorted({e["source"] for e in document["timeline"]}) == ["both", "client"]
 
