@@ -302,3 +302,47 @@ def test_facts_follow_a_journey_and_go_with_it(database_url):
 
     stale, pages = run_store(database_url, work)
     assert stale is None and pages == []
+
+
+# -- the dashboard's Insights page ---------------------------------------------------------------------
+
+
+def test_insights_page_shows_conversion_tables_and_switches_the_model(owner_db):
+    """The Insights page shows visits, enquiries and conversion per channel and source, landing
+    page and page, and a per-day chart; ?model=first_touch credits the first touch; spam is out."""
+    from support import app_client
+    from test_dashboard_helpers import login
+
+    at = NOW - timedelta(hours=3)
+    google = ev("page_view", "/prices", at, referrer="https://www.google.com/")
+    newsletter = ev("page_view", "/?utm_source=newsletter&utm_medium=email", at + timedelta(hours=1))
+    buffer = [
+        EventRow(f"p{i}", e["event_name"], e["page_path"], dumps(e["params"]), datetime.fromisoformat(e["created_at"]))
+        for i in range(4)
+        for e in (google, newsletter)
+    ]
+
+    async def work(store):
+        await store.add_events(buffer)
+        await totals.roll_up(store, UTC)
+        await enquire(store, "a@example.com", [google, newsletter], at + timedelta(hours=1, minutes=5), "won", 90)
+        await enquire(store, "spam@example.com", [google, newsletter], at + timedelta(hours=1, minutes=6), "spam")
+
+    run_store(owner_db, work)
+    with app_client(owner_db) as client:
+        assert login(client).status_code == 303
+        last = client.get("/cp/insights")
+        first = client.get("/cp/insights", params={"model": "first_touch"})
+        odd = client.get("/cp/insights", params={"model": "linear"})
+    assert last.status_code == first.status_code == odd.status_code == 200
+    for page in (last.text, first.text):
+        assert 'id="chart-conversions"' in page and 'id="conversion-pages"' in page
+
+    def channel_row(html: str, name: str) -> str:
+        table = html.split('id="conversion-channels"', 1)[1].split("</table>", 1)[0]
+        return next(row for row in table.split("<tr")[1:] if name in row and "source-row" not in row)
+
+    email_last, organic_first = channel_row(last.text, "Email"), channel_row(first.text, "Organic Search")
+    assert ">4<" in email_last and ">1<" in email_last and "25.0%" in email_last  # 4 visits, 1 enquiry
+    assert "25.0%" in organic_first and "25.0%" not in channel_row(first.text, "Email")
+    assert 'aria-current="true">First touch' in first.text and 'aria-current="true">Last touch' in odd.text

@@ -598,3 +598,63 @@ def histogram(
             )
         )
     return _svg(chart_id, width, height, label, body, "histogram" + (" compact" if width < 500 else ""))
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def visits_and_enquiries(
+    chart_id: str,
+    label: str,
+    days: Sequence[tuple[str, str, int, int]],
+    width: int = 1100,
+    height: int = 260,
+) -> Markup:
+    """Per day (short x label, long label, visits, enquiries): visits as bars on the left axis,
+    enquiries as a line with dots on their own right axis (a few enquiries against thousands of
+    visits would otherwise lie flat on the floor)."""
+    left, right, bottom, top = 48, 44, height - 34, 12
+    plot_w, plot_h = width - left - right, bottom - top
+    v_max, v_tick = _nice_max(max((v for _, _, v, _ in days), default=0))
+    e_max, e_tick = _nice_max(max((e for _, _, _, e in days), default=0))
+    body: list[str] = []
+    for i in range(int(round(v_max / v_tick)) + 1):
+        y = bottom - plot_h * v_tick * i / v_max
+        body.append(_el("line", x1=left, y1=y, x2=width - right, y2=y, class_="grid" if i else "axis"))
+        body.append(_text(left - 6, y + 4, number(v_tick * i), "axis-label", text_anchor="end"))
+    for i in range(int(round(e_max / e_tick)) + 1):
+        y = bottom - plot_h * e_tick * i / e_max
+        body.append(_text(width - right + 6, y + 4, number(e_tick * i), "axis-label enquiries-axis"))
+    n = max(1, len(days))
+    slot = plot_w / n
+    bar_w = max(1.0, slot * 0.7)
+    label_every = max(1, math.ceil(n / max(4, width // 90)))
+    points = []
+    for i, (short, long, visits, enquiries) in enumerate(days):
+        x = left + slot * i + (slot - bar_w) / 2
+        h = plot_h * visits / v_max
+        cx, cy = x + bar_w / 2, bottom - plot_h * enquiries / e_max
+        points.append(f"{cx:.1f},{cy:.1f}")
+        body.append(
+            _el(
+                "g",
+                _title(f"{long}: {_count(visits, 'visit', 'visits')}, {_count(enquiries, 'enquiry', 'enquiries')}")
+                + _el("rect", x=x, y=bottom - h, width=bar_w, height=max(h, 0.5), class_="bar-fill visits")
+                + _el("circle", cx=cx, cy=cy, r=2.5 if n <= 120 else 1.5, class_="enquiries-dot"),
+                class_="bucket",
+            )
+        )
+        if i % label_every == 0:
+            body.append(_text(cx, bottom + 16, short, "axis-label", text_anchor="middle"))
+    if len(points) > 1:
+        body.append(_el("polyline", points=" ".join(points), class_="enquiries-line"))
+    return _svg(
+        chart_id,
+        width,
+        height,
+        label,
+        body,
+        "visits-enquiries" + (" compact" if width < 500 else ""),
+        f"{sum(d[2] for d in days):,} visits and {sum(d[3] for d in days):,} enquiries in {len(days)} days",
+    )

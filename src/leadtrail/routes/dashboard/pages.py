@@ -14,7 +14,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from ... import charts
+from ... import charts, conversions, totals
 from ...export import export_journey
 from ...lifecycle import visible_journeys_since
 from ...localtime import UTC_TIMES, LocalTimes, local_date
@@ -427,6 +427,7 @@ async def insights(request: Request) -> Response:
             value_width=44,
         ),
     )
+    conversion = await _conversion_context(request, f, local_date(since, tz), last, now)
     n_sample = analysis["n"] or 1
     pages_rows = [(page, n, f"{_percent(n, n_sample)} of enquirers") for page, n in analysis["pages"]]
     pages_chart = charts.responsive(
@@ -478,8 +479,34 @@ async def insights(request: Request) -> Response:
             "analysis": analysis,
             "sample_size": INSIGHTS_SAMPLE,
             "presets": _presets(today),
+            **conversion,
         },
     )
+
+
+async def _conversion_context(request: Request, f: Filters, first: date, last: date, now) -> dict:
+    """Conversion figures for the page (totals.load_insights, the same as GET /api/v1/insights),
+    the first/last-touch links and the visits-and-enquiries-per-day chart."""
+    services = services_of(request)
+    model = request.query_params.get("model", conversions.DEFAULT_MODEL)
+    model = model if model in conversions.MODELS else conversions.DEFAULT_MODEL
+    document = await totals.load_insights(services.store, first, max(first, last), services.settings.tz, model, now)
+    days = [(d["date"][5:], d["date"], d["visits"], d["enquiries"]) for d in document["days"]]
+    label = "Visits (bars) and enquiries (line) per day"
+    return {
+        "conversions": document,
+        "model": model,
+        "model_links": [
+            (value, name, "/cp/insights?" + f.query(model=value))
+            for value, name in (("last_touch", "Last touch"), ("first_touch", "First touch"))
+        ],
+        "conversion_chart": charts.responsive(
+            charts.visits_and_enquiries("chart-conversions", label, days),
+            charts.visits_and_enquiries("chart-conversions-compact", label, days, width=360, height=230),
+        ),
+        "conversion_rows": 25,
+        "currency": services.settings.currency,
+    }
 
 
 def _percent(n: int, of: int) -> str:
