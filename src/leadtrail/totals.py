@@ -47,7 +47,7 @@ SETTLE = timedelta(seconds=20)
 ROLLUP_INTERVAL = 10.0  # seconds
 MAX_STEP = timedelta(minutes=5)  # the longest stretch one roll-up step counts (catching up)
 COUNT_CHUNK = 100  # new visits described between two yields to the event loop
-FACTS_BATCH = 500  # journeys whose facts one step refreshes at most
+FACTS_BATCH = 200  # journeys whose facts one step refreshes at most
 FACTS_FULL_EVERY = 30  # runs (5 minutes) between looks for journeys changed since their facts
 
 
@@ -223,13 +223,7 @@ def journey_facts(events: Any, client_events: Any, submitted_at: Any) -> dict:
     }
 
 
-async def refresh_facts(store: SqlStore, limit: int = FACTS_BATCH, query: str = "facts_stale") -> int:
-    """Computes facts of journeys that have none or changed since (facts_stale: reads every
-    journey's id and time; facts_new: only journeys newer than every one with facts, a primary key
-    range); returns how many."""
-    rows = await store.fetch(query, limit=limit)
-    if not rows:
-        return 0
+def _facts_rows(store: SqlStore, rows: list[dict]) -> list[list]:
     out = []
     for row in rows:
         created = store.decode_time(row["created_at"])
@@ -244,6 +238,18 @@ async def refresh_facts(store: SqlStore, limit: int = FACTS_BATCH, query: str = 
                 dumps(facts["pages"]),
             ]
         )
+    return out
+
+
+async def refresh_facts(store: SqlStore, limit: int = FACTS_BATCH, query: str = "facts_stale") -> int:
+    """Computes facts of journeys that have none or changed since (facts_stale: reads every
+    journey's id and time; facts_new: only journeys newer than every one with facts, a primary key
+    range); returns how many."""
+    rows = await store.fetch(query, limit=limit)
+    if not rows:
+        return 0
+    # Off the event loop: a backfill of many journeys (an upgrade) must not stall requests.
+    out = await asyncio.to_thread(_facts_rows, store, rows)
     async with store.transaction() as tx:
         await tx.execute("facts_upsert", rows=dumps(out))
     return len(rows)
