@@ -281,20 +281,21 @@ async def load_insights(
     days = {"first": first.isoformat(), "last": last.isoformat()}
     span = {"since": since, "until": until}
     credit = {**span, "first": model == "first_touch"}
-    per_day: list[dict] = []
-    for segment in offset_segments(since, until, tz, now or utcnow()):
-        per_day += await store.fetch(
-            "conv_enquiries_by_day", since=segment.since, until=segment.until, shift=segment.offset_seconds
-        )
+    segments = offset_segments(since, until, tz, now or utcnow())
+    # Independent reads, run at once (SQLite's reader threads, PostgreSQL's pool).
+    results = await asyncio.gather(
+        store.fetch("conv_totals_visits", **days),
+        store.fetch("conv_totals_landings", **days),
+        store.fetch("conv_totals_views", **days),
+        store.fetch("conv_enquiries_by_channel", **credit),
+        store.fetch("conv_enquiries_by_landing", **credit),
+        store.fetch("conv_page_enquirers", **span),
+        *(store.fetch("conv_enquiries_by_day", since=s.since, until=s.until, shift=s.offset_seconds) for s in segments),
+    )
+    visits, landings, views, by_channel, by_landing, pages = results[:6]
+    per_day = [row for rows in results[6:] for row in rows]
     return conversions.insights_document(
-        await store.fetch("conv_totals_visits", **days),
-        await store.fetch("conv_totals_landings", **days),
-        await store.fetch("conv_totals_views", **days),
-        await store.fetch("conv_enquiries_by_channel", **credit),
-        await store.fetch("conv_enquiries_by_landing", **credit),
-        per_day,
-        await store.fetch("conv_page_enquirers", **span),
-        conversions.days_between(first, last),
+        visits, landings, views, by_channel, by_landing, per_day, pages, conversions.days_between(first, last)
     )
 
 
