@@ -29,6 +29,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -36,8 +37,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 # One rule for what an address is, for owners as for enquirers: no control characters (a NUL
 # cannot even reach PostgreSQL), no spaces, one @, a dotted domain.
 from .promote import normalise_email, valid_email
+from .store import SqlStore, utcnow
 from .store import dashboard as db
-from .store import utcnow
+from .store.base import Transaction
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 hashes anything, but an unbounded input is a free CPU sink
@@ -98,7 +100,7 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(hasher.hash, password)
 
 
-async def create_user(store, email: str, password: str) -> int:
+async def create_user(store: SqlStore, email: str, password: str) -> int:
     """Creates a dashboard owner; returns its id. Weak passwords and duplicates: AccountError."""
     address = _checked(email, password)
     if await db.owner_by_email(store, address) is not None:
@@ -129,7 +131,7 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-async def authenticate(store, email: str, password: str, now: datetime | None = None) -> Owner | None:
+async def authenticate(store: SqlStore, email: str, password: str, now: datetime | None = None) -> Owner | None:
     """The owner when the address and password match, else None: one answer, similar timing."""
     address = normalise_email(email)
     row = await db.owner_by_email(store, address) if valid_email(address) else None
@@ -197,7 +199,7 @@ def token_hash(token: str) -> str:
 # -- sessions -------------------------------------------------------------------------------------
 
 
-async def start_session(store, owner: Owner, now: datetime | None = None) -> str:
+async def start_session(store: Transaction, owner: Owner, now: datetime | None = None) -> str:
     """A new session for the owner; returns the cookie value (the only place it exists)."""
     now = now or utcnow()
     token = new_token()
@@ -205,7 +207,7 @@ async def start_session(store, owner: Owner, now: datetime | None = None) -> str
     return token
 
 
-async def session_owner(store, token: str | None, now: datetime | None = None) -> Owner | None:
+async def session_owner(store: SqlStore, token: str | None, now: datetime | None = None) -> Owner | None:
     if not token or len(token) > 128:
         return None
     now = now or utcnow()
@@ -218,12 +220,12 @@ async def session_owner(store, token: str | None, now: datetime | None = None) -
     return Owner(int(row["owner_id"]), row["email"])
 
 
-async def end_session(store, token: str | None) -> None:
+async def end_session(store: SqlStore, token: str | None) -> None:
     if token:
         await db.delete_session(store, token_hash(token))
 
 
-async def housekeeping(store, now: datetime | None = None) -> None:
+async def housekeeping(store: SqlStore, now: datetime | None = None) -> None:
     """Deletes expired sessions and login attempts past the window (cheap, index-backed)."""
     now = now or utcnow()
     await db.delete_expired_sessions(store, now, now - SESSION_IDLE)
@@ -233,7 +235,9 @@ async def housekeeping(store, now: datetime | None = None) -> None:
 # -- throttling ---------------------------------------------------------------------------------------
 
 
-async def begin_attempt(store, keys: Keys, email: str, address: str, now: datetime | None = None) -> int | Throttled:
+async def begin_attempt(
+    store: SqlStore, keys: Keys, email: str, address: str, now: datetime | None = None
+) -> int | Throttled:
     """Records a login attempt before the password is checked, then counts: concurrent guesses
     all count, so at most the limit of them is ever checked. Returns the attempt's id, or
     Throttled (the attempt is then forgotten, so hammering does not extend the lock-out)."""
@@ -255,7 +259,7 @@ async def begin_attempt(store, keys: Keys, email: str, address: str, now: dateti
     return Throttled(max(1, int(retry) + 1))
 
 
-async def forgive_account(store, keys: Keys, email: str) -> None:
+async def forgive_account(store: SqlStore, keys: Keys, email: str) -> None:
     await db.clear_account_attempts(store, keys.account_key(email))
 
 
@@ -273,7 +277,7 @@ def new_password_problem(email: str, new: str, confirm: str) -> str | None:
     return password_problem(new, email)
 
 
-async def find_owner(store, email: str) -> Owner:
+async def find_owner(store: SqlStore, email: str) -> Owner:
     """The owner with this address; AccountError when there is none."""
     address = normalise_email(email)
     row = await db.owner_by_email(store, address) if valid_email(address) else None
@@ -282,7 +286,7 @@ async def find_owner(store, email: str) -> Owner:
     return Owner(int(row["id"]), row["email"])
 
 
-async def account_details(store, owner: Owner, token: str, now: datetime | None = None) -> dict:
+async def account_details(store: SqlStore, owner: Owner, token: str, now: datetime | None = None) -> dict[str, Any]:
     """What the account page shows: address, when made, last login, other live sessions."""
     now = now or utcnow()
     row = await db.owner_by_id(store, owner.id)
@@ -299,7 +303,7 @@ async def account_details(store, owner: Owner, token: str, now: datetime | None 
 
 
 async def _replace_password(
-    store, owner_id: int, password: str, new_session_for: Owner | None, now: datetime
+    store: SqlStore, owner_id: int, password: str, new_session_for: Owner | None, now: datetime
 ) -> tuple[int, str | None]:
     """Stores the new password's hash and ends every session of the owner in one transaction;
     with new_session_for, starts one fresh session in it. Returns (sessions ended, new token)."""
@@ -314,7 +318,14 @@ async def _replace_password(
 
 
 async def change_password(
-    store, keys: Keys, owner: Owner, address: str, current: str, new: str, confirm: str, now: datetime | None = None
+    store: SqlStore,
+    keys: Keys,
+    owner: Owner,
+    address: str,
+    current: str,
+    new: str,
+    confirm: str,
+    now: datetime | None = None,
 ) -> str | Throttled:
     """The signed-in owner changes their password. The new one is checked first (the same rules
     as everywhere, no password work spent); the current one is then checked as a login attempt
@@ -342,12 +353,12 @@ async def change_password(
     return token
 
 
-async def end_other_sessions(store, owner: Owner, token: str) -> int:
+async def end_other_sessions(store: SqlStore, owner: Owner, token: str) -> int:
     """Ends every session of the owner but the one with this token; returns how many ended."""
     return await db.delete_other_sessions(store, owner.id, token_hash(token))
 
 
-async def reset_password(store, email: str, password: str, keys: Keys | None = None) -> int:
+async def reset_password(store: SqlStore, email: str, password: str, keys: Keys | None = None) -> int:
     """`leadtrail user passwd`: a new password for a forgotten one, without the old one. Ends
     every session of the owner (returns how many) and, with the keys, forgives the account's
     failed logins so the owner can log in at once. AccountError for an unknown address or a
@@ -365,7 +376,7 @@ async def reset_password(store, email: str, password: str, keys: Keys | None = N
 # -- first-owner setup ----------------------------------------------------------------------------------
 
 
-async def setup_token(store, keys: Keys, now: datetime | None = None) -> str | None:
+async def setup_token(store: SqlStore, keys: Keys, now: datetime | None = None) -> str | None:
     """The setup link's token while no owner exists (the same one for every worker and restart
     until it expires or is used); None once an owner exists."""
     now = now or utcnow()
@@ -384,14 +395,16 @@ async def setup_token(store, keys: Keys, now: datetime | None = None) -> str | N
         return token
 
 
-async def setup_token_valid(store, token: str | None, now: datetime | None = None) -> bool:
+async def setup_token_valid(store: SqlStore, token: str | None, now: datetime | None = None) -> bool:
     if not token or len(token) > 128:
         return False
     row = await db.current_setup_token(store, now or utcnow())
     return row is not None and hmac.compare_digest(token_hash(token), row["token_hash"])
 
 
-async def redeem_setup_token(store, token: str, email: str, password: str, now: datetime | None = None) -> Owner:
+async def redeem_setup_token(
+    store: SqlStore, token: str, email: str, password: str, now: datetime | None = None
+) -> Owner:
     """Creates the first owner with a valid setup token, using the token up. AccountError when
     the token is not (or no longer) valid, an owner exists already, or the input is refused."""
     now = now or utcnow()

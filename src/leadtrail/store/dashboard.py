@@ -16,7 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ..localtime import offset_segments
-from .base import Transaction
+from .base import SqlStore, Transaction
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 MAX_ID = 2**62
@@ -35,7 +35,7 @@ async def insert_owner(db: Transaction, email: str, password_hash: str, now: dat
     return None if value is None else int(value)
 
 
-async def owner_by_email(db: Transaction, email: str) -> dict | None:
+async def owner_by_email(db: Transaction, email: str) -> dict[str, Any] | None:
     rows = await db.fetch("cp_owner_by_email", email=email)
     return rows[0] if rows else None
 
@@ -44,7 +44,7 @@ async def record_login(db: Transaction, owner_id: int, now: datetime, password_h
     await db.execute("cp_owner_login", id=owner_id, now=now, password_hash=password_hash)
 
 
-async def owner_by_id(db: Transaction, owner_id: int) -> dict | None:
+async def owner_by_id(db: Transaction, owner_id: int) -> dict[str, Any] | None:
     rows = await db.fetch("cp_owner_by_id", id=owner_id)
     return rows[0] if rows else None
 
@@ -60,7 +60,7 @@ async def insert_session(db: Transaction, id_hash: str, owner_id: int, now: date
     await db.execute("cp_session_insert", id_hash=id_hash, owner_id=owner_id, now=now, expires_at=expires_at)
 
 
-async def get_session(db: Transaction, id_hash: str, now: datetime, idle_since: datetime) -> dict | None:
+async def get_session(db: Transaction, id_hash: str, now: datetime, idle_since: datetime) -> dict[str, Any] | None:
     rows = await db.fetch("cp_session_get", id_hash=id_hash, now=now, idle_since=idle_since)
     return rows[0] if rows else None
 
@@ -124,7 +124,7 @@ async def delete_old_attempts(db: Transaction, before: datetime) -> int:
 # -- setup tokens ----------------------------------------------------------------------------------
 
 
-async def current_setup_token(db: Transaction, now: datetime) -> dict | None:
+async def current_setup_token(db: Transaction, now: datetime) -> dict[str, Any] | None:
     rows = await db.fetch("cp_setup_token_current", now=now)
     return rows[0] if rows else None
 
@@ -181,7 +181,7 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _row_out(store, row: dict[str, Any]) -> dict[str, Any]:
+def _row_out(store: SqlStore, row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     out["created_at"] = store.decode_time(row["created_at"])
     if out.get("consent") is not None:
@@ -190,7 +190,7 @@ def _row_out(store, row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_journeys(
-    store, flt: ListFilter, limit: int, before: Cursor | None = None, after: Cursor | None = None
+    store: SqlStore, flt: ListFilter, limit: int, before: Cursor | None = None, after: Cursor | None = None
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page, newest first: rows older than `before` (default: the newest), or the rows just
     newer than `after`. Returns (rows, whether more exist beyond the page in that direction)."""
@@ -210,7 +210,7 @@ async def list_journeys(
     return rows, more
 
 
-async def count_journeys(store, flt: ListFilter, cap: int) -> int:
+async def count_journeys(store: SqlStore, flt: ListFilter, cap: int) -> int:
     """How many rows match, counting at most `cap` (a bounded count: "10,000+")."""
     params: dict[str, Any] = dict(since=flt.since, until=flt.until, cap=cap)
     if flt.search:
@@ -218,7 +218,7 @@ async def count_journeys(store, flt: ListFilter, cap: int) -> int:
     return int(await store.fetchval("cp_list_count", **params))
 
 
-async def iter_journeys(store, flt: ListFilter, batch: int = 1000) -> AsyncIterator[dict]:
+async def iter_journeys(store: SqlStore, flt: ListFilter, batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
     """Every matching row, newest first, a keyset page at a time (for the CSV export)."""
     cursor = None
     while True:
@@ -233,7 +233,7 @@ async def iter_journeys(store, flt: ListFilter, batch: int = 1000) -> AsyncItera
 # -- one journey ------------------------------------------------------------------------------------------
 
 
-async def get_journey(store, journey_id: int, since: datetime) -> dict | None:
+async def get_journey(store: SqlStore, journey_id: int, since: datetime) -> dict[str, Any] | None:
     """The stored journey as `export.export_journey` takes it, or None (missing or past retention)."""
     if not 0 < journey_id <= MAX_ID:
         return None
@@ -241,21 +241,23 @@ async def get_journey(store, journey_id: int, since: datetime) -> dict | None:
     return store.journey_out(rows[0]) if rows else None
 
 
-async def journey_head(store, journey_id: int, since: datetime) -> dict | None:
+async def journey_head(store: SqlStore, journey_id: int, since: datetime) -> dict[str, Any] | None:
     if not 0 < journey_id <= MAX_ID:
         return None
     rows = await store.fetch("cp_journey_head", id=journey_id, since=since)
     return _row_out(store, rows[0]) if rows else None
 
 
-async def count_journeys_of_email(store, email: str) -> int:
+async def count_journeys_of_email(store: SqlStore, email: str) -> int:
     return int(await store.fetchval("cp_journeys_of_email_count", email=email))
 
 
 # -- insights -------------------------------------------------------------------------------------------------
 
 
-async def insights_by_day(store, since: datetime, until: datetime, tz: tzinfo, now: datetime) -> list[dict[str, Any]]:
+async def insights_by_day(
+    store: SqlStore, since: datetime, until: datetime, tz: tzinfo, now: datetime
+) -> list[dict[str, Any]]:
     """Per local day (in `tz`) and first-touch channel: enquiries (n), sums of visits and
     page_views, how many have a time to enquiry (timed) and its sum (time_ms). Totals and
     per-channel figures derive from these rows, so the range is read once: one query per stretch
@@ -269,12 +271,12 @@ async def insights_by_day(store, since: datetime, until: datetime, tz: tzinfo, n
     return rows
 
 
-async def insights_buckets(store, since: datetime, until: datetime) -> list[dict[str, Any]]:
+async def insights_buckets(store: SqlStore, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """Counts per (time_bucket, visits) pair: see cp_insights_buckets.sql for the buckets."""
     return await store.fetch("cp_insights_buckets", since=since, until=until)
 
 
-async def insights_median_time(store, since: datetime, until: datetime, timed: int) -> int | None:
+async def insights_median_time(store: SqlStore, since: datetime, until: datetime, timed: int) -> int | None:
     """The median time to enquiry of the range (the middle one of `timed` known values)."""
     if not timed:
         return None
@@ -282,11 +284,11 @@ async def insights_median_time(store, since: datetime, until: datetime, timed: i
     return None if value is None else int(value)
 
 
-async def insights_landing_pages(store, since: datetime, until: datetime, limit: int) -> list[dict[str, Any]]:
+async def insights_landing_pages(store: SqlStore, since: datetime, until: datetime, limit: int) -> list[dict[str, Any]]:
     return await store.fetch("cp_insights_landing_pages", since=since, until=until, limit=limit)
 
 
-async def insights_sample(store, since: datetime, until: datetime, sample: int) -> list[dict[str, Any]]:
+async def insights_sample(store: SqlStore, since: datetime, until: datetime, sample: int) -> list[dict[str, Any]]:
     """The newest `sample` journeys of the range with their events (page-level insights are
     rebuilt from these: bounded work whatever the range holds)."""
     rows = await store.fetch("cp_insights_sample", since=since, until=until, sample=sample)
