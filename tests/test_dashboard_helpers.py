@@ -242,3 +242,37 @@ def login(client, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD, **ex
         data={"email": email, "password": password, "csrf_token": csrf_from(page.text), **extra},
         follow_redirects=False,
     )
+
+
+def listed_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<td data-label="E-mail" class="email"><a href="/cp/journeys/(\d+)"', html)]
+
+
+def simple_journey(email: str, at: datetime, landing: str = "/", form: str | None = "booking") -> JourneyRecord:
+    events = [
+        {
+            "id": 1,
+            "event_name": "page_view",
+            "page_path": landing,
+            "params": {"title": "Home", "referrer": "https://www.google.com/", "event_id": "p1"},
+            "created_at": iso(at - timedelta(minutes=3)),
+        },
+        {
+            "id": 2,
+            "event_name": "page_view",
+            "page_path": "/booking",
+            "params": {"title": "Book", "event_id": "p2"},
+            "created_at": iso(at - timedelta(minutes=1)),
+        },
+    ]
+    client = [
+        {
+            "event_name": "cta_click",
+            "page_path": "/booking",
+            "params": {"label": "Book now"},
+            "event_id": "c1",
+            "ts": int((at - timedelta(seconds=30)).timestamp() * 1000),
+        }
+    ]
+    summary = list_summary(events, client, at)
+    return JourneyRecord(email, None, events, client, form, True, summary)

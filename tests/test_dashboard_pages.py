@@ -17,10 +17,12 @@ from test_dashboard_helpers import (
     OWNER_PASSWORD,
     csrf_from,
     hostile_journey,
+    listed_ids,
     login,
     make_journey,
     save,
     seed_journeys,
+    simple_journey,
 )
 
 from leadtrail import accounts, charts
@@ -31,43 +33,9 @@ from leadtrail.store import JourneyRecord, iso
 NOW = datetime.now(UTC)
 
 
-def listed_ids(html: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<td data-label="E-mail" class="email"><a href="/cp/journeys/(\d+)"', html)]
-
-
 def link(html: str, rel: str) -> str | None:
     match = re.search(rf'href="(/cp/\?[^"]*)" rel="{rel}"', html)
     return unescape(match.group(1)) if match else None
-
-
-def simple_journey(email: str, at: datetime, landing: str = "/", form: str | None = "booking") -> JourneyRecord:
-    events = [
-        {
-            "id": 1,
-            "event_name": "page_view",
-            "page_path": landing,
-            "params": {"title": "Home", "referrer": "https://www.google.com/", "event_id": "p1"},
-            "created_at": iso(at - timedelta(minutes=3)),
-        },
-        {
-            "id": 2,
-            "event_name": "page_view",
-            "page_path": "/booking",
-            "params": {"title": "Book", "event_id": "p2"},
-            "created_at": iso(at - timedelta(minutes=1)),
-        },
-    ]
-    client = [
-        {
-            "event_name": "cta_click",
-            "page_path": "/booking",
-            "params": {"label": "Book now"},
-            "event_id": "c1",
-            "ts": int((at - timedelta(seconds=30)).timestamp() * 1000),
-        }
-    ]
-    summary = list_summary(events, client, at)
-    return JourneyRecord(email, None, events, client, form, True, summary)
 
 
 def test_list_is_newest_first_with_keyset_pages_both_ways(owner_db):

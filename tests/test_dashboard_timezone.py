@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 
 import orjson
 from support import app_client, run_store
-from test_dashboard_helpers import login, save
-from test_dashboard_pages import listed_ids, simple_journey
+from test_dashboard_helpers import listed_ids, login, save, simple_journey
 
 LONDON = "Europe/London"
 
