@@ -3,7 +3,9 @@
 Fills each database with realistic journeys (summaries and events, as promote stores them; see
 tests/test_dashboard_helpers.py), logs in through the real form, then times requests to the
 in-process ASGI app: the list's first page, an e-mail search, a date range, page 50 (following
-the "older" cursor), the journey page, the insights page and the CSV export. Prints p50/p95;
+the "older" cursor), the journey page, the insights page and the CSV export. With a year of daily
+totals and every journey's facts (totals.py), it also times totals.load_insights (the conversion
+figures of the insights page and GET /api/v1/insights) directly. Prints p50/p95;
 asserts nothing. Goal: list p95 < 150 ms, journey page < 100 ms on both databases.
 
 Run:  .venv/bin/python bench/bench_dashboard.py [--journeys 100000] [--only sqlite|postgres]
@@ -95,6 +97,95 @@ def journeys(n: int, seed: int = 1):
         )
 
 
+TOTAL_CHANNELS = [
+    ("Organic Search", "google"),
+    ("Organic Search", "bing"),
+    ("Paid Search", "google"),
+    ("Email", "newsletter"),
+    ("Organic Social", "facebook"),
+    ("Paid Social", "facebook"),
+    ("Referral", "weddingwire.com"),
+    ("Direct", "(direct)"),
+    ("AI Assistants", "chatgpt.com"),
+    ("Display", "google"),
+]
+TOTAL_PAGES = [f"/page-{i}" for i in range(150)] + ["/", "/prices", "/contact", "/book"]
+
+
+def totals_rows(ids: list[int]):
+    """A year of daily totals (every channel/source, 150+ pages a day) and each journey's facts
+    (first touch from its summary, a random last touch, a few pages seen), as totals.py keeps them."""
+    rng = random.Random(5)
+    first_day = (NOW - SPREAD).date()
+    visits, landings, views = [], [], []
+    for d in range(SPREAD.days + 1):
+        day = (first_day + timedelta(days=d)).isoformat()
+        for channel, source in TOTAL_CHANNELS:
+            visits.append((day, channel, source, rng.randint(20, 900)))
+        for page in TOTAL_PAGES:
+            landings.append((day, page, rng.randint(0, 200)))
+            views.append((day, page, rng.randint(1, 900)))
+    facts = []
+    for journey_id in ids:
+        first = rng.choice(TOTAL_CHANNELS)
+        last = rng.choice(TOTAL_CHANNELS)
+        pages = sorted(rng.sample(TOTAL_PAGES, rng.randint(1, 6)))
+        facts.append(
+            (journey_id, iso(NOW), *first, rng.choice(TOTAL_PAGES), *last, rng.choice(TOTAL_PAGES), dumps(pages))
+        )
+    return [
+        ("totals_visits", ("day", "channel", "source", "visits"), visits),
+        ("totals_landings", ("day", "page_path", "visits"), landings),
+        ("totals_views", ("day", "page_path", "views"), views),
+        (
+            "journey_facts",
+            (
+                "journey_id",
+                "computed_at",
+                "first_channel",
+                "first_source",
+                "first_landing",
+                "last_channel",
+                "last_source",
+                "last_landing",
+                "pages",
+            ),
+            facts,
+        ),
+    ]
+
+
+def bench_insights_data(url: str, rounds: int) -> None:
+    """totals.load_insights (GET /api/v1/insights' document) at both models, 30 days and a year."""
+    from support import make_settings
+
+    from leadtrail import totals
+    from leadtrail.store import open_store
+
+    async def go():
+        store = await open_store(make_settings(url))
+        try:
+            year = ((NOW - SPREAD).date(), NOW.date())
+            month = ((NOW - timedelta(days=30)).date(), NOW.date())
+            for label, (first, last) in (("30 days", month), ("whole year", year)):
+                for model in ("last_touch", "first_touch"):
+                    samples = []
+                    for i in range(rounds + 3):
+                        t0 = time.perf_counter()
+                        await totals.load_insights(store, first, last, UTC, model)
+                        if i >= 3:
+                            samples.append((time.perf_counter() - t0) * 1000)
+                    name = f"insights data: {label}, {model}"
+                    print(
+                        f"  {name:44} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f} "
+                        f"{max(samples):8.1f} {len(samples):4}"
+                    )
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
 def progress(i: int, n: int, started: float) -> None:
     if i % 10000 == 0 or i == n:
         print(f"  {i:>7,}/{n:,} journeys ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
@@ -134,6 +225,11 @@ def fill_sqlite(path: str, n: int) -> None:
         progress(i, n, started)
     conn.executemany(sql, batch)
     conn.execute("commit")
+    ids = [r[0] for r in conn.execute("select id from submission_journeys order by id")]
+    conn.execute("begin")
+    for table, columns, rows in totals_rows(ids):
+        conn.executemany(f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})", rows)
+    conn.execute("commit")
     conn.execute("analyze")
     conn.close()
 
@@ -154,7 +250,12 @@ async def fill_postgres(url: str, n: int) -> None:
             progress(i, n, started)
         if batch:
             await conn.copy_records_to_table("submission_journeys", records=batch, columns=COLUMNS)
-        await conn.execute("vacuum analyze submission_journeys")
+        ids = [r[0] for r in await conn.fetch("select id from submission_journeys order by id")]
+        for table, columns, rows in totals_rows(ids):
+            if table == "journey_facts":
+                rows = [(r[0], datetime.fromisoformat(r[1]), *r[2:]) for r in rows]
+            await conn.copy_records_to_table(table, records=rows, columns=columns)
+        await conn.execute("vacuum analyze")
     finally:
         await conn.close()
 
@@ -247,6 +348,7 @@ def main() -> None:
         fill_sqlite(path, args.journeys)
         size = os.path.getsize(path) / 2**20
         bench_app(f"sqlite:///{path}", f"SQLite ({size:,.0f} MiB file)", args.rounds)
+        bench_insights_data(f"sqlite:///{path}", max(5, args.rounds // 3))
 
     if args.only in (None, "postgres"):
         from pgserver import PgServer
@@ -261,6 +363,7 @@ def main() -> None:
             size = server.psql("select pg_database_size('bench') / 1048576")
             version = server.psql("show server_version")
             bench_app(url, f"PostgreSQL {version} ({size} MiB database)", args.rounds)
+            bench_insights_data(url, max(5, args.rounds // 3))
         finally:
             server.destroy()
 
