@@ -19,20 +19,17 @@ import os
 import signal
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from browser import CHROME_UA
-from trackclient import Visitor, join_all, wait_for
+from trackclient import NO_LIMIT, Visitor, assert_exactly_once, join_all, stored_ids, wait_for
 
 pytestmark = pytest.mark.faults
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-NO_LIMIT = {"LEADTRAIL_RATE_LIMIT": "0"}  # many requests from one address is the point here
 
 
 def serve(start_server, url: str, *args: str):
@@ -133,14 +130,6 @@ def parallel(n: int, work) -> list:
         t.join(30)
     assert not any(t.is_alive() for t in threads), "requests hung"
     return results
-
-
-def assert_exactly_once(stored: list[str], acked: set[str], sent: set[str]) -> None:
-    twice = [eid for eid, n in Counter(stored).items() if n > 1]
-    assert not twice, f"stored more than once: {twice[:10]}"
-    lost = acked - set(stored)
-    assert not lost, f"{len(lost)} acknowledged events are not stored: {sorted(lost)[:10]}"
-    assert set(stored) <= sent, "stored events nobody sent"
 
 
 # -- PostgreSQL killed under load --------------------------------------------------------------
@@ -269,27 +258,6 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_loses_nothing(databa
     sent = set().union(*(v.sent for v in visitors))
     acked = set().union(*(v.acked for v in visitors))
     assert_exactly_once(stored_ids(database_url), acked, sent)
-
-
-def stored_ids(database_url: str) -> list[str]:
-    """event_id of every stored event, read straight from either database."""
-    if database_url.startswith("sqlite:///"):
-        import sqlite3
-
-        with sqlite3.connect(database_url[len("sqlite:///") :]) as conn:
-            return [r[0] for r in conn.execute("select params->>'event_id' from session_events")]
-    import asyncio
-
-    import asyncpg
-
-    async def go():
-        conn = await asyncpg.connect(database_url)
-        try:
-            return [r[0] for r in await conn.fetch("select params->>'event_id' from session_events")]
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 # -- the group commit itself, in process ---------------------------------------------------------

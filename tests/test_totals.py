@@ -390,7 +390,7 @@ def _live_check(database_url: str, timeout: float = 60.0) -> None:
 def test_two_server_processes_count_every_visit_once_within_60_seconds(database_url, start_server):
     """Two `leadtrail serve` processes on one database take visitors' events and roll up
     concurrently; within 60 seconds the totals equal the recount from the raw events."""
-    from test_workers import run_visitors
+    from trackclient import run_visitors
 
     a = start_server(database_url, env=NO_LIMIT)
     b = start_server(database_url, env=NO_LIMIT)

@@ -8,40 +8,10 @@ keep it once.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from test_faults import NO_LIMIT, assert_exactly_once, stored_ids
-from trackclient import Visitor, join_all, wait_for
-
-
-class ResendingVisitor(Visitor):
-    """Sends every fifth batch a second time (same cookie, same event_ids)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.resent = 0
-
-    def send_until_acked(self, event_ids: list[str]) -> bool:
-        ok = super().send_until_acked(event_ids)
-        if ok and int(event_ids[0].rsplit("-", 1)[1]) % (5 * self.batch) == 0:
-            self.resent += 1
-            ok = super().send_until_acked(event_ids)
-        return ok
-
-
-def run_visitors(urls: list[str], n: int = 8, events: int = 3000) -> list[ResendingVisitor]:
-    stop = threading.Event()
-    visitors = [ResendingVisitor(urls, f"w{i}", stop) for i in range(n)]
-    for v in visitors:
-        v.start()
-    try:
-        wait_for(lambda: sum(len(v.acked) for v in visitors) >= events, 60, "events acknowledged")
-    finally:
-        stop.set()
-        join_all(visitors)
-    return visitors
+from trackclient import NO_LIMIT, ResendingVisitor, assert_exactly_once, run_visitors, stored_ids, wait_for
 
 
 def check(visitors: list[ResendingVisitor], database_url: str) -> None:

@@ -142,3 +142,64 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.05) -> No
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+# -- shared by the fault, multi-process and totals tests ------------------------------------------
+
+NO_LIMIT = {"LEADTRAIL_RATE_LIMIT": "0"}  # many requests from one address is the point here
+
+
+def assert_exactly_once(stored: list[str], acked: set[str], sent: set[str]) -> None:
+    twice = [eid for eid, n in Counter(stored).items() if n > 1]
+    assert not twice, f"stored more than once: {twice[:10]}"
+    lost = acked - set(stored)
+    assert not lost, f"{len(lost)} acknowledged events are not stored: {sorted(lost)[:10]}"
+    assert set(stored) <= sent, "stored events nobody sent"
+
+
+def stored_ids(database_url: str) -> list[str]:
+    """event_id of every stored event, read straight from either database."""
+    if database_url.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(database_url[len("sqlite:///") :]) as conn:
+            return [r[0] for r in conn.execute("select params->>'event_id' from session_events")]
+    import asyncpg
+    from support import run_async
+
+    async def go():
+        conn = await asyncpg.connect(database_url)
+        try:
+            return [r[0] for r in await conn.fetch("select params->>'event_id' from session_events")]
+        finally:
+            await conn.close()
+
+    return run_async(go())
+
+
+class ResendingVisitor(Visitor):
+    """Sends every fifth batch a second time (same cookie, same event_ids)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.resent = 0
+
+    def send_until_acked(self, event_ids: list[str]) -> bool:
+        ok = super().send_until_acked(event_ids)
+        if ok and int(event_ids[0].rsplit("-", 1)[1]) % (5 * self.batch) == 0:
+            self.resent += 1
+            ok = super().send_until_acked(event_ids)
+        return ok
+
+
+def run_visitors(urls: list[str], n: int = 8, events: int = 3000) -> list[ResendingVisitor]:
+    stop = threading.Event()
+    visitors = [ResendingVisitor(urls, f"w{i}", stop) for i in range(n)]
+    for v in visitors:
+        v.start()
+    try:
+        wait_for(lambda: sum(len(v.acked) for v in visitors) >= events, 60, "events acknowledged")
+    finally:
+        stop.set()
+        join_all(visitors)
+    return visitors
