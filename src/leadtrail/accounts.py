@@ -36,7 +36,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 # One rule for what an address is, for owners as for enquirers: no control characters (a NUL
 # cannot even reach PostgreSQL), no spaces, one @, a dotted domain.
-from .promote import normalise_email, valid_email
+from .ingest import normalise_email, valid_email
 from .store import SqlStore, utcnow
 from .store import dashboard as db
 from .store.base import Transaction

@@ -184,7 +184,7 @@ def _read_password(from_stdin: bool, prompt: str) -> str:
 
 
 def _email_argument(email: str) -> str:
-    from .promote import normalise_email, valid_email
+    from .ingest import normalise_email, valid_email
 
     normal = normalise_email(email)
     if not valid_email(normal):

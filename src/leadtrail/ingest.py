@@ -1,6 +1,6 @@
 """Pure: a raw /api/track body -> list[CleanEvent], or an IngestError saying what is wrong.
 
-Validation follows docs/contract.md. Where the contract is silent:
+Validation follows docs/contract.md, with the limits and messages of contract.py. Where the\ncontract is silent:
 - Unknown keys on an event or on the `{"events": [...]}` wrapper are ignored (forward compatible).
 - `page_path`, `params`, `event_id` and `ts` may be missing or null (null means "not sent").
 - `params` keys: 1-64 characters. No string anywhere may contain NUL (PostgreSQL cannot store it).
@@ -25,31 +25,42 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from .cleaning import MAX_KEY, MAX_PATH, MAX_TEXT, clean_page_path, clean_params, redact_text
+from .cleaning import clean_page_path, clean_params, redact_text, reduce_referrer
+from .contract import (
+    EMAIL_PATTERN,
+    EVENT_NAME_PATTERN,
+    FORM_RULE,
+    ID_RULE,
+    INT_MAX,
+    INT_MIN,
+    KEY_RULE,
+    MAX_BATCH,
+    MAX_CLIENT_EVENTS,
+    MAX_DETAILS,
+    MAX_EMAIL,
+    MAX_EVENT_ID,
+    MAX_FORM,
+    MAX_KEY,
+    MAX_PARAMS,
+    MAX_PATH,
+    MAX_REFERRER,
+    MAX_TOUCH_PAGES,
+    MAX_TOUCHES,
+    MAX_TRACK_BODY,
+    MAX_VALUE,
+    NAME_RULE,
+    PARAMS_RULE,
+    PATH_RULE,
+    TS_MAX,
+    TS_MIN,
+    TS_RULE,
+    VALUE_RULE,
+)
 
-MAX_TRACK_BODY = 64 * 1024
-MAX_BATCH = 50
-MAX_CLIENT_EVENTS = 500
-MAX_PARAMS = 50
-MAX_VALUE = MAX_TEXT  # characters in a string param value
-MAX_EVENT_ID = 64
-MAX_DETAILS = 20
-TS_MIN = 946_684_800_000  # 2000-01-01T00:00:00Z in ms
-TS_MAX = 4_102_444_800_000  # 2100-01-01T00:00:00Z in ms
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1
-
-_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_NAME = re.compile(EVENT_NAME_PATTERN)
 _BOM = b"\xef\xbb\xbf"
 _RESERVED_PARAMS = ("event_id", "client_ts")
 _CLIENT_EVENT_KEYS = ("event_name", "page_path", "params", "event_id", "ts")  # the order _check returns
-
-NAME_RULE = "must be 1-64 characters of letters, digits, _ . : -"
-PATH_RULE = f'must be null or a string of at most {MAX_PATH} characters starting with "/", without NUL'
-PARAMS_RULE = f"must be a flat JSON object of at most {MAX_PARAMS} keys"
-KEY_RULE = f"must be 1-{MAX_KEY} characters without NUL"
-VALUE_RULE = f"must be a string (at most {MAX_VALUE} characters, no NUL), a number, a boolean or null"
-ID_RULE = f"must be a string of 1-{MAX_EVENT_ID} characters without NUL"
-TS_RULE = "must be an integer number of milliseconds since the epoch"
 
 _new_tuple = tuple.__new__
 _seen_names: set[str] = set()  # event names already validated (bounded), a pure memo
@@ -338,3 +349,122 @@ def parse_client_events(items: list) -> tuple[list[dict], int]:
         if checked is not None and _first(checked[3], seen)
     ]
     return events, checked_items.count(None)
+
+
+# --- promote ----------------------------------------------------------------------------------
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+
+class PromoteRequest(NamedTuple):
+    email: str  # trimmed, lower-cased
+    client_events: list[dict]
+    client_events_dropped: int
+    form: str | None
+    consent: bool | None
+    touches: list[dict] = []  # remembered earlier visits, cleaned, oldest first
+    touches_dropped: int = 0
+    honeypot: bool = False
+
+
+def normalise_email(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def valid_email(email: str) -> bool:
+    return len(email) <= MAX_EMAIL and _EMAIL.match(email) is not None
+
+
+def parse_touches(items: Any) -> tuple[list[dict], int]:
+    """The browser's remembered visits -> (cleaned touches oldest first, number dropped).
+
+    Each valid item becomes {"ts", "page_path", "referrer", "pages"}: the landing page cleaned like
+    any page_path (so only the allowlisted campaign tags and click ids of its query stay), the
+    referrer reduced to its origin. An invalid one (a stale or tampered memory) is dropped and
+    counted on its own; the same visit twice (same start and landing page) is kept once.
+    """
+    if items is None:
+        return [], 0
+    touches: dict[tuple[int, str], dict] = {}
+    dropped = 0
+    for item in items:
+        touch = _touch(item)
+        if touch is None:
+            dropped += 1
+        else:
+            touches.setdefault((touch["ts"], touch["page_path"]), touch)
+    return sorted(touches.values(), key=lambda t: t["ts"]), dropped
+
+
+def _touch(item: Any) -> dict | None:
+    if type(item) is not dict:
+        return None
+    ts, path, referrer, pages = item.get("ts"), item.get("page_path"), item.get("referrer"), item.get("pages")
+    if type(ts) is float and ts.is_integer():
+        ts = int(ts)
+    if type(ts) is not int or not TS_MIN <= ts <= TS_MAX:
+        return None
+    if type(path) is not str or not 0 < len(path) <= MAX_PATH or path[0] != "/" or "\x00" in path:
+        return None
+    if referrer is not None and (type(referrer) is not str or len(referrer) > MAX_REFERRER or "\x00" in referrer):
+        return None
+    if pages is not None and (type(pages) is not int or not 1 <= pages <= MAX_TOUCH_PAGES):
+        return None
+    return {
+        "ts": ts,
+        "page_path": clean_page_path(path),
+        "referrer": reduce_referrer(referrer) if referrer else None,
+        "pages": pages or 1,
+    }
+
+
+def parse_promote_body(body: bytes) -> PromoteRequest:
+    """A /api/track/promote body -> PromoteRequest, or IngestError(400) naming each problem.
+
+    Browser buffers (client_events, touches) are checked item by item: a bad item is dropped and
+    counted, never failing the promote; only their container's type and length can refuse it.
+    """
+    data = load_json(body)  # strict: UTF-8, no NaN, no duplicate keys
+    if not isinstance(data, dict):
+        raise IngestError(400, "body must be a JSON object", ['expected {"email": ..., "client_events": [...]}'])
+    errors = []
+    email_raw = data.get("email")
+    email = normalise_email(email_raw) if isinstance(email_raw, str) else ""
+    if not isinstance(email_raw, str):
+        errors.append("email: required, a string")
+    elif not valid_email(email_raw.strip()):
+        errors.append("email: not a valid e-mail address")
+    form = data.get("form")
+    if form is not None and (not isinstance(form, str) or len(form) > MAX_FORM or "\x00" in form):
+        errors.append(f"form: {FORM_RULE}")
+    consent = data.get("consent")
+    if consent is not None and not isinstance(consent, bool):
+        errors.append("consent: true or false")
+    honeypot = data.get("honeypot")
+    if honeypot is not None and not isinstance(honeypot, bool):
+        errors.append("honeypot: true or false")
+    items = data.get("client_events", [])
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        errors.append("client_events: must be an array of events")
+    elif len(items) > MAX_CLIENT_EVENTS:
+        errors.append(f"client_events: at most {MAX_CLIENT_EVENTS} events, got {len(items)}")
+    touches = data.get("touches")
+    if touches is not None and not isinstance(touches, list):
+        errors.append("touches: must be an array of remembered visits")
+    elif touches is not None and len(touches) > MAX_TOUCHES:
+        errors.append(f"touches: at most {MAX_TOUCHES} remembered visits, got {len(touches)}")
+    if errors:
+        raise IngestError(400, "invalid promote request", errors)
+    client_events, dropped = parse_client_events(items)
+    clean_touches, touches_dropped = parse_touches(touches)
+    return PromoteRequest(
+        email=email,
+        client_events=client_events,
+        client_events_dropped=dropped,
+        form=redact_text(form.strip()) or None if isinstance(form, str) else None,
+        consent=consent,
+        touches=clean_touches,
+        touches_dropped=touches_dropped,
+        honeypot=honeypot is True,
+    )

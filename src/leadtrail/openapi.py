@@ -1,60 +1,27 @@
-"""GET /openapi.json: the JSON API as the server really accepts and answers it."""
+"""GET /openapi.json: the JSON API as the server really accepts and answers it, assembled from the
+schemas of contract.py (no limit is written here)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .promote import EMAIL_PATTERN
+from . import contract as c
 from .web import json_response
 
-# The rules of ingest.py and promote.py, as JSON Schema (OpenAPI 3.1 takes JSON Schema 2020-12).
-_NO_NUL = "^[^\x00]*$"
-_NAME = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}
-_SCALAR = {
-    "anyOf": [
-        {"type": "string", "maxLength": 1000, "pattern": _NO_NUL},
-        # Any JSON number (integers past 64 bits are kept as the nearest float); only a literal too
-        # large for a double (over 300 digits) is refused, a bound JSON Schema cannot state exactly.
-        {"type": "number"},
-        {"type": "boolean"},
-        {"type": "null"},
-    ]
-}
-EVENT = {
-    "type": "object",
-    "required": ["event_name"],
-    "not": {"required": ["events"]},
-    "properties": {
-        "event_name": _NAME,
-        "page_path": {"type": ["string", "null"], "maxLength": 2048, "pattern": "^/[^\x00]*$"},
-        "params": {
-            "type": ["object", "null"],
-            "maxProperties": 50,
-            "additionalProperties": _SCALAR,
-            "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": _NO_NUL},
-        },
-        "event_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": _NO_NUL},
-        "ts": {
-            "type": ["integer", "null"],
-            "description": "client clock, milliseconds since the epoch; a time outside the years 2000-2100 "
-            "(a visitor's clock gone wrong) is ignored and the event kept",
-        },
-    },
-}
-ERROR = {
-    "type": "object",
-    "required": ["error", "details"],
-    "properties": {"error": {"type": "string"}, "details": {"type": "array", "items": {"type": "string"}}},
-}
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _error(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+def _error(description: str) -> dict[str, Any]:
+    return _json({"$ref": "#/components/schemas/Error"}, description)
 
 
-_ERRORS = {
+_INGEST_ERRORS = {
     "400": _error("malformed or invalid; nothing stored"),
     "403": _error("origin not allowed; nothing stored"),
     "413": _error("body too large; nothing stored"),
@@ -62,91 +29,150 @@ _ERRORS = {
     "429": _error("too many requests; see Retry-After"),
     "503": _error("storage unavailable; see Retry-After"),
 }
-TRACK_BODY = {
-    "anyOf": [
-        EVENT,
-        {
-            "type": "object",
-            "required": ["events"],
-            "not": {"required": ["event_name"]},
-            "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 50, "items": EVENT}},
-        },
-    ]
+_API_ERRORS = {
+    "401": _error("no token, or an unknown or revoked one (Authorization: Bearer <token>)"),
+    "503": _error("storage unavailable; see Retry-After"),
 }
-PROMOTE_BODY = {
-    "type": "object",
-    "required": ["email"],
-    "properties": {
-        "email": {
-            "type": "string",
-            "maxLength": 254,
-            "pattern": EMAIL_PATTERN,
-            "description": "compared case-insensitively; stored trimmed and lower-cased",
-        },
-        "client_events": {
-            "type": ["array", "null"],
-            "maxItems": 500,
-            "items": {},
-            "description": "the tracker's buffer; invalid items are dropped, not refused",
-        },
-        "form": {"type": ["string", "null"], "maxLength": 100, "pattern": _NO_NUL},
-        "consent": {"type": ["boolean", "null"]},
-    },
-}
-PROMOTED = {
-    "type": "object",
-    "required": ["journey_id", "server_events", "client_events"],
-    "properties": {
-        "journey_id": {"type": "integer"},
-        "server_events": {"type": "integer"},
-        "client_events": {"type": "integer"},
-        "client_events_dropped": {"type": "integer"},
-    },
-}
+_BEARER = [{"bearer": []}]
 
-DOCUMENT = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "leadtrail",
-        "version": "1",
-        "description": "First-party analytics ingest and enquiry promotion.",
-    },
-    "paths": {
-        "/api/track": {
-            "post": {
-                "summary": "Record one event or a batch of 1-50 events",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": TRACK_BODY}, "text/plain": {"schema": TRACK_BODY}},
-                },
-                "responses": {
-                    "204": {"description": "every event committed (or a bot / GPC request ignored)"},
-                    **_ERRORS,
-                },
-            }
+
+def _query(params: dict[str, tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+        for name, (schema, description) in params.items()
+    ]
+
+
+_JOURNEY_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_TRACK_BODY_REF = {"$ref": "#/components/schemas/TrackBody"}
+
+
+def build_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "leadtrail",
+            "version": "2",
+            "description": "First-party analytics ingest, enquiry promotion, and the API for integrations.",
         },
-        "/api/track/promote": {
-            "post": {
-                "summary": "Link this visitor's recent events to the e-mail address they submitted",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": PROMOTE_BODY}}},
-                "responses": {
-                    "201": {"description": "journey created", "content": {"application/json": {"schema": PROMOTED}}},
-                    "200": {
-                        "description": "same visitor and address within 10 minutes: journey refreshed",
-                        "content": {"application/json": {"schema": PROMOTED}},
+        "components": {
+            "schemas": {
+                "Event": c.EVENT,
+                "TrackBody": c.TRACK_BODY,
+                "Touch": c.TOUCH,
+                "PromoteBody": c.PROMOTE_BODY,
+                "Promoted": c.PROMOTED,
+                "Error": c.ERROR,
+                "OutcomeBody": c.OUTCOME_BODY,
+                "Outcome": c.OUTCOME,
+                "Journey": c.JOURNEY,
+                "JourneyPage": c.JOURNEY_PAGE,
+                "Insights": c.INSIGHTS,
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "a token from `leadtrail token create`"}
+            },
+        },
+        "paths": {
+            "/api/track": {
+                "post": {
+                    "summary": f"Record one event or a batch of 1-{c.MAX_BATCH} events",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": _TRACK_BODY_REF},
+                            "text/plain": {"schema": _TRACK_BODY_REF},
+                        },
                     },
-                    **_ERRORS,
-                },
-            }
+                    "responses": {
+                        "204": {"description": "every event committed (or a bot / GPC request ignored)"},
+                        **_INGEST_ERRORS,
+                    },
+                }
+            },
+            "/api/track/promote": {
+                "post": {
+                    "summary": "Link this visitor's recent events to the e-mail address they submitted",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PromoteBody"}}},
+                    },
+                    "responses": {
+                        "201": _json({"$ref": "#/components/schemas/Promoted"}, "journey created"),
+                        "200": _json(
+                            {"$ref": "#/components/schemas/Promoted"},
+                            "same visitor and address within 10 minutes: journey refreshed",
+                        ),
+                        **_INGEST_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/journeys": {
+                "get": {
+                    "summary": f"Journeys, newest first, at most {c.MAX_PAGE} a page, without the full timeline",
+                    "security": _BEARER,
+                    "parameters": _query(c.JOURNEYS_QUERY),
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/JourneyPage"}, "one page"),
+                        "400": _error("a query parameter is invalid"),
+                        **_API_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/journeys/{id}": {
+                "get": {
+                    "summary": "One journey as exported, timeline included",
+                    "security": _BEARER,
+                    "parameters": [_JOURNEY_ID],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Journey"}, "the journey"),
+                        "404": _error("no such journey"),
+                        **_API_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/journeys/{id}/outcome": {
+                "post": {
+                    "summary": "Set a journey's status and value",
+                    "security": _BEARER,
+                    "parameters": [_JOURNEY_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OutcomeBody"}}},
+                    },
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Outcome"}, "the journey's status, value, currency"),
+                        "400": _error("not a valid outcome; nothing changed"),
+                        "404": _error("no such journey"),
+                        "413": _error("body too large"),
+                        "415": _error("send application/json"),
+                        **_API_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/insights": {
+                "get": {
+                    "summary": "Visits, enquiries and conversion rates by channel, landing page, page and day",
+                    "security": _BEARER,
+                    "parameters": _query(c.INSIGHTS_QUERY),
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Insights"}, "the figures, spam left out"),
+                        "400": _error("a query parameter is invalid"),
+                        **_API_ERRORS,
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Database health",
+                    "responses": {"200": {"description": "ok"}, "503": {"description": "database unavailable"}},
+                }
+            },
         },
-        "/healthz": {
-            "get": {
-                "summary": "Database health",
-                "responses": {"200": {"description": "ok"}, "503": {"description": "database unavailable"}},
-            }
-        },
-    },
-}
+    }
+
+
+DOCUMENT = build_document()
 
 
 async def openapi_json(request: Request) -> Response:

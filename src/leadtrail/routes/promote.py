@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..contract import MAX_PROMOTE_BODY
 from ..identity import COOKIE_NAME
-from ..ingest import IngestError
+from ..ingest import IngestError, PromoteRequest, parse_promote_body
 from ..journeys import list_summary
 from ..lifecycle import event_cutoff
-from ..promote import PromoteRequest, parse_promote_body, until_next_page
+from ..promote import until_next_page
 from ..services import Services
 from ..store import JourneyRecord, StoreUnavailable, utcnow
 from ..store.base import SNAPSHOT_LIMIT
@@ -38,7 +39,6 @@ from .track import check_rate, drop_self_referrals, gpc_opt_out
 
 log = logging.getLogger("leadtrail.promote")
 
-MAX_PROMOTE_BODY = 256 * 1024
 IDEMPOTENCY_WINDOW = timedelta(minutes=10)
 # The tracker sends the page's last events (its engagement time, the form's own event) at the
 # moment it promotes; they can commit just after the snapshot. One late look at the buffer takes

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..bots import is_bot
+from ..contract import MAX_TRACK_BODY
 from ..identity import COOKIE_NAME, anon_cookie_header
 from ..ingest import IngestError, parse_track_body
 from ..ratelimit import retry_after_header
@@ -38,7 +39,6 @@ from ..web import (
 
 log = logging.getLogger("leadtrail.track")
 
-MAX_TRACK_BODY = 64 * 1024
 TRACK_MEDIA_TYPES = ("application/json", "text/plain")
 RETRY_AFTER_UNAVAILABLE = "2"
 
