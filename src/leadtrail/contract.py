@@ -45,6 +45,9 @@ EMAIL_PATTERN = (
     r"^[^@<>()\[\],;:\"\\\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]{1,64}"
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+EMAIL_SPACE = " \t\r\n"  # what a typed address may carry around it (trimmed before it is stored)
+# The promote body's `email` as typed: the address with optional spaces and line breaks around it.
+TYPED_EMAIL_PATTERN = "^[ \t\r\n]*" + EMAIL_PATTERN[1:-1] + "[ \t\r\n]*$"
 STATUSES = ("open", "won", "lost", "spam")
 MODELS = ("last_touch", "first_touch")
 
@@ -136,7 +139,7 @@ PROMOTE_BODY: dict[str, Any] = {
         "email": {
             "type": "string",
             "maxLength": MAX_EMAIL,
-            "pattern": EMAIL_PATTERN,
+            "pattern": TYPED_EMAIL_PATTERN,
             "description": "compared case-insensitively; stored trimmed and lower-cased",
         },
         "client_events": {

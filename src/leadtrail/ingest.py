@@ -28,6 +28,7 @@ import orjson
 from .cleaning import clean_page_path, clean_params, redact_text, reduce_referrer
 from .contract import (
     EMAIL_PATTERN,
+    EMAIL_SPACE,
     EVENT_NAME_PATTERN,
     FORM_RULE,
     ID_RULE,
@@ -367,7 +368,7 @@ class PromoteRequest(NamedTuple):
 
 
 def normalise_email(raw: str) -> str:
-    return raw.strip().lower()
+    return raw.strip(EMAIL_SPACE).lower()
 
 
 def valid_email(email: str) -> bool:
@@ -431,7 +432,7 @@ def parse_promote_body(body: bytes) -> PromoteRequest:
     email = normalise_email(email_raw) if isinstance(email_raw, str) else ""
     if not isinstance(email_raw, str):
         errors.append("email: required, a string")
-    elif not valid_email(email_raw.strip()):
+    elif len(email_raw) > MAX_EMAIL or not valid_email(email_raw.strip(EMAIL_SPACE)):
         errors.append("email: not a valid e-mail address")
     form = data.get("form")
     if form is not None and (not isinstance(form, str) or len(form) > MAX_FORM or "\x00" in form):

@@ -33,7 +33,7 @@ _API_ERRORS = {
     "401": _error("no token, or an unknown or revoked one (Authorization: Bearer <token>)"),
     "503": _error("storage unavailable; see Retry-After"),
 }
-_BEARER = [{"bearer": []}]
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _query(params: dict[str, tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:

@@ -1,0 +1,42 @@
+"""The tracker repeats some of the server's limits so that one bad event cannot get a whole batch
+refused; each repeated limit must equal contract.py's (the tracker is served as written, with no
+build step of its own, so the limits are checked here rather than templated in)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from leadtrail import contract
+
+NAME_MAX = int(re.fullmatch(r"\^\[A-Za-z0-9_\.:-\]\{1,(\d+)\}\$", contract.EVENT_NAME_PATTERN).group(1))
+TRACKER = (Path(contract.__file__).parent / "static" / "tracker.js").read_text()
+
+
+def _one(pattern: str) -> int:
+    found = {int(m) for m in re.findall(pattern, TRACKER)}
+    assert len(found) == 1, f"{pattern!r} found {found or 'nowhere'} in tracker.js"
+    return found.pop()
+
+
+@pytest.mark.parametrize(
+    "what,pattern,limit",
+    [
+        ("events per request", r"\.filter\([^;]*!e\.s[^;]*\)\.slice\(0, (\d+)\)", contract.MAX_BATCH),
+        ("params per event", r"Object\.entries\(params \|\| \{\}\)\.slice\(0, (\d+)\)", contract.MAX_PARAMS),
+        ("characters of a params key (one more is refused)", r"\|\.\{(\d+)\}/\.test\(k\)", contract.MAX_KEY + 1),
+        ("characters of a string param", r"\[\.\.\.v\]\.slice\(0, (\d+)\)", contract.MAX_VALUE),
+        ("characters of a page path", r"loc\.search\)\.slice\(0, (\d+)\)", contract.MAX_PATH),
+        ("characters of an event name", r"\^\[\\w\.:-\]\{1,(\d+)\}\$", NAME_MAX),
+    ],
+)
+def test_the_tracker_keeps_the_servers_limits(what, pattern, limit):
+    """Each limit the tracker applies before sending is the server's own."""
+    assert _one(pattern) == limit, what
+
+
+def test_the_tracker_buffer_fits_one_promote():
+    """The browser buffer sent with a promote never exceeds what the server accepts."""
+    assert _one(r"buffer\.slice\(-(\d+)\)") <= contract.MAX_CLIENT_EVENTS
