@@ -26,8 +26,8 @@ from test_dashboard_helpers import (
 )
 
 from leadtrail import accounts, charts
+from leadtrail.export import csv_cell
 from leadtrail.journeys import list_summary
-from leadtrail.routes.dashboard.pages import csv_cell
 from leadtrail.store import JourneyRecord, iso
 
 NOW = datetime.now(UTC)

@@ -193,21 +193,119 @@ def _email_argument(email: str) -> str:
 
 
 @main.command()
-@click.option("--email", required=True, help="the enquirer's e-mail address (case-insensitive)")
+@click.option("--email", default=None, help="the enquirer's e-mail address (case-insensitive)")
+@click.option("--google-ads", is_flag=True, help="won enquiries with a Google click id, as Google Ads' import CSV")
+@click.option("--since", default=None, help="with --google-ads: enquiries submitted on or after YYYY-MM-DD")
+@click.option("--conversion-name", default=None, help="with --google-ads: your Google Ads conversion action's name")
+@click.option(
+    "--hashed-email", is_flag=True, help="with --google-ads: add the SHA-256 Email column (enhanced conversions)"
+)
 @database_option
-def export(email: str, database_url: str | None) -> None:
-    """Print every journey of an address as JSON (right of access)."""
+def export(
+    email: str | None,
+    google_ads: bool,
+    since: str | None,
+    conversion_name: str | None,
+    hashed_email: bool,
+    database_url: str | None,
+) -> None:
+    """Print every journey of an address as JSON (right of access), or with --google-ads the won
+    enquiries as Google Ads' conversion import CSV."""
     from .export import export_journey
     from .lifecycle import visible_journeys_since
     from .store import utcnow
 
+    if google_ads == (email is not None):
+        raise click.UsageError("give either --email EMAIL or --google-ads")
+    if not google_ads and (since or conversion_name or hashed_email):
+        raise click.UsageError("--since, --conversion-name and --hashed-email go with --google-ads")
     settings = resolve(database_url=database_url)
+    if google_ads:
+        _export_google_ads(settings, since, conversion_name, hashed_email)
+        return
+    assert email is not None
     address = _email_argument(email)
     rows = with_store(
         settings, lambda store: store.journeys_by_email(address, visible_journeys_since(settings, utcnow()))
     )
     document = {"email": address, "journeys": [export_journey(row) for row in rows]}
     click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+
+
+def _export_google_ads(settings: Settings, since: str | None, name: str | None, hashed_email: bool) -> None:
+    from datetime import UTC, datetime
+
+    from . import adexport, outcomes
+    from .localtime import day_start
+
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    if since is not None:
+        try:
+            day = datetime.strptime(since, "%Y-%m-%d").date()
+        except ValueError:
+            raise click.BadParameter(f"{since!r} is not a day as YYYY-MM-DD", param_hint="--since") from None
+        start = day_start(day, settings.tz)
+    journeys = with_store(settings, lambda store: outcomes.won_journeys(store, start))
+    text = adexport.google_ads_csv(
+        journeys,
+        settings.tz,
+        settings.timezone,
+        settings.currency,
+        name or adexport.DEFAULT_CONVERSION_NAME,
+        hashed_email,
+    )
+    click.echo(text, nl=False)
+
+
+@main.group()
+def token() -> None:
+    """API tokens for /api/v1/ (Authorization: Bearer <token>)."""
+
+
+@token.command("create")
+@click.argument("name")
+@database_option
+def token_create(name: str, database_url: str | None) -> None:
+    """Make a token; it is printed once (only its hash is stored)."""
+    from . import tokens
+    from .store import utcnow
+
+    settings = resolve(database_url=database_url)
+    try:
+        value = with_store(settings, lambda store: tokens.create_token(store, name, utcnow()))
+    except (tokens.TokenNameTaken, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(value)
+    click.echo(f"token {name!r} created; it is shown only now: keep it in your integration's secrets", err=True)
+
+
+@token.command("list")
+@database_option
+def token_list(database_url: str | None) -> None:
+    """List live tokens: name, created, last used."""
+    from . import tokens
+
+    settings = resolve(database_url=database_url)
+    rows = with_store(settings, tokens.list_tokens)
+    if not rows:
+        click.echo("no tokens; make one with: leadtrail token create NAME", err=True)
+    for row in rows:
+        used = row["last_used_at"].isoformat(timespec="seconds") if row["last_used_at"] else "never used"
+        click.echo(f"{row['name']}\tcreated {row['created_at'].isoformat(timespec='seconds')}\t{used}")
+
+
+@token.command("revoke")
+@click.argument("name")
+@database_option
+def token_revoke(name: str, database_url: str | None) -> None:
+    """Revoke a token by name; requests with it get 401 from then on."""
+    from . import tokens
+    from .store import utcnow
+
+    settings = resolve(database_url=database_url)
+    if not with_store(settings, lambda store: tokens.revoke_token(store, name, utcnow())):
+        raise click.ClickException(f"no live token named {name!r} (see: leadtrail token list)")
+    click.echo(f"revoked {name!r}")
 
 
 @main.command()

@@ -226,7 +226,7 @@ JOURNEY: dict[str, Any] = {
         "submitted_at": {"type": "string", "format": "date-time"},
         "status": {"type": "string", "enum": list(STATUSES)},
         "value": {"type": ["number", "null"]},
-        "currency": {"type": "string"},
+        "currency": {"type": ["string", "null"], "description": "of `value`; null while no value was ever set"},
         "spam_score": {"type": "integer", "minimum": 0, "maximum": 100},
         "spam_reasons": {"type": "array", "items": {"type": "string"}},
         "summary": {

@@ -14,6 +14,7 @@ from .metrics import Metrics
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .store import SqlStore, make_store
+from .tokens import TokenChecker
 from .totals import Totals
 from .webhook import WebhookSender
 
@@ -31,6 +32,7 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     background: set = field(default_factory=set)  # tasks that outlive the request that started them
     webhook: WebhookSender | None = None  # WEBHOOK_URL set: delivers created journeys
+    tokens: TokenChecker = field(default_factory=TokenChecker)  # /api/v1/ bearer tokens
     totals: Totals | None = None  # the periodic roll-up of the anonymous daily totals
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:

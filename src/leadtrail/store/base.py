@@ -236,9 +236,11 @@ class SqlStore(Transaction):
 
     def journey_out(self, row: dict[str, Any]) -> dict[str, Any]:
         out = dict(row)
-        for key in ("events", "client_events"):
+        for key in ("events", "client_events", "spam_reasons"):
             if key in out:
                 out[key] = self.decode_json(out[key])
+        if out.get("value") is not None:
+            out["value"] = float(out["value"])  # numeric: a Decimal from PostgreSQL
         for key in ("created_at", "updated_at"):
             if out.get(key) is not None:
                 out[key] = iso(self.decode_time(out[key]))

@@ -49,6 +49,7 @@ def routes(settings) -> list[BaseRoute]:
             routes=[
                 Route("/", pages.enquiries, methods=["GET", "HEAD"]),
                 Route("/export.csv", pages.export_csv, methods=["GET"]),
+                Route("/export/google-ads.csv", pages.export_google_ads, methods=["GET"]),
                 Route("/journeys/{journey_id:int}", pages.journey_page, methods=["GET", "HEAD"]),
                 Route("/journeys/{journey_id:int}.json", pages.journey_json, methods=["GET"]),
                 Route("/journeys/{journey_id:int}/person.json", pages.person_json, methods=["GET"]),

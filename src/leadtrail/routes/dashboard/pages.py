@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from ... import charts, conversions, totals
-from ...export import export_journey
+from ...export import csv_cell, export_journey
 from ...lifecycle import visible_journeys_since
-from ...localtime import UTC_TIMES, LocalTimes, local_date
+from ...localtime import UTC_TIMES, LocalTimes, day_start, local_date
 from ...store import dashboard as db
 from ...store import utcnow
 from ...store.dashboard import Cursor
@@ -96,15 +96,6 @@ CSV_COLUMNS = [
     "time_to_enquiry_seconds",
     "submitted_at_local",
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> object:
-    """Text a spreadsheet would run as a formula (= + - @, and tab/CR that some strip first)
-    is prefixed with a quote, so it shows as text (OWASP: CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def csv_row(row: dict, times: LocalTimes = UTC_TIMES) -> list[object]:
@@ -150,6 +141,25 @@ async def export_csv(request: Request) -> Response:
     name = f"leadtrail-enquiries-{local_date(utcnow(), times.tz).isoformat()}.csv"
     return StreamingResponse(
         lines(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@owner_required
+async def export_google_ads(request: Request) -> Response:
+    """Won enquiries with a Google click id, as Google Ads' conversion import CSV (?since=YYYY-MM-DD)."""
+    from ... import adexport, outcomes
+
+    settings = services_of(request).settings
+    raw = request.query_params.get("since", "")
+    try:
+        start = day_start(date.fromisoformat(raw), settings.tz) if raw else datetime(1970, 1, 1, tzinfo=UTC)
+    except ValueError:
+        return Response("since: use a day as YYYY-MM-DD\n", 400, media_type="text/plain")
+    journeys = await outcomes.won_journeys(services_of(request).store, start)
+    text = adexport.google_ads_csv(journeys, settings.tz, settings.timezone, settings.currency)
+    name = f"leadtrail-google-ads-{local_date(utcnow(), settings.tz).isoformat()}.csv"
+    return Response(
+        text, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 

@@ -1,0 +1,1 @@
+select count(*) from api_tokens where name = :name and revoked_at is null

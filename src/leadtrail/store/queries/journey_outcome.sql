@@ -1,0 +1,1 @@
+select id, status, value, currency from submission_journeys where id = :id
