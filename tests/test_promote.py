@@ -180,10 +180,10 @@ def test_events_in_flight_at_promote_are_taken_in_late(database_url):
     journey in a late refresh, so it is not reported as hidden from the server."""
     import time
 
-    from leadtrail.routes import promote as promote_route
+    from leadtrail import promote as promote_workflow
 
-    original = promote_route.LATE_REFRESH_DELAY
-    promote_route.LATE_REFRESH_DELAY = 0.3
+    original = promote_workflow.LATE_REFRESH_DELAY
+    promote_workflow.LATE_REFRESH_DELAY = 0.3
     try:
         with app_client(database_url) as client:
             client.post("/api/track", json=page_view("/", "a"))
@@ -214,7 +214,7 @@ def test_events_in_flight_at_promote_are_taken_in_late(database_url):
                     break
                 time.sleep(0.1)
     finally:
-        promote_route.LATE_REFRESH_DELAY = original
+        promote_workflow.LATE_REFRESH_DELAY = original
     assert [e["params"]["event_id"] for e in journey["events"]] == ["a", "late"]
     assert journey["created_at"] == journey["updated_at"]  # the submission time did not move
 
@@ -225,10 +225,10 @@ def test_pages_after_the_enquiry_stay_out_of_the_journey(database_url):
     (its engagement time, a generate_lead) still join."""
     import time
 
-    from leadtrail.routes import promote as promote_route
+    from leadtrail import promote as promote_workflow
 
-    original = promote_route.LATE_REFRESH_DELAY
-    promote_route.LATE_REFRESH_DELAY = 0.3
+    original = promote_workflow.LATE_REFRESH_DELAY
+    promote_workflow.LATE_REFRESH_DELAY = 0.3
     try:
         with app_client(database_url) as client:
             client.post("/api/track", json=page_view("/book", "a"))
@@ -260,7 +260,7 @@ def test_pages_after_the_enquiry_stay_out_of_the_journey(database_url):
                     break
                 time.sleep(0.1)
     finally:
-        promote_route.LATE_REFRESH_DELAY = original
+        promote_workflow.LATE_REFRESH_DELAY = original
     assert [e["params"]["event_id"] for e in journey["events"]] == ["a", "eng", "lead"]
 
 
@@ -288,10 +288,10 @@ def test_late_look_does_not_rewrite_a_journey_for_pages_after_the_enquiry(databa
     before the enquiry and writes nothing (no second save of a snapshot it would only trim)."""
     import logging
 
-    from leadtrail.routes import promote as promote_route
+    from leadtrail import promote as promote_workflow
 
-    original = promote_route.LATE_REFRESH_DELAY
-    promote_route.LATE_REFRESH_DELAY = 0.2
+    original = promote_workflow.LATE_REFRESH_DELAY
+    promote_workflow.LATE_REFRESH_DELAY = 0.2
     caplog.set_level(logging.INFO, logger="leadtrail.promote")
     try:
         with app_client(database_url) as client:
@@ -304,7 +304,7 @@ def test_late_look_does_not_rewrite_a_journey_for_pages_after_the_enquiry(databa
             client.post("/api/track", json=page_view("/thanks", "thanks"))
             wait_for_background(client)  # the late look has run, inside the client's lifespan
     finally:
-        promote_route.LATE_REFRESH_DELAY = original
+        promote_workflow.LATE_REFRESH_DELAY = original
     saves = [rec for rec in caplog.records if getattr(rec, "journey_id", None) == journey_id]
     assert [rec.outcome for rec in saves] == ["created"]
     [journey] = journeys_of(database_url, "once@x.co")

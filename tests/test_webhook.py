@@ -175,9 +175,9 @@ def test_the_documented_verification_recipe_works():
 
 def test_a_refresh_and_the_late_look_deliver_nothing_more(database_url, receiver, quick_retries, monkeypatch):
     """The 200 refresh within ten minutes and the late refresh update the journey but post nothing."""
-    from leadtrail.routes import promote as promote_route
+    from leadtrail import promote as promote_workflow
 
-    monkeypatch.setattr(promote_route, "LATE_REFRESH_DELAY", 0.2)
+    monkeypatch.setattr(promote_workflow, "LATE_REFRESH_DELAY", 0.2)
     hook = receiver(200)
     with app_client(database_url, webhook_url=hook.url) as client:
         client.post("/api/track", json=page_view("/", "a"))

@@ -1,8 +1,24 @@
-"""The promote workflow's pure parts: which buffered events belong to the path to the enquiry."""
+"""The promote workflow: snapshot the visitor's buffer with their browser's buffer into a journey,
+score it for spam, hand a new non-spam enquiry to the webhook (and the e-mail notifier), and take
+one late look for events that were in flight. routes/promote.py is its HTTP adapter."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from . import spam
+from .bots import is_bot
+from .ingest import PromoteRequest
+from .journeys import list_summary
+from .lifecycle import event_cutoff
+from .services import Services
+from .store import JourneyRecord, dumps
+from .store.base import SNAPSHOT_LIMIT
+from .webhook import JourneyCreated, journey_link
 
 
 def until_next_page(server_events: list[dict], submitted_at: datetime) -> list[dict]:
@@ -31,3 +47,191 @@ def _later(created_at: object, cut: str, submitted_at: datetime) -> bool:
     if isinstance(created_at, datetime):  # naive times are UTC, as everywhere in the store
         return created_at.replace(tzinfo=created_at.tzinfo or UTC) > submitted_at
     return False
+
+
+log = logging.getLogger("leadtrail.promote")
+
+IDEMPOTENCY_WINDOW = timedelta(minutes=10)
+# The tracker sends the page's last events (its engagement time, the form's own event) at the
+# moment it promotes; they can commit just after the snapshot. One late look at the buffer takes
+# them in, so the journey does not call them "hidden from the server" when they were only in flight.
+LATE_REFRESH_DELAY = 3.0
+
+
+async def buffered_until_enquiry(services: Services, anon_id: str | None, now: datetime) -> list[dict]:
+    """The visitor's buffered events inside the TTL, without what came after the enquiry."""
+    if anon_id is None:
+        return []
+    return until_next_page(await services.store.snapshot_events(anon_id, event_cutoff(services.settings, now)), now)
+
+
+async def save_snapshot(
+    services: Services,
+    req: PromoteRequest,
+    anon_id: str | None,
+    client_events: list[dict],
+    now: datetime,
+    server_events: list[dict] | None = None,
+) -> tuple[int, bool, list[dict]]:
+    """Snapshots the visitor's buffer with the client events into a journey: (id, created, server events)."""
+    started = time.perf_counter()
+    if server_events is None:
+        server_events = await buffered_until_enquiry(services, anon_id, now)
+    snapshot_ms = (time.perf_counter() - started) * 1000
+    record = JourneyRecord(
+        email=req.email,
+        anon_id=anon_id,
+        events=server_events,
+        client_events=client_events,
+        form=req.form,
+        consent=req.consent,
+        summary=lambda stored_client_events: list_summary(server_events, stored_client_events, now),
+    )
+    journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
+    outcome = "created" if created else "refreshed"
+    # Never the e-mail address: the journey id is how an owner finds it.
+    log.info(
+        "journey %d %s",
+        journey_id,
+        outcome,
+        extra={
+            "journey_id": journey_id,
+            "outcome": outcome,
+            "server_events": len(server_events),
+            "client_events": len(client_events),
+            "snapshot_ms": round(snapshot_ms, 1),
+            "save_ms": round((time.perf_counter() - started) * 1000 - snapshot_ms, 1),
+        },
+    )
+    return journey_id, created, server_events
+
+
+async def refresh_late(
+    services: Services, req: PromoteRequest, anon_id: str, client_events: list[dict], now: datetime, seen: int
+) -> None:
+    """The late look: a count first (cheap); the snapshot again only when events arrived, and a
+    write only when some of them belong before the enquiry (not the thank-you page after it)."""
+    await asyncio.sleep(LATE_REFRESH_DELAY)
+    since = event_cutoff(services.settings, now)
+    if min(await services.store.count_visitor_events(anon_id, since), SNAPSHOT_LIMIT) <= seen:
+        return
+    server_events = await buffered_until_enquiry(services, anon_id, now)
+    if len(server_events) > seen:
+        await save_snapshot(services, req, anon_id, client_events, now, server_events)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What the HTTP layer knows about who promoted: their user agent, their client address, and
+    whether the origin they reached us at can be believed for links (webhook.journey_link)."""
+
+    user_agent: str | None
+    address: str
+    origin: str
+    peer: str
+    trusted_proxy: bool
+
+    def link(self, journey_id: int) -> str | None:
+        return journey_link(self.origin, self.peer, self.trusted_proxy, journey_id)
+
+
+@dataclass(frozen=True)
+class Promoted:
+    journey_id: int
+    created: bool
+    server_events: int
+    status: str
+
+
+async def file_spam(
+    services: Services, req: PromoteRequest, anon_id: str | None, journey_id: int, evidence: spam.Evidence
+) -> str:
+    """Scores a new journey; stores the score and reasons when there is anything to say, and files
+    it as spam at SPAM_THRESHOLD. Returns its status."""
+    score, reasons = spam.score(evidence)
+    if not score:
+        return "open"
+    filed = score >= services.settings.spam_threshold
+    async with services.store.transaction() as tx:
+        await tx.execute("journey_set_spam", id=journey_id, score=score, reasons=dumps(reasons), spam=filed)
+    log.info("journey %d spam score %d", journey_id, score, extra={"journey_id": journey_id, "spam_score": score})
+    return "spam" if filed else "open"
+
+
+async def evidence_of(
+    services: Services,
+    req: PromoteRequest,
+    anon_id: str | None,
+    journey_id: int,
+    server_events: list[dict],
+    client_events: list[dict],
+    caller: Caller,
+    now: datetime,
+) -> spam.Evidence:
+    store = services.store
+    day_ago = now - timedelta(days=1)
+    same_email = int(
+        await store.fetchval("count_recent_journeys_of_email", email=req.email, since=day_ago, id=journey_id) or 0
+    )
+    same_visitor = 0
+    if anon_id is not None:
+        same_visitor = int(
+            await store.fetchval("count_recent_journeys_of_visitor", anon_id=anon_id, since=day_ago, id=journey_id) or 0
+        )
+    page_views, to_enquiry, form_page = spam.page_evidence(
+        server_events, client_events, req.touches, int(now.timestamp() * 1000)
+    )
+    return spam.Evidence(
+        page_views=page_views,
+        time_to_enquiry_ms=to_enquiry,
+        form_page_ms=form_page,
+        honeypot=req.honeypot,
+        browser=not is_bot(caller.user_agent),
+        same_email=same_email,
+        same_visitor=same_visitor,
+        same_client=services.client_bursts.count(caller.address),
+    )
+
+
+async def promote(
+    services: Services, req: PromoteRequest, anon_id: str | None, caller: Caller, now: datetime
+) -> Promoted:
+    """The whole promote after the request is parsed and allowed: save, score, notify, look late.
+    Raises StoreUnavailable when the database does not answer (nothing is acknowledged then)."""
+    client_events = req.client_events
+    journey_id, created, server_events = await save_snapshot(services, req, anon_id, client_events, now)
+    status = "open"
+    if created:
+        evidence = await evidence_of(services, req, anon_id, journey_id, server_events, client_events, caller, now)
+        status = await file_spam(services, req, anon_id, journey_id, evidence)
+    services.metrics.journeys["created" if created else "refreshed"] += 1
+    if created and status != "spam":
+        announce(services, req, journey_id, server_events, client_events, caller, now)
+    if anon_id is not None and client_events:
+        services.spawn(refresh_late(services, req, anon_id, client_events, now, len(server_events)))
+    return Promoted(journey_id, created, len(server_events), status)
+
+
+def announce(
+    services: Services,
+    req: PromoteRequest,
+    journey_id: int,
+    server_events: list[dict],
+    client_events: list[dict],
+    caller: Caller,
+    now: datetime,
+) -> None:
+    """A new enquiry that is not spam goes to the webhook (and the e-mail notifier): committed
+    already, delivered later by bounded background senders, never delaying the answer."""
+    created = JourneyCreated(
+        journey_id=journey_id,
+        created_at=now,
+        email=req.email,
+        form=req.form,
+        consent=req.consent,
+        server_events=server_events,
+        client_events=client_events,
+        link=caller.link(journey_id),
+    )
+    if services.webhook is not None:
+        services.webhook.submit(created)

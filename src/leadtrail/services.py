@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from .lifecycle import Pruner
 from .metrics import Metrics
 from .ratelimit import RateLimiter
 from .settings import Settings
+from .spam import ClientBursts
 from .store import SqlStore, make_store
 from .tokens import TokenChecker
 from .totals import Totals
@@ -33,6 +35,8 @@ class Services:
     background: set = field(default_factory=set)  # tasks that outlive the request that started them
     webhook: WebhookSender | None = None  # WEBHOOK_URL set: delivers created journeys
     tokens: TokenChecker = field(default_factory=TokenChecker)  # /api/v1/ bearer tokens
+    # Enquiries per client address (spam scoring), in memory, keyed by an HMAC under a per-process key.
+    client_bursts: ClientBursts = field(default_factory=lambda: ClientBursts(secrets.token_bytes(32)))
     totals: Totals | None = None  # the periodic roll-up of the anonymous daily totals
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:

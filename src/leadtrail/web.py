@@ -10,6 +10,7 @@ import orjson
 from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.responses import Response
 
+from .ratelimit import RateLimiter, retry_after_header
 from .settings import Settings
 
 
@@ -305,3 +306,31 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise HTTPProblem(413, f"body too large: at most {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# -- checks shared by the ingest routes ---------------------------------------------------------
+
+
+def gpc_opt_out(request: Request | LeanRequest, settings: Settings) -> bool:
+    """The browser sends Global Privacy Control and HONOR_GPC is on: nothing is linked or kept."""
+    return settings.honor_gpc and request.headers.get("sec-gpc") == "1"
+
+
+def drop_self_referrals(params_list: Iterable[dict[str, Any]], request: Request | LeanRequest) -> None:
+    """A referrer from the site itself (a tab reopened, a full page load) says nothing about
+    where the visitor came from; the page's origin is the Origin header the browser sends."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return
+    origin = origin.lower()
+    for params in params_list:
+        referrer = params.get("referrer")
+        if referrer is not None and referrer.lower() == origin:
+            del params["referrer"]
+
+
+def check_rate(limiter: RateLimiter, key: str, what: str) -> None:
+    """429 with Retry-After when `key` has used up its share of `limiter`."""
+    wait = limiter.acquire(key)
+    if wait:
+        raise HTTPProblem(429, f"too many requests from this {what}; retry later", headers=retry_after_header(wait))

@@ -19,7 +19,6 @@ from ..bots import is_bot
 from ..contract import MAX_TRACK_BODY
 from ..identity import COOKIE_NAME, anon_cookie_header
 from ..ingest import IngestError, parse_track_body
-from ..ratelimit import retry_after_header
 from ..services import Services
 from ..store import EventRow, StoreUnavailable, dumps, utcnow
 from ..web import (
@@ -27,9 +26,12 @@ from ..web import (
     LeanRequest,
     check_identity_encoding,
     check_origin,
+    check_rate,
     client_address,
     cookie_value,
     cors_headers,
+    drop_self_referrals,
+    gpc_opt_out,
     is_https,
     media_type,
     preflight,
@@ -44,29 +46,6 @@ RETRY_AFTER_UNAVAILABLE = "2"
 
 Headers = list[tuple[bytes, bytes]]
 VERIFIED_CACHE = 20_000  # signed cookie values already verified (returning visitors skip the HMAC)
-
-
-def gpc_opt_out(request: Request, services: Services) -> bool:
-    return services.settings.honor_gpc and request.headers.get("sec-gpc") == "1"
-
-
-def drop_self_referrals(params_list, request: Request) -> None:
-    """A referrer from the site itself (a tab reopened, a full page load) says nothing about
-    where the visitor came from; the page's origin is the Origin header the browser sends."""
-    origin = request.headers.get("origin")
-    if not origin:
-        return
-    origin = origin.lower()
-    for params in params_list:
-        referrer = params.get("referrer")
-        if referrer is not None and referrer.lower() == origin:
-            del params["referrer"]
-
-
-def check_rate(limiter, key: str, what: str) -> None:
-    wait = limiter.acquire(key)
-    if wait:
-        raise HTTPProblem(429, f"too many requests from this {what}; retry later", headers=retry_after_header(wait))
 
 
 def _encode(headers: dict[str, str]) -> Headers:
@@ -137,7 +116,7 @@ async def respond(
             events = parse_track_body(body)
         except IngestError as exc:
             raise HTTPProblem(exc.status, exc.message, exc.details) from None
-        if gpc_opt_out(request, services) or is_bot(request.headers.get("user-agent")):
+        if gpc_opt_out(request, settings) or is_bot(request.headers.get("user-agent")):
             return 204, _encode(cors), b""
         presented = cookie_value(request, COOKIE_NAME)
         anon_id = _verify(services, _verified_cookies(services) if verified is None else verified, presented)
