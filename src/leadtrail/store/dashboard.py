@@ -174,6 +174,7 @@ class ListFilter:
     since: datetime  # inclusive; already raised to the retention cut-off
     until: datetime = FAR_FUTURE  # exclusive
     search: str | None = None  # lower-cased text to find inside the e-mail address
+    spam: bool = False  # the spam list (status spam) instead of the enquiries (every other status)
 
 
 def like_pattern(text: str) -> str:
@@ -184,6 +185,8 @@ def like_pattern(text: str) -> str:
 def _row_out(store: SqlStore, row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     out["created_at"] = store.decode_time(row["created_at"])
+    if out.get("value") is not None:
+        out["value"] = float(out["value"])  # numeric: a Decimal from PostgreSQL
     if out.get("consent") is not None:
         out["consent"] = bool(out["consent"])
     return out
@@ -194,7 +197,7 @@ async def list_journeys(
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page, newest first: rows older than `before` (default: the newest), or the rows just
     newer than `after`. Returns (rows, whether more exist beyond the page in that direction)."""
-    params: dict[str, Any] = dict(since=flt.since, until=flt.until, limit=limit + 1)
+    params: dict[str, Any] = dict(since=flt.since, until=flt.until, spam=flt.spam, limit=limit + 1)
     if flt.search:
         params["pattern"] = like_pattern(flt.search)
     kind = "search" if flt.search else "list"
@@ -212,7 +215,7 @@ async def list_journeys(
 
 async def count_journeys(store: SqlStore, flt: ListFilter, cap: int) -> int:
     """How many rows match, counting at most `cap` (a bounded count: "10,000+")."""
-    params: dict[str, Any] = dict(since=flt.since, until=flt.until, cap=cap)
+    params: dict[str, Any] = dict(since=flt.since, until=flt.until, spam=flt.spam, cap=cap)
     if flt.search:
         return int(await store.fetchval("cp_search_count", pattern=like_pattern(flt.search), **params))
     return int(await store.fetchval("cp_list_count", **params))

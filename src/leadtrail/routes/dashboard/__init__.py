@@ -55,6 +55,7 @@ def routes(settings) -> list[BaseRoute]:
                 Route("/journeys/{journey_id:int}/person.json", pages.person_json, methods=["GET"]),
                 Route("/journeys/{journey_id:int}/erase", pages.erase_confirm, methods=["GET", "HEAD"]),
                 Route("/journeys/{journey_id:int}/erase", pages.erase, methods=["POST"]),
+                Route("/journeys/{journey_id:int}/outcome", pages.set_outcome, methods=["POST"]),
                 Route("/insights", pages.insights, methods=["GET", "HEAD"]),
                 Route("/account", account.account_page, methods=["GET", "HEAD"]),
                 Route("/account", account.change_password, methods=["POST"]),

@@ -306,9 +306,14 @@ class Filters:
     list_filter: ListFilter
     problems: tuple[str, ...]
 
+    @property
+    def spam(self) -> bool:
+        return self.list_filter is not None and self.list_filter.spam
+
     def query(self, **extra: str | None) -> str:
         """The query string of these filters plus `extra` (None values dropped)."""
         params = {
+            "list": "spam" if self.spam else None,
             "q": self.q or None,
             "from": self.start.isoformat() if self.start else None,
             "to": self.end.isoformat() if self.end else None,
@@ -332,9 +337,10 @@ def filters_from(request: Request, default_days: int | None = None) -> Filters:
         start, end = end, start
     # Days are the owner's (TIMEZONE): from local midnight to local midnight, as UTC instants.
     tz, now = settings.tz, utcnow()
-    if start is None and default_days is not None and not params.get("from"):
+    if start is None and default_days is not None:  # an unreadable start date means the default range
         start = local_date(now, tz) - timedelta(days=default_days - 1)
     floor = visible_journeys_since(settings, now)
     since = max(day_start(start, tz), floor) if start else floor
     until = min(day_end(end, tz), FAR_FUTURE) if end else FAR_FUTURE
-    return Filters(q, start, end, ListFilter(since, until, q or None), tuple(problems))
+    spam = params.get("list") == "spam"
+    return Filters(q, start, end, ListFilter(since, until, q or None, spam), tuple(problems))

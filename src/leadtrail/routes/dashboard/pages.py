@@ -4,6 +4,7 @@ and insights across journeys."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import csv
 import io
 from collections import Counter, defaultdict
@@ -14,14 +15,23 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from ... import charts, conversions, totals
+from ... import charts, conversions, outcomes, totals
 from ...export import csv_cell, export_journey
 from ...lifecycle import visible_journeys_since
 from ...localtime import UTC_TIMES, LocalTimes, day_start, local_date
 from ...store import dashboard as db
 from ...store import utcnow
 from ...store.dashboard import Cursor
-from .common import Filters, filters_from, local_times, not_found, owner_required, render, services_of
+from .common import (
+    Filters,
+    filters_from,
+    local_times,
+    not_found,
+    owner_required,
+    read_form,
+    render,
+    services_of,
+)
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -60,11 +70,18 @@ async def enquiries(request: Request) -> Response:
     elif first_page and not more:
         total = len(rows)
     erased = request.query_params.get("erased")
+    spam_count = await db.count_journeys(
+        store, dataclasses.replace(f.list_filter, spam=True, search=None), COUNT_CAP + 1
+    )
     return render(
         request,
         "cp/list.html",
         {
             "section": "enquiries",
+            "spam_list": f.spam,
+            "spam_count": spam_count,
+            "currency": services_of(request).settings.currency,
+            "back": "/cp/" + (f"?{request.url.query}" if request.url.query else ""),
             "rows": rows,
             "filters": f,
             "newer": newer,
@@ -197,6 +214,7 @@ async def journey_page(request: Request) -> Response:
         "cp/journey.html",
         {
             "section": "enquiries",
+            "currency": services_of(request).settings.currency,
             "j": journey,
             "summary": journey["summary"],
             "visits": journey["visits"],
@@ -257,6 +275,36 @@ async def erase(request: Request) -> Response:
         return not_found(request, "enquiry")
     erased = await store.erase_email(head["email"])
     return RedirectResponse(f"/cp/?erased={erased}", status_code=303)
+
+
+# -- outcomes ---------------------------------------------------------------------------------------------------
+
+
+def _back_to(form: dict[str, str], journey_id: int) -> str:
+    """Where the outcome form came from: the list (keeping its filters) or the journey page."""
+    back = form.get("back", "")
+    if back.startswith("/cp/?") or back == "/cp/":
+        return back if "\\" not in back and "//" not in back[1:] else "/cp/"
+    return f"/cp/journeys/{journey_id}"
+
+
+@owner_required
+async def set_outcome(request: Request) -> Response:
+    """One click from the list or the journey page: status (and value) of an enquiry."""
+    services = services_of(request)
+    journey_id = request.path_params["journey_id"]
+    form = await read_form(request)
+    try:
+        outcome = outcomes.parse_outcome_form(form.get("status"), form.get("value"))
+    except outcomes.OutcomeError as exc:
+        message = "Nothing was changed: " + "; ".join(exc.details) + "."
+        context = {"heading": "Not saved", "message": message, "back": _back_to(form, journey_id)}
+        return render(request, "cp/message.html", context, 400)
+    async with services.store.transaction() as tx:
+        stored = await outcomes.set_outcome(tx, journey_id, outcome, services.settings.currency)
+    if stored is None:
+        return not_found(request, "enquiry")
+    return RedirectResponse(_back_to(form, journey_id), status_code=303)
 
 
 # -- insights ---------------------------------------------------------------------------------------------------

@@ -8,3 +8,6 @@ alter table submission_journeys add column spam_score integer not null default 0
 alter table submission_journeys add column spam_reasons text not null default '[]';
 create index if not exists submission_journeys_status_created_idx
 on submission_journeys (status, created_at desc, id desc);
+-- The e-mail search reads only an index (cp_search_*.sqlite.sql): it now filters by status too.
+create index if not exists submission_journeys_email_status_idx
+on submission_journeys (email, created_at, status);

@@ -1,9 +1,10 @@
-select id, email, form, consent, created_at, first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms
+select id, email, form, consent, created_at, first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms,
+       status, value, currency, spam_score
 from submission_journeys
 where id in (
   select id from submission_journeys
   where email like :pattern escape '\'
-    and created_at >= :since and created_at < :until
+    and created_at >= :since and created_at < :until and (status = 'spam') = :spam
     and (created_at, id) > (:cursor_at, :cursor_id)
   order by created_at asc, id asc
   limit :limit
