@@ -4,8 +4,8 @@ and insights across journeys."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import csv
+import dataclasses
 import io
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
