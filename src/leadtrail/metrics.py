@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from .web import direct_local_peer
+
 if TYPE_CHECKING:  # services imports this module
     from .services import Services
-
-LOCAL_PEERS = ("127.0.0.1", "::1")
 
 
 class Metrics:
@@ -83,8 +83,7 @@ def render(services: Services) -> str:
 
 
 async def metrics(request: Request) -> Response:
-    peer = request.client.host if request.client else ""
-    if peer not in LOCAL_PEERS or "x-forwarded-for" in request.headers:
+    if not direct_local_peer(request):
         return PlainTextResponse("404 Not Found\n", status_code=404)
     return PlainTextResponse(render(request.app.state.services), media_type="text/plain; version=0.0.4")
 

@@ -197,17 +197,27 @@ def trusted_peer(address: str, settings: Settings) -> bool:
     return any(ip in network for network in settings.trusted_networks)
 
 
-def client_address(request: Request, settings: Settings) -> str:
-    """The visitor's address: the peer, or, when the peer is a trusted proxy, the nearest
-    untrusted hop of X-Forwarded-For (walking from the right, as each proxy appends)."""
+def client_address(request: Request | LeanRequest, settings: Settings) -> str:
+    """The client, as rate limits and throttles key it: the peer, or, when the peer is a trusted
+    proxy, the nearest untrusted hop of X-Forwarded-For (walking from the right, as each proxy
+    appends); an IPv6 address as its /64, which one subscriber holds whole and rotates within."""
     peer = request.client.host if request.client else "unknown"
-    if not trusted_peer(peer, settings):
-        return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not trusted_peer(hop, settings):
-            return hop
-    return hops[0] if hops else peer
+    if trusted_peer(peer, settings):
+        hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+        peer = next((hop for hop in reversed(hops) if not trusted_peer(hop, settings)), hops[0] if hops else peer)
+    return ipv6_prefix(peer) if ":" in peer else peer
+
+
+def ipv6_prefix(address: str) -> str:
+    """An IPv6 address's /64 network ("2001:db8:1:2::/64"); an IPv4-mapped one as its IPv4
+    address; anything unparsable as it is."""
+    try:
+        ip = ipaddress.IPv6Address(address.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((ip, 64), strict=False))
 
 
 def is_https(request: Request, settings: Settings) -> bool:
@@ -334,3 +344,26 @@ def check_rate(limiter: RateLimiter, key: str, what: str) -> None:
     wait = limiter.acquire(key)
     if wait:
         raise HTTPProblem(429, f"too many requests from this {what}; retry later", headers=retry_after_header(wait))
+
+
+# Any of these says a proxy stands between the peer and the client (RFC 7239, de facto headers).
+FORWARDING_HEADERS = (
+    "forwarded",
+    "x-forwarded-for",
+    "x-real-ip",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-cluster-client-ip",
+)
+
+
+def direct_local_peer(request: Request | LeanRequest) -> bool:
+    """The request comes from this machine itself, not relayed by a (local) proxy: loopback peer
+    and no forwarding header at all. For what only the host may see (/metrics, the demo's setup link)."""
+    peer = request.client.host if request.client else ""
+    if peer not in ("127.0.0.1", "::1", "localhost"):
+        return False
+    return not any(name in request.headers for name in FORWARDING_HEADERS)

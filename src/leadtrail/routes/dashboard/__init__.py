@@ -78,10 +78,18 @@ async def on_startup(services) -> None:
     link = await auth.announce_setup_link(services)
     if link is None:
         return
+    hours = int(accounts.SETUP_TTL.total_seconds() // 3600)
+    if services.settings.log_format == "json":
+        # One structured event, like every other line a log collector reads from this process.
+        log.warning(
+            "no dashboard owner yet: create one with the one-time setup link (or: leadtrail user add EMAIL)",
+            extra={"event": "setup_link", "setup_url": link, "valid_hours": hours},
+        )
+        return
     banner = (
         "\n"
         "  leadtrail has no dashboard owner yet. Create one with this one-time link\n"
-        f"  (valid {int(accounts.SETUP_TTL.total_seconds() // 3600)} hours, works once):\n\n"
+        f"  (valid {hours} hours, works once):\n\n"
         f"    {link}\n\n"
         "  or from the command line: leadtrail user add you@example.com\n"
     )

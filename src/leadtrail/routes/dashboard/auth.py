@@ -9,15 +9,16 @@ address and a wrong password get the same answer after the same argon2 work.
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ... import accounts
 from ...store import dashboard as db
-from ...web import client_address
+from ...web import client_address, direct_local_peer
 from .common import (
     check_post,
     clear_cookie,
@@ -38,11 +39,18 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 
 def safe_next(raw: str | None) -> str:
-    """Only a path inside the dashboard: never another host, scheme or protocol-relative URL."""
+    """Only a path inside the dashboard: never another host, scheme or protocol-relative URL, and
+    never one that dot segments (plain or percent-encoded, with / or \\) lead out of /cp/."""
     if not raw or not raw.startswith("/cp/") or raw.startswith("//") or "\\" in raw:
         return "/cp/"
     parts = urlsplit(raw)
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in raw):
+        return "/cp/"
+    decoded = parts.path
+    for _ in range(3):  # double-encoded %252e%252e too
+        decoded = unquote(decoded)
+    resolved = posixpath.normpath(decoded.replace("\\", "/"))
+    if not (resolved + "/").startswith("/cp/") or "\\" in decoded or "//" in decoded:
         return "/cp/"
     return raw
 
@@ -96,9 +104,7 @@ async def login_page(request: Request) -> Response:
 async def _demo_setup_path(request: Request, services) -> str | None:
     """In demo mode, someone browsing from this very machine may create the first owner from the
     login page instead of finding the printed setup link; nobody else ever sees the link."""
-    peer = request.client.host if request.client else ""
-    direct = "x-forwarded-for" not in request.headers and "forwarded" not in request.headers
-    if not (services.settings.demo and direct and peer in ("127.0.0.1", "::1")):
+    if not (services.settings.demo and direct_local_peer(request)):
         return None
     token = await accounts.setup_token(services.store, accounts.Keys(services.settings.secret_key))
     return f"/cp/setup?token={token}" if token else None

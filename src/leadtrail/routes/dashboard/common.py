@@ -44,6 +44,18 @@ CP_STATIC_DIR = STATIC_DIR / "cp"
 _MISSING = object()
 
 
+HSTS = b"max-age=31536000; includeSubDomains"
+
+
+def _served_over_https(scope: dict) -> bool:
+    """HTTPS directly, or through a trusted proxy that says so (X-Forwarded-Proto)."""
+    app = scope.get("app")
+    services = getattr(getattr(app, "state", None), "services", None)
+    if services is None:
+        return scope.get("scheme") == "https"
+    return is_https(Request(scope), services.settings)
+
+
 class CpHeaders:
     """Pure ASGI middleware on the /cp mount: security headers on every response (errors
     included), no-store on everything but the static files, and an HTML answer for errors raised
@@ -57,6 +69,7 @@ class CpHeaders:
             await self.app(scope, receive, send)
             return
         static = scope.get("path", "").startswith(STATIC_PREFIX)
+        hsts = _served_over_https(scope)
         started = False
 
         async def send_with_headers(message) -> None:
@@ -69,6 +82,8 @@ class CpHeaders:
                     if k.lower() not in {name for name, _ in CP_HEADERS} and k.lower() != b"cache-control"
                 ]
                 headers += CP_HEADERS
+                if hsts:  # browsers ignore it over plain HTTP; only sent where it is true
+                    headers.append((b"strict-transport-security", HSTS))
                 headers.append((b"cache-control", b"public, max-age=86400" if static else b"no-store"))
                 message["headers"] = headers
             await send(message)

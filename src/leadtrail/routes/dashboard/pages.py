@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from ... import charts, conversions, outcomes, totals
+from ...describe import event_details, event_label
 from ...export import csv_cell, export_journey
 from ...lifecycle import visible_journeys_since
 from ...localtime import UTC_TIMES, LocalTimes, day_start, local_date
@@ -193,20 +194,16 @@ async def _journey(request: Request) -> dict | None:
     return export_journey(row) if row is not None else None
 
 
-def _params_text(params: object) -> str:
-    if not isinstance(params, dict):
-        return ""
-    shown = {k: v for k, v in params.items() if k not in ("event_id", "client_ts")}
-    return ", ".join(f"{k}: {v}" for k, v in shown.items())
-
-
 @owner_required
 async def journey_page(request: Request) -> Response:
     journey = await _journey(request)
     if journey is None:
         return not_found(request, "enquiry")
     timeline = journey["timeline"]
-    events = [{**e, "details": _params_text(e.get("params"))} for e in timeline[:EVENT_TABLE_LIMIT]]
+    events = [
+        {**e, "label": event_label(e["event_name"]), "details": event_details(e["event_name"], e.get("params"))}
+        for e in timeline[:EVENT_TABLE_LIMIT]
+    ]
     sources = Counter(e["source"] for e in timeline)
     times = local_times(request)
     return render(
