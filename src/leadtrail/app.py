@@ -174,6 +174,9 @@ def create_app_from_env() -> LeadtrailApp:
     """Factory for worker processes started by `leadtrail serve --workers N`."""
     settings = with_secret_key(load_settings())
     configure_logging(settings.log_level, settings.log_format)  # a spawned worker starts with none
+    from .server import protocol_for
+
+    protocol_for(settings.max_connections, settings.head_timeout)  # the class's limits, in this process too
     app = create_app(settings)
     tune_gc_for_serving()
     return app

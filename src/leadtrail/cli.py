@@ -56,7 +56,7 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default=None, help="interface to listen on [LEADTRAIL_HOST, default 127.0.0.1]")
-@click.option("--port", default=None, type=int, help="port [LEADTRAIL_PORT, default 8000]")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="port [LEADTRAIL_PORT, default 8000]")
 @database_option
 @click.option(
     "--demo",
@@ -71,8 +71,11 @@ def serve(**flags: Any) -> None:
 
     settings = resolve(need_secret=True, **flags)
     from .logs import configure
+    from .server import protocol_for
 
     configure(settings.log_level, settings.log_format)
+    _check_sqlite_directory(settings)
+    _check_port_free(settings.host, settings.port)
     applied = with_store(settings, lambda store: store.migrate(), migrate=False)
     if applied:
         click.echo(f"applied migrations: {', '.join(applied)}", err=True)
@@ -95,6 +98,7 @@ def serve(**flags: Any) -> None:
         log_level=settings.log_level,
         log_config=None,
         timeout_graceful_shutdown=30,
+        http=protocol_for(settings.max_connections, settings.head_timeout),
     )
     if settings.workers > 1:
         os.environ.update(to_env(settings))  # the workers rebuild the same settings from these
@@ -113,7 +117,12 @@ def serve(**flags: Any) -> None:
 def migrate(database_url: str | None, show: bool) -> None:
     """Apply pending migrations."""
     settings = resolve(database_url=database_url)
+    _check_sqlite_directory(settings)
     if show:
+        if not settings.is_postgres and not os.path.exists(settings.sqlite_path):
+            raise click.ClickException(
+                f"no database at {settings.sqlite_path} (check the path; --show creates nothing)"
+            )
         for name, applied_at in with_store(settings, lambda store: store.migrations(), migrate=False):
             click.echo(
                 f"{'applied ' + applied_at.isoformat(timespec='seconds') if applied_at else 'pending':32} {name}"
@@ -121,6 +130,34 @@ def migrate(database_url: str | None, show: bool) -> None:
         return
     applied = with_store(settings, lambda store: store.migrate(), migrate=False)
     click.echo(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+def _check_sqlite_directory(settings: Settings) -> None:
+    """A SQLite file in a directory that does not exist is a typo, not a database to create."""
+    if settings.is_postgres:
+        return
+    directory = os.path.dirname(os.path.abspath(settings.sqlite_path))
+    if not os.path.isdir(directory):
+        raise click.ClickException(f"the directory {directory} does not exist (DATABASE_URL {settings.database_url})")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fails before the banner and the migrations when the address is taken."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot listen on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {exc.strerror} (another server there? try --port)"
+            ) from None
 
 
 @main.command()

@@ -49,6 +49,9 @@ class Settings:
     # New-enquiry webhook: empty = off. Kept out of repr: such URLs often carry a token.
     webhook_url: str = field(default="", repr=False)
     webhook_secret: str = field(default="", repr=False)  # signs each delivery (HMAC-SHA256) when set
+    # The server's own limits (server.py): open connections per process, seconds for a request head.
+    max_connections: int = 1000
+    head_timeout: int = 10
     # Added in 0.2 (docs/contract.md): attribution across weeks, the lead desk.
     touch_memory_days: int = 90  # the visitor's browser remembers earlier visits this long; 0 = off
     smtp_url: str = field(default="", repr=False)  # smtp://user:pass@host:587 or smtps://...:465; empty = no e-mail
@@ -116,7 +119,14 @@ def _coerce(name: str, raw: Any) -> Any:
     label = ENV_PREFIX + name.upper()
     if name in ("demo", "honor_gpc"):
         return raw if isinstance(raw, bool) else _parse_bool(label, str(raw))
-    if name in ("port", "workers", "event_ttl", "prune_interval", "prune_batch"):
+    if name == "port":
+        value = _parse_int(label, raw, minimum=1)
+        if value > 65535:
+            raise SettingsError(f"{label}: a TCP port is 1-65535, got {value}")
+        return value
+    if name in ("max_connections", "head_timeout"):
+        return _parse_int(label, raw, minimum=1)
+    if name in ("workers", "event_ttl", "prune_interval", "prune_batch"):
         return _parse_int(label, raw, minimum=1)
     if name in ("rate_limit", "touch_memory_days"):
         return _parse_int(label, raw, minimum=0)

@@ -1,0 +1,108 @@
+"""The HTTP server leadtrail runs: uvicorn's httptools protocol with the limits it lacks.
+
+- A request head (request line and headers) may hold at most MAX_HEAD_BYTES in all: beyond that
+  the answer is 431 and the connection closes, before the head is ever held in memory whole
+  (httptools itself has no cap; one 64 MiB Cookie header used to be read and parsed).
+- A head must arrive within HEAD_TIMEOUT seconds of its first byte, or of the connection opening:
+  slow-loris connections that trickle a byte a second are closed.
+- A response sent before the request's body was read in full (413, 415, 400, 429 ...) closes the
+  connection, so a never-ending body is not read after its refusal.
+- At most `max_connections` connections per process; one more is closed at once (the
+  descriptors stay available to the requests already being served). Set `ulimit -n` above it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+MAX_HEAD_BYTES = 32 * 1024
+HEAD_TIMEOUT = 10.0
+MAX_CONNECTIONS = 1000
+_431 = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: application/json\r\n"
+    b"content-length: %d\r\n"
+    b"connection: close\r\n\r\n"
+)
+_431_BODY = b'{"error":"request headers too large","details":["at most 32768 bytes of request line and headers"]}'
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    max_head_bytes = MAX_HEAD_BYTES
+    head_timeout = HEAD_TIMEOUT
+    max_connections = MAX_CONNECTIONS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_head = True
+        self._head_bytes = 0
+        self._head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            transport.abort()  # over the cap: no answer, the descriptor comes back at once
+            return
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head:
+            end = data.find(b"\r\n\r\n")
+            size = self._head_bytes + (len(data) if end < 0 else end + 4)
+            if size > self.max_head_bytes:
+                self._refuse_head()
+                return
+            self._head_bytes = size if end < 0 else 0
+            if self._head_timer is None:
+                self._arm_head_timer()
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_bytes = 0
+        self._cancel_head_timer()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not self.transport.is_closing():
+            # Answered before the body was read in full: stop reading it.
+            self.transport.close()
+            return
+        self._in_head = True
+        self._head_bytes = 0
+        super().on_response_complete()
+
+    def _refuse_head(self) -> None:
+        self._cancel_head_timer()
+        if not self.transport.is_closing():
+            self.transport.write(_431 % len(_431_BODY) + _431_BODY)
+            self.transport.close()
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._in_head and not self.transport.is_closing():
+            self.transport.close()
+
+
+def protocol_for(max_connections: int, head_timeout: float) -> type[GuardedHttpToolsProtocol]:
+    """The protocol class with this server's limits (a class attribute each, set once at start)."""
+    GuardedHttpToolsProtocol.max_connections = max_connections
+    GuardedHttpToolsProtocol.head_timeout = head_timeout
+    return GuardedHttpToolsProtocol
