@@ -29,7 +29,8 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/leadtrail serve --demo --host $(HOST) --port $(PORT)
 
-test: install-test
+# The gates run first: a lint, format or type finding fails the test run (and CI) before any test.
+test: install-test lint
 	$(BIN)/python -m pytest
 
 # The gates: lint, formatting and types (configured in pyproject.toml).

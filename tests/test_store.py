@@ -142,6 +142,7 @@ def test_summary_computed_while_the_row_is_written_is_stored_with_it(database_ur
             until=utcnow() + timedelta(days=1),
             cursor_at=utcnow() + timedelta(days=1),
             cursor_id=2**62,
+            spam=False,
             limit=10,
         )
         return [{k: row[k] for k in SUMMARY} for row in rows]

@@ -124,7 +124,8 @@ def _svg(
 
 
 def _describe_event(event: dict) -> str:
-    params = event.get("params") if isinstance(event.get("params"), dict) else {}
+    raw = event.get("params")
+    params: dict = raw if isinstance(raw, dict) else {}
     for key in ("href", "label", "item", "form", "value"):
         if key in params and params[key] not in (None, ""):
             return f"{key}: {params[key]}"
@@ -135,7 +136,8 @@ def _describe_event(event: dict) -> str:
 def _visit_label(visit: dict, times: LocalTimes) -> tuple[str, str]:
     channel = visit.get("channel") or "Unassigned"
     source = visit.get("source")
-    utm = visit.get("utm") if isinstance(visit.get("utm"), dict) else {}
+    raw_utm = visit.get("utm")
+    utm: dict = raw_utm if isinstance(raw_utm, dict) else {}
     head = channel if not source or source in ("(direct)",) else f"{channel} · {source}"
     if utm.get("campaign"):
         head += f" · {utm['campaign']}"
@@ -276,7 +278,8 @@ def _event_row(body: list[str], event: dict, y: int, lay: _Layout, scale: float,
     client_only = event.get("source") == "client"
     name = event.get("event_name") or "(unnamed)"
     path = event.get("page_path") or ""
-    params = event.get("params") if isinstance(event.get("params"), dict) else {}
+    raw = event.get("params")
+    params: dict = raw if isinstance(raw, dict) else {}
     badge = ""
     if client_only:
         badge = _el(

@@ -89,7 +89,7 @@ def serve(**flags: Any) -> None:
             f"demo site: http://{settings.host}:{settings.port}/demo/   dashboard: http://{settings.host}:{settings.port}/cp/",
             err=True,
         )
-    common = dict(
+    common: dict[str, Any] = dict(
         host=settings.host,
         port=settings.port,
         proxy_headers=False,

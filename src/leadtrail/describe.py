@@ -71,7 +71,7 @@ def event_details(name: str, params: Any) -> str:
         parts.append(f"read for {duration(engaged)}")
     href = params.get("href")
     if isinstance(href, str) and href:
-        parts.append(("to " if name == "outbound_click" else "") + (_host(href) if name == "outbound_click" else href))
+        parts.append(f"to {_host(href) or href}" if name == "outbound_click" else href)
     for key, value in params.items():
         if key in HIDDEN:
             continue

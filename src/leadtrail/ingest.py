@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import orjson
 
@@ -103,7 +103,9 @@ def _value_ok(value: Any) -> bool:
 
 def _prefix(where: str | int) -> str:
     """ "events[3]." for a batch index, "where." for a name, "" for a lone event (error path only)."""
-    return f"events[{where}]." if type(where) is int else where + "." if where else ""
+    if isinstance(where, int):
+        return f"events[{where}]."
+    return where + "." if where else ""
 
 
 def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
@@ -168,12 +170,12 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
     # Clean only once everything is known valid; cleaning is the costly part.
     if params and ("event_id" in params or "client_ts" in params):
         params = {k: v for k, v in params.items() if k not in _RESERVED_PARAMS}
-    if big_ints:
+    if big_ints and params:
         params = {k: float(v) if type(v) is int and not INT_MIN <= v <= INT_MAX else v for k, v in params.items()}
     return (
         name,
         None if path is None else clean_page_path(path),
-        clean_params(params, name) if params else {},
+        clean_params(params, str(name)) if params else {},
         None if event_id is None else redact_text(event_id)[:MAX_EVENT_ID],
         ts,
     )
@@ -313,10 +315,12 @@ def parse_track_body(body: bytes) -> list[CleanEvent]:
     if problems:
         raise _bad("invalid events" if batch else "invalid event", problems)
 
+    # No problems: every event was checked (None only comes with a problem).
+    valid = cast(list[tuple], checked_events)
     if not batch:
-        return [_stored(checked_events[0])]
+        return [_stored(valid[0])]
     seen: set[str] = set()
-    return [_stored(checked) for checked in checked_events if _first(checked[3], seen)]
+    return [_stored(checked) for checked in valid if _first(checked[3], seen)]
 
 
 def _first(event_id: str | None, seen: set[str]) -> bool:

@@ -60,9 +60,9 @@ class LeanHeaders(dict):
             for name, value in raw:
                 by_name.setdefault(name, value)
         for key, name in _LEAN_NAME_PAIRS:
-            value = by_name.get(name)
-            if value is not None:
-                dict.__setitem__(self, key, value.decode("latin-1"))
+            found = by_name.get(name)
+            if found is not None:
+                dict.__setitem__(self, key, found.decode("latin-1"))
 
     def get(self, key: str, default: Any = None) -> Any:
         value = dict.get(self, key, _MISSING)
@@ -145,7 +145,11 @@ class LeanRequest:
                 raise ClientDisconnect()
 
 
-def cookie_value(request: Request | LeanRequest, name: str) -> str | None:
+# What the helpers below accept: a Starlette request, or the /api/track fast path's lean one.
+AnyRequest = Request | LeanRequest
+
+
+def cookie_value(request: AnyRequest, name: str) -> str | None:
     """request.cookies.get(name), the same answer as Starlette's cookie_parser, without parsing
     every cookie of the header in the common case: the name occurs once, as a cookie of its own,
     and nothing is quoted. Anything else goes to cookie_parser."""
@@ -197,7 +201,7 @@ def trusted_peer(address: str, settings: Settings) -> bool:
     return any(ip in network for network in settings.trusted_networks)
 
 
-def client_address(request: Request | LeanRequest, settings: Settings) -> str:
+def client_address(request: AnyRequest, settings: Settings) -> str:
     """The client, as rate limits and throttles key it: the peer, or, when the peer is a trusted
     proxy, the nearest untrusted hop of X-Forwarded-For (walking from the right, as each proxy
     appends); an IPv6 address as its /64, which one subscriber holds whole and rotates within."""
@@ -220,7 +224,7 @@ def ipv6_prefix(address: str) -> str:
     return str(ipaddress.IPv6Network((ip, 64), strict=False))
 
 
-def is_https(request: Request, settings: Settings) -> bool:
+def is_https(request: AnyRequest, settings: Settings) -> bool:
     peer = request.client.host if request.client else ""
     if trusted_peer(peer, settings):
         proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
@@ -229,7 +233,7 @@ def is_https(request: Request, settings: Settings) -> bool:
     return request.url.scheme == "https"
 
 
-def own_origin(request: Request, settings: Settings) -> str:
+def own_origin(request: AnyRequest, settings: Settings) -> str:
     """The origin the browser used to reach us (through a trusted proxy's X-Forwarded-* if any)."""
     peer = request.client.host if request.client else ""
     host = request.headers.get("host", "")
@@ -239,7 +243,7 @@ def own_origin(request: Request, settings: Settings) -> str:
     return f"{scheme}://{host}".lower()
 
 
-def check_origin(request: Request, settings: Settings) -> None:
+def check_origin(request: AnyRequest, settings: Settings) -> None:
     """Refuses browser requests from origins that are neither ours nor allowed (CSRF, abuse)."""
     origin = request.headers.get("origin")
     if origin is None:
@@ -260,7 +264,7 @@ def check_origin(request: Request, settings: Settings) -> None:
     )
 
 
-def cors_headers(request: Request, settings: Settings) -> dict[str, str]:
+def cors_headers(request: AnyRequest, settings: Settings) -> dict[str, str]:
     origin = request.headers.get("origin", "").lower().rstrip("/")
     if origin and origin in settings.allowed_origins:
         return {
@@ -286,18 +290,18 @@ async def preflight(request: Request) -> Response:
     return Response(status_code=204, headers=headers)
 
 
-def media_type(request: Request) -> str:
+def media_type(request: AnyRequest) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def check_identity_encoding(request: Request) -> None:
+def check_identity_encoding(request: AnyRequest) -> None:
     """A compressed body (Content-Encoding: gzip, ...) is not read as JSON: 415 (RFC 9110 15.5.16)."""
     encoding = request.headers.get("content-encoding")
     if encoding is not None and encoding.strip().lower() not in ("", "identity"):
         raise HTTPProblem(415, "send the body uncompressed", [f"got Content-Encoding {encoding!r}"])
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: AnyRequest, limit: int) -> bytes:
     """The request body, or a 413 as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -321,7 +325,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 # -- checks shared by the ingest routes ---------------------------------------------------------
 
 
-def gpc_opt_out(request: Request | LeanRequest, settings: Settings) -> bool:
+def gpc_opt_out(request: AnyRequest, settings: Settings) -> bool:
     """The browser sends Global Privacy Control and HONOR_GPC is on: nothing is linked or kept."""
     return settings.honor_gpc and request.headers.get("sec-gpc") == "1"
 
@@ -360,7 +364,7 @@ FORWARDING_HEADERS = (
 )
 
 
-def direct_local_peer(request: Request | LeanRequest) -> bool:
+def direct_local_peer(request: AnyRequest) -> bool:
     """The request comes from this machine itself, not relayed by a (local) proxy: loopback peer
     and no forwarding header at all. For what only the host may see (/metrics, the demo's setup link)."""
     peer = request.client.host if request.client else ""

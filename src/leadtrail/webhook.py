@@ -198,7 +198,7 @@ class WebhookSender:
 
         body = orjson.dumps(build_payload(journey))
         attempts = 1 + len(RETRY_DELAYS)
-        fields = {"journey_id": journey.journey_id}
+        fields: dict[str, object] = {"journey_id": journey.journey_id}
         for attempt in range(1, attempts + 1):
             headers = {"Content-Type": "application/json", "X-Leadtrail-Event": EVENT_TYPE}
             if self.secret:
@@ -210,7 +210,7 @@ class WebhookSender:
                 retry = _retryable(response.status_code)
             except httpx.HTTPError as exc:
                 status, retry = type(exc).__name__, True
-            fields.update(status=status, attempt=attempt)
+            fields["status"], fields["attempt"] = status, attempt
             if isinstance(status, int) and 200 <= status < 300:
                 self.metrics.webhooks["delivered"] += 1
                 log.info(

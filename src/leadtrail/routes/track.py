@@ -10,6 +10,7 @@ This is the hot path. `respond()` holds the logic once; two doors lead to it:
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -123,7 +124,7 @@ async def respond(
         if anon_id is None:
             anon_id, value = services.signer.mint()
         else:
-            value = presented  # verified: the same id and signature, renewed below
+            value = cast(str, presented)  # verified: the same id and signature, renewed below
             check_rate(services.anon_limiter, anon_id, "visitor")
         cookie = _set_cookie(value, settings.event_ttl, is_https(request, settings))
         drop_self_referrals([e.params for e in events], request)

@@ -13,6 +13,7 @@ reason for changing a password, stops working too.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,7 +22,6 @@ from ... import accounts
 from ...web import client_address
 from .auth import sentence, too_many_attempts
 from .common import (
-    current_session,
     keys_of,
     owner_required,
     read_form,
@@ -29,6 +29,7 @@ from .common import (
     services_of,
     session_cookie_name,
     set_cookie,
+    signed_in,
 )
 
 log = logging.getLogger("leadtrail.dashboard")
@@ -36,7 +37,7 @@ log = logging.getLogger("leadtrail.dashboard")
 CHANGED = "Your password has been changed. Every other session was signed out; this browser stays logged in."
 
 
-def notice_of(query: dict) -> str | None:
+def notice_of(query: Mapping[str, str]) -> str | None:
     """The confirmation a redirect back to the page asked for (?changed=1, ?signed_out=N)."""
     if query.get("changed") == "1":
         return CHANGED
@@ -50,7 +51,7 @@ def notice_of(query: dict) -> str | None:
 
 
 async def _page(request: Request, error: str | None = None, status: int = 200, headers: dict | None = None) -> Response:
-    session = await current_session(request)
+    session = await signed_in(request)
     details = await accounts.account_details(services_of(request).store, session.owner, session.token)
     return render(
         request,
@@ -75,7 +76,7 @@ async def account_page(request: Request) -> Response:
 
 @owner_required
 async def change_password(request: Request) -> Response:
-    session = await current_session(request)
+    session = await signed_in(request)
     services = services_of(request)
     form = await read_form(request)
     try:
@@ -108,7 +109,7 @@ async def change_password(request: Request) -> Response:
 
 @owner_required
 async def sign_out_others(request: Request) -> Response:
-    session = await current_session(request)
+    session = await signed_in(request)
     ended = await accounts.end_other_sessions(services_of(request).store, session.owner, session.token)
     log.info("dashboard: owner %s signed out %s other session(s)", session.owner.id, ended)
     return RedirectResponse(f"/cp/account?signed_out={ended}", status_code=303)

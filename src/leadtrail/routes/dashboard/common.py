@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 from urllib.parse import quote, urlencode
 
 from starlette.exceptions import HTTPException
@@ -93,7 +94,7 @@ class CpHeaders:
         except HTTPException as exc:
             if started:
                 raise
-            response = PlainTextResponse(
+            response: Response = PlainTextResponse(
                 f"{exc.status_code} {exc.detail}\n", exc.status_code, headers=getattr(exc, "headers", None)
             )
             await response(scope, receive, send_with_headers)
@@ -181,7 +182,7 @@ class Session:
 async def current_session(request: Request) -> Session | None:
     cached = getattr(request.state, "cp_session", _MISSING)
     if cached is not _MISSING:
-        return cached
+        return cast(Session | None, cached)
     token = request.cookies.get(session_cookie_name(request))
     owner = await accounts.session_owner(services_of(request).store, token)
     session = Session(owner, token, keys_of(request).session_csrf(token)) if owner and token else None
@@ -221,11 +222,19 @@ def owner_required(handler: Handler) -> Handler:
 # -- forms and CSRF ----------------------------------------------------------------------------------
 
 
+async def signed_in(request: Request) -> Session:
+    """The session of a handler behind owner_required (which answered already without one)."""
+    session = await current_session(request)
+    if session is None:
+        raise HTTPException(403, "not signed in")
+    return session
+
+
 async def read_form(request: Request) -> dict[str, str]:
     """The POSTed form's text fields (cached on the request), or {} when it is not one."""
     cached = getattr(request.state, "cp_form", _MISSING)
     if cached is not _MISSING:
-        return cached
+        return cast(dict[str, str], cached)
     form: dict[str, str] = {}
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_FORM_BODY:
