@@ -617,3 +617,63 @@ def test_a_client_only_event_is_never_placed_after_the_submission():
         submitted,
     )
     assert at(by_id(journey)["x"]) == submitted
+
+
+# -- visits the browser remembered (touches) -----------------------------------------------------
+
+_touch = st.fixed_dictionaries(
+    {
+        "ts": st.integers(int((SUBMITTED - timedelta(days=120)).timestamp() * 1000), int(SUBMITTED.timestamp() * 1000)),
+        "page_path": st.sampled_from(["/", "/?utm_source=newsletter&utm_medium=email", "/?gclid=abc", "/prices"]),
+        "referrer": st.sampled_from([None, "https://www.google.com", "https://news.example"]),
+        "pages": st.integers(1, 20),
+    }
+)
+
+
+def test_a_remembered_visit_ten_days_ago_is_the_first_touch():
+    """A newsletter visit the browser remembers from ten days ago comes first: channel Email, source
+    newsletter; time to enquiry and visits count it, and the buffered visit follows it."""
+    ten_days = SUBMITTED - timedelta(days=10)
+    touches = [
+        {
+            "ts": int(ten_days.timestamp() * 1000),
+            "page_path": "/?utm_source=newsletter&utm_medium=email",
+            "referrer": None,
+            "pages": 3,
+        }
+    ]
+    servers = [server("a", path="/", at=SUBMITTED - timedelta(minutes=5))]
+    journey = reconstruct(servers, [], SUBMITTED, touches=touches)
+    first, second = journey["visits"]
+    assert first["remembered"] and first["channel"] == "Email" and first["source"] == "newsletter"
+    assert first["page_views"] == 3 and second["index"] == 1 and journey["timeline"][0]["visit"] == 1
+    summary = journey["summary"]
+    assert summary["first_touch"]["channel"] == "Email" and summary["visits"] == 2 and summary["page_views"] == 4
+    assert summary["time_to_enquiry_ms"] == 10 * 86_400_000
+    assert summary["last_touch"]["channel"] == "Email"  # the buffered visit was Direct
+
+
+def test_a_remembered_visit_the_buffer_also_holds_is_not_counted_twice():
+    """A touch that starts within the buffered visit (the same visit, remembered) adds nothing."""
+    at = SUBMITTED - timedelta(minutes=5)
+    touches = [{"ts": int(at.timestamp() * 1000), "page_path": "/", "referrer": None, "pages": 1}]
+    journey = reconstruct([server("a", path="/", at=at)], [], SUBMITTED, touches=touches)
+    assert len(journey["visits"]) == 1 and "remembered" not in journey["visits"][0]
+
+
+@settings(deadline=None)
+@given(journeys_with_ids(), st.lists(_touch, max_size=12))
+def test_list_summary_with_remembered_visits_is_the_full_reconstructions(case, touches):
+    """With remembered visits too, the promote's shortcut stores exactly the full reconstruction's summary."""
+    servers, clients, _ = case
+    expected = flattened(reconstruct(servers, clients, SUBMITTED, touches=touches))
+    assert list_summary(servers, clients, SUBMITTED, touches) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_junk_event, _scalar), max_size=8), st.lists(st.one_of(_junk_event, _scalar), max_size=8))
+def test_junk_touches_never_raise(servers, touches):
+    """Arbitrary shapes in the remembered visits are skipped, never raised on."""
+    journey = reconstruct(servers, [], SUBMITTED, touches=touches)
+    assert list_summary(servers, [], SUBMITTED, touches) == flattened(journey)

@@ -147,7 +147,7 @@ def test_summary_computed_while_the_row_is_written_is_stored_with_it(database_ur
         )
         return [{k: row[k] for k in SUMMARY} for row in rows]
 
-    def summarize(client_events):
+    def summarize(client_events, touches=()):
         calls.append(client_events)
         return dict(SUMMARY, visits=len(calls))
 
@@ -176,7 +176,7 @@ def test_a_refresh_keeps_the_browser_events_form_and_consent_it_had(database_url
     c = {"event_name": "cta", "page_path": "/b", "params": {}, "event_id": "c", "ts": 1764200002000}
     seen = []
 
-    def summarize(client_events):
+    def summarize(client_events, touches=()):
         seen.append([e["event_id"] for e in client_events])
         return {"visits": len(client_events)}
 
@@ -208,7 +208,7 @@ def test_a_refresh_keeps_the_browser_events_form_and_consent_it_had(database_url
 def test_a_summary_that_fails_stores_nothing(database_url):
     """If the summary raises, the transaction that holds the row rolls back."""
 
-    def broken(client_events):
+    def broken(client_events, touches=()):
         raise RuntimeError("boom")
 
     async def work(store):

@@ -22,7 +22,7 @@ def export_journey(row: dict, timeline: bool = True) -> dict:
     """`row` as the store returns it (JSON decoded, ISO timestamps); without the timeline and the
     raw events when `timeline` is false (the API's list)."""
     submitted_at = datetime.fromisoformat(row["updated_at"] or row["created_at"])
-    rebuilt = reconstruct(row["events"], row["client_events"], submitted_at)
+    rebuilt = reconstruct(row["events"], row["client_events"], submitted_at, touches=row.get("touches") or [])
     out = {
         **{key: row.get(key) for key in ROW_FIELDS},
         "submitted_at": submitted_at.isoformat(),
@@ -31,7 +31,12 @@ def export_journey(row: dict, timeline: bool = True) -> dict:
         "visits": rebuilt["visits"],
     }
     if timeline:
-        out.update(timeline=rebuilt["timeline"], events=row["events"], client_events=row["client_events"])
+        out.update(
+            timeline=rebuilt["timeline"],
+            events=row["events"],
+            client_events=row["client_events"],
+            touches=row.get("touches") or [],
+        )
     return out
 
 

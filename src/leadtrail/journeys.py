@@ -139,9 +139,12 @@ def _event_fields(raw: dict) -> tuple[str, str | None, dict]:
     )
 
 
-def _merge(server_events: object, client_events: object, latest_us: int | None = None) -> list[_Event]:
+def _merge(
+    server_events: object, client_events: object, latest_us: int | None = None, clock: list[int] | None = None
+) -> list[_Event]:
     """Every distinct event once, marked server/client/both, with a time and a sort key.
-    Client-only times never pass `latest_us` (the submission: the buffer was sent then)."""
+    Client-only times never pass `latest_us` (the submission: the buffer was sent then). The
+    browser clock's offset found on the way is appended to `clock` when one is given."""
     events: list[_Event] = []
     by_id: dict[str, _Event] = {}
     for raw in server_events if isinstance(server_events, list) else ():
@@ -179,6 +182,8 @@ def _merge(server_events: object, client_events: object, latest_us: int | None =
         buffer.append((match, eid, fields, ts))
     # The browser clock may be off; events both paths saw tell by how much (median resists outliers).
     offset = round(median(offsets)) if offsets else 0
+    if clock is not None:
+        clock.append(offset)
 
     unmatched = _unmatched_index(events)
     order: list[_Event] = []
@@ -371,16 +376,56 @@ def _touch(visit: dict | None) -> dict | None:
 
 
 def _ordered(
-    server_events: object, client_events: object, submitted_us: int | None
+    server_events: object, client_events: object, submitted_us: int | None, clock: list[int] | None = None
 ) -> tuple[list[_Event], list[_Event]]:
     """The merged events, and the same in timeline order."""
-    events = _merge(server_events, client_events, submitted_us)
+    events = _merge(server_events, client_events, submitted_us, clock)
     # Events no clock could place (no usable time anywhere) go last, in input order.
     return events, sorted(events, key=lambda e: e.key if e.key is not None else (math.inf, e.idx, 0))
 
 
+def _remembered(touches: object, offset_us: int, before_us: int | None, own_hosts: frozenset[str]) -> list[dict]:
+    """The browser's remembered earlier visits (oldest first) as visits: attributed from their
+    landing page and referrer exactly as a buffered visit is, times corrected by the browser's
+    clock offset, and only those that ended before the buffered events begin (a visit the buffer
+    also holds is not counted twice). Bad entries are skipped."""
+    visits: list[dict] = []
+    if not isinstance(touches, list):
+        return visits
+    for touch in touches:
+        if not isinstance(touch, dict):
+            continue
+        ts = _client_us(touch.get("ts"))
+        path = touch.get("page_path")
+        if ts is None or not isinstance(path, str):
+            continue
+        t = min(max(ts + offset_us, _MIN_US), _MAX_US)
+        if before_us is not None and t > before_us - _GAP_US:
+            continue
+        referrer = touch.get("referrer")
+        params = {"referrer": referrer} if isinstance(referrer, str) else {}
+        landing = _Event(None, "page_view", path, params, "remembered", t, 0)
+        visit = _describe_visit(0, [landing], own_hosts)
+        pages = touch.get("pages")
+        visit["page_views"] = visit["events"] = pages if isinstance(pages, int) and 0 < pages <= 10_000 else 1
+        visit["remembered"] = True
+        visits.append(visit)
+    visits.sort(key=lambda v: v["started_at"] or "")
+    return visits
+
+
+def _with_remembered(touches: object, offset_us: int, ordered: list[_Event], own_hosts: frozenset[str]) -> list[dict]:
+    first_t = next((e.t for e in ordered if e.t is not None), None)
+    return _remembered(touches, offset_us, first_t, own_hosts) if touches else []
+
+
 def reconstruct(
-    server_events: list[dict], client_events: list[dict], submitted_at: datetime, *, site_hosts: Iterable[str] = ()
+    server_events: list[dict],
+    client_events: list[dict],
+    submitted_at: datetime,
+    *,
+    site_hosts: Iterable[str] = (),
+    touches: object = (),
 ) -> dict:
     """The journey of one enquiry: merged timeline, visits with attribution, and a summary.
 
@@ -389,8 +434,13 @@ def reconstruct(
     """
     own_hosts = frozenset(filter(None, map(channels.host_of, site_hosts or ())))
     submitted_us = _instant_us(submitted_at)
-    events, ordered = _ordered(server_events, client_events, submitted_us)
-    visits = [_describe_visit(i, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
+    clock: list[int] = []
+    events, ordered = _ordered(server_events, client_events, submitted_us, clock)
+    remembered = _with_remembered(touches, clock[0] if clock else 0, ordered, own_hosts)
+    shift = len(remembered)
+    visits = remembered + [_describe_visit(i + shift, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
+    for index, visit in enumerate(remembered):
+        visit["index"] = index
     on_page = _time_on_page(ordered, submitted_us)
     timeline = [
         {
@@ -400,13 +450,15 @@ def reconstruct(
             "params": e.params,
             "at": _iso(e.t),
             "source": e.source,
-            "visit": e.visit,
+            "visit": e.visit + shift,
             "time_on_page_ms": on_page.get(e.idx),
         }
         for e in ordered
     ]
 
     first_t = next((e.t for e in ordered if e.t is not None), None)
+    if remembered:
+        first_t = _instant_us(remembered[0]["started_at"])
     to_enquiry = None
     if first_t is not None and submitted_us is not None:
         to_enquiry = max(0, (submitted_us - first_t) // 1000)  # a skewed clock never makes it negative
@@ -427,17 +479,23 @@ def reconstruct(
     }
 
 
-def list_summary(server_events: list[dict], client_events: list[dict], submitted_at: datetime) -> dict:
+def list_summary(
+    server_events: list[dict], client_events: list[dict], submitted_at: datetime, touches: object = ()
+) -> dict:
     """The flat columns the dashboard's enquiry list stores (first touch, visits, page views, time
     to enquiry): reconstruct()'s summary, without building the timeline. It skips the per-event
     work the list does not show (times on page, the timeline's ISO times), which was about half of
     a promote's CPU for a visitor with thousands of events. tests/test_journeys.py holds it equal
     to the flattened summary of reconstruct() on ordinary and hostile input."""
     submitted_us = _instant_us(submitted_at)
-    _, ordered = _ordered(server_events, client_events, submitted_us)
+    clock: list[int] = []
+    _, ordered = _ordered(server_events, client_events, submitted_us, clock)
+    remembered = _with_remembered(touches, clock[0] if clock else 0, ordered, frozenset())
     visits = _split_visits(ordered)
-    first = _describe_visit(0, visits[0], frozenset()) if visits else {}
+    first = remembered[0] if remembered else _describe_visit(0, visits[0], frozenset()) if visits else {}
     first_t = next((e.t for e in ordered if e.t is not None), None)
+    if remembered:
+        first_t = _instant_us(remembered[0]["started_at"])
     to_enquiry = None
     if first_t is not None and submitted_us is not None:
         to_enquiry = max(0, (submitted_us - first_t) // 1000)
@@ -445,8 +503,8 @@ def list_summary(server_events: list[dict], client_events: list[dict], submitted
         "first_channel": first.get("channel"),
         "first_source": first.get("source"),
         "landing_page": first.get("landing_page"),
-        "visits": len(visits),
-        "page_views": sum(1 for e in ordered if e.name == "page_view"),
+        "visits": len(visits) + len(remembered),
+        "page_views": sum(1 for e in ordered if e.name == "page_view") + sum(v["page_views"] for v in remembered),
         "time_to_enquiry_ms": to_enquiry,
     }
 

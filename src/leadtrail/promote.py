@@ -85,7 +85,8 @@ async def save_snapshot(
         client_events=client_events,
         form=req.form,
         consent=req.consent,
-        summary=lambda stored_client_events: list_summary(server_events, stored_client_events, now),
+        summary=lambda stored_client_events, touches: list_summary(server_events, stored_client_events, now, touches),
+        touches=req.touches,
     )
     journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
     outcome = "created" if created else "refreshed"
@@ -232,6 +233,7 @@ def announce(
         server_events=server_events,
         client_events=client_events,
         link=caller.link(journey_id),
+        touches=req.touches,
     )
     if services.webhook is not None:
         services.webhook.submit(created)

@@ -196,12 +196,14 @@ async def prune_before(store: SqlStore, cutoff: datetime) -> datetime | None:
 # -- journey facts ----------------------------------------------------------------------------------
 
 
-def journey_facts(events: Any, client_events: Any, submitted_at: Any) -> dict:
-    """Pure: first and last touch and the distinct pages seen (viewed), from reconstruct()."""
+def journey_facts(events: Any, client_events: Any, submitted_at: Any, touches: Any = ()) -> dict:
+    """Pure: first and last touch (remembered visits included) and the distinct pages seen
+    (viewed), from reconstruct()."""
     rebuilt = journeys.reconstruct(
         events if isinstance(events, list) else [],
         client_events if isinstance(client_events, list) else [],
         submitted_at,
+        touches=touches if isinstance(touches, list) else [],
     )
     summary = rebuilt["summary"]
     first, last = summary["first_touch"] or {}, summary["last_touch"] or {}
@@ -227,7 +229,12 @@ def _facts_rows(store: SqlStore, rows: list[dict]) -> list[list]:
     out = []
     for row in rows:
         created = store.decode_time(row["created_at"])
-        facts = journey_facts(store.decode_json(row["events"]), store.decode_json(row["client_events"]), created)
+        facts = journey_facts(
+            store.decode_json(row["events"]),
+            store.decode_json(row["client_events"]),
+            created,
+            store.decode_json(row["touches"]) if "touches" in row else [],
+        )
         stamp = row["updated_at"] if row["updated_at"] is not None else row["created_at"]
         out.append(
             [

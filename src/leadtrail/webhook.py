@@ -17,7 +17,7 @@ import hmac
 import ipaddress
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
@@ -54,10 +54,13 @@ class JourneyCreated:
     server_events: list[dict]
     client_events: list[dict]
     link: str | None
+    touches: list[dict] = field(default_factory=list)
 
 
 def _summary(journey: JourneyCreated) -> dict:
-    summary = reconstruct(journey.server_events, journey.client_events, journey.created_at)["summary"]
+    summary = reconstruct(journey.server_events, journey.client_events, journey.created_at, touches=journey.touches)[
+        "summary"
+    ]
     touch_keys = ("channel", "source", "landing_page")
     return {
         "first_touch": {k: summary["first_touch"][k] for k in touch_keys} if summary["first_touch"] else None,

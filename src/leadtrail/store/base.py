@@ -10,7 +10,7 @@ import abc
 import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -45,8 +45,10 @@ class JourneyRecord:
     form: str | None
     consent: bool | None
     # first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms; or a
-    # function of the client events stored, which save_journey calls while the database writes
-    summary: dict[str, Any] | Callable[[list[dict[str, Any]]], dict[str, Any]]
+    # function of the client events and remembered visits stored, which save_journey calls while
+    # the database writes
+    summary: dict[str, Any] | Callable[[list[dict[str, Any]], list[dict[str, Any]]], dict[str, Any]]
+    touches: list[dict[str, Any]] = field(default_factory=list)  # the browser's remembered earlier visits
 
 
 def merge_client_events(earlier: Any, later: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -66,6 +68,16 @@ def merge_client_events(earlier: Any, later: list[dict[str, Any]]) -> list[dict[
         if eid is not None:
             ids.add(eid)
     return merged
+
+
+def merge_touches(earlier: Any, later: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A refreshed journey's remembered visits: the earlier ones and each new one (by start time
+    and landing page), oldest first; a promote without any (the form's own server) loses none."""
+    merged: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for touch in [*(earlier if isinstance(earlier, list) else []), *later]:
+        if isinstance(touch, dict):
+            merged.setdefault((touch.get("ts"), touch.get("page_path")), touch)
+    return sorted(merged.values(), key=lambda t: t["ts"] if isinstance(t.get("ts"), int) else 0)
 
 
 def utcnow() -> datetime:
@@ -199,6 +211,7 @@ class SqlStore(Transaction):
             **{column: summary.get(column) for column in self.JOURNEY_LIST_COLUMNS},
         )
         client_events = record.client_events
+        touches = record.touches
         lock_key = f"{record.anon_id}|{record.email}" if record.anon_id else None
         async with self.transaction(lock_key=lock_key) as tx:
             existing = None
@@ -209,7 +222,9 @@ class SqlStore(Transaction):
                 if rows:
                     existing = rows[0]["id"]
                     client_events = merge_client_events(self.decode_json(rows[0]["client_events"]), client_events)
+                    touches = merge_touches(self.decode_json(rows[0].get("touches")), touches)
             values["client_events"] = dumps(client_events)
+            values["touches"] = dumps(touches)
             if existing is not None:
                 write = tx.execute("refresh_journey", id=existing, updated_at=now, **values)
             else:
@@ -222,7 +237,7 @@ class SqlStore(Transaction):
                 task = asyncio.ensure_future(write)
                 await asyncio.sleep(0)  # one step of the task: the statement is on its way
                 try:
-                    summary = record.summary(client_events)  # type: ignore[operator]
+                    summary = record.summary(client_events, touches)  # type: ignore[operator]
                 finally:
                     written = await task
             journey_id = int(existing if existing is not None else written)
@@ -236,7 +251,7 @@ class SqlStore(Transaction):
 
     def journey_out(self, row: dict[str, Any]) -> dict[str, Any]:
         out = dict(row)
-        for key in ("events", "client_events", "spam_reasons"):
+        for key in ("events", "client_events", "spam_reasons", "touches"):
             if key in out:
                 out[key] = self.decode_json(out[key])
         if out.get("value") is not None:

@@ -1,5 +1,5 @@
 -- Journeys whose facts (journey_facts) are missing or older than the journey's last write.
-select j.id, j.events, j.client_events, j.created_at, j.updated_at
+select j.id, j.events, j.client_events, j.touches, j.created_at, j.updated_at
 from submission_journeys j
 left join journey_facts f on f.journey_id = j.id
 where f.journey_id is null or f.computed_at < j.updated_at
