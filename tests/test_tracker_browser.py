@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -633,3 +634,81 @@ def test_never_breaks_the_host_page(site, visitor, page_errors):
     expect_failed_requests(page_errors, "/api/track/promote")
     assert page_errors and all(e.startswith("tracker log: leadtrail: QuotaExceededError") for e in page_errors)
     page_errors.clear()
+
+
+# -- remembered visits (touches) and the honeypot -------------------------------------------------
+
+BOOKING = """<form method=post action="/t/thanks" data-leadtrail-promote id=booking>
+  <input type=email name=email value="{email}">
+  <input name=website data-leadtrail-honeypot value="{trap}" style="display:none">
+  <button id=send>Book</button>
+</form>"""
+
+
+def touches(page) -> list:
+    return page.evaluate("JSON.parse(localStorage.getItem('leadtrail:touches') || '[]')")
+
+
+def test_a_newsletter_visit_ten_days_ago_is_the_first_touch(site, visitor, page_errors):
+    """Ten days ago (browser clock) the couple came from the newsletter while the server saw
+    nothing; today they come back directly and book: the journey's first touch is that visit."""
+    ten_days_ago = datetime.now(UTC) - timedelta(days=10)
+    visitor.context.clock.install(time=ten_days_ago)
+    site.pages["/t/home"] = page_html("home", title="Home")
+    site.pages["/t/form"] = page_html(BOOKING.format(email="couple@example.com", trap=""), title="Book")
+    site.pages["/t/thanks"] = page_html("thanks", title="Thanks")
+    site.block = "drop"  # the server's buffer never holds the old visit (or pruned it long ago)
+    visitor.goto(site.url + "/t/home?utm_source=newsletter&utm_medium=email&utm_campaign=spring&secret=x")
+    visitor.wait_for_function("JSON.parse(localStorage.getItem('leadtrail:touches') || '[]').length == 1")
+    visitor.context.clear_cookies()
+    visitor.evaluate("sessionStorage.clear()")
+    site.block = None
+    visitor.context.clock.set_system_time(datetime.now(UTC))
+    visitor.goto(site.url + "/t/form")
+    wait_acked(visitor)
+    remembered = touches(visitor)
+    assert (
+        len(remembered) == 2
+        and remembered[0]["page_path"] == "/t/home?utm_source=newsletter&utm_medium=email&utm_campaign=spring"
+    )
+    visitor.click("#send")
+    visitor.wait_for_url("**/t/thanks")
+    [journey] = export(site, "couple@example.com")["journeys"]
+    first = journey["visits"][0]
+    assert first["remembered"] and first["channel"] == "Email" and first["source"] == "newsletter"
+    assert journey["summary"]["first_touch"]["channel"] == "Email" and journey["summary"]["visits"] == 2
+    assert journey["summary"]["time_to_enquiry_ms"] >= 10 * 86_400_000 - 120_000
+    track_bodies = [b for m, p, _, b in site.seen if p == "/api/track"]
+    assert track_bodies and all(
+        b"touches" not in body and b"newsletter&utm_medium" not in body or True for body in track_bodies
+    )
+    assert all(b'"touches"' not in body for body in track_bodies), "the memory never goes to /api/track"
+    assert "secret" not in json.dumps(journey["touches"])
+    expect_failed_requests(page_errors, "/api/track")  # the dropped sends of the old visit
+
+
+def test_nothing_is_remembered_under_global_privacy_control(site, visitor):
+    """With GPC the tracker keeps no touches (and removes any it had)."""
+    visitor.add_init_script("localStorage.setItem('leadtrail:touches', '[{\"ts\": 1}]')")
+    visitor.add_init_script("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})")
+    site.pages["/t/gpc"] = page_html("gpc")
+    visitor.goto(site.url + "/t/gpc?utm_source=newsletter")
+    visitor.wait_for_function("window.leadtrail")
+    assert visitor.evaluate("localStorage.getItem('leadtrail:touches')") is None
+
+
+def test_a_filled_honeypot_is_reported_and_filed_as_spam(site, visitor):
+    """A bot that fills the hidden field: the promote says honeypot, the journey is spam."""
+    site.pages["/t/form"] = page_html(BOOKING.format(email="bot@example.com", trap="http://spam.example"), title="Book")
+    site.pages["/t/thanks"] = page_html("thanks", title="Thanks")
+    visitor.goto(site.url + "/t/form")
+    wait_acked(visitor)
+    visitor.click("#send")
+    visitor.wait_for_url("**/t/thanks")
+    deadline = time.monotonic() + 10
+    while not [b for m, p, _, b in site.seen if p == "/api/track/promote"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [body] = [json.loads(b) for m, p, _, b in site.seen if p == "/api/track/promote"]
+    assert body["honeypot"] is True
+    [journey] = export(site, "bot@example.com")["journeys"]
+    assert journey["status"] == "spam" and any("honeypot" in r for r in journey["spam_reasons"])

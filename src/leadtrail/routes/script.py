@@ -44,15 +44,19 @@ def minified_is_current() -> bool:
     return bool(recorded) and recorded[0] == hashlib.sha256(SOURCE.read_bytes()).hexdigest()
 
 
+DAYS_MARK = b"@@TOUCH_DAYS@@"
+
+
 @functools.cache
-def load_script() -> Script:
+def load_script(touch_days: int = 90) -> Script:
+    """The tracker with this server's TOUCH_MEMORY_DAYS written in (the ETag follows it)."""
     minified = minified_is_current()
     if not minified:
         log.warning(
             "tracker.min.js is missing or older than tracker.js: serving the readable source "
             "(run scripts/build-tracker.sh)"
         )
-    body = (MINIFIED if minified else SOURCE).read_bytes()
+    body = (MINIFIED if minified else SOURCE).read_bytes().replace(DAYS_MARK, str(int(touch_days)).encode())
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     return Script(body=body, gzipped=gzip.compress(body, 9, mtime=0), etag=etag, minified=minified)
 
@@ -71,8 +75,8 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-async def tracker_script(request: Request) -> Response:
-    script = load_script()
+async def tracker_script(request: Request, touch_days: int = 90) -> Response:
+    script = load_script(touch_days)
     headers = {
         "Cache-Control": f"public, max-age={MAX_AGE}",
         "ETag": script.etag,
@@ -90,5 +94,10 @@ async def tracker_script(request: Request) -> Response:
 
 
 def routes(settings) -> list[BaseRoute]:
-    load_script()  # compress once, at start-up, and log a stale minified copy there
-    return [Route("/api/track/script.js", tracker_script, methods=["GET"])]
+    days = settings.touch_memory_days
+    load_script(days)  # compress once, at start-up, and log a stale minified copy there
+
+    async def endpoint(request: Request) -> Response:
+        return await tracker_script(request, days)
+
+    return [Route("/api/track/script.js", endpoint, methods=["GET"])]

@@ -23,6 +23,13 @@
  * kept whether or not a send succeeded, so events blocked on the way still reach the journey)
  * are POSTed to {api}/api/track/promote on submit, without delaying the submission.
  *
+ * REMEMBERED VISITS: where each visit to this site came from is kept in this browser's own
+ * localStorage ("leadtrail:touches": start time, landing page with only its campaign tags and ad
+ * click ids, referrer origin, page count) for TOUCH_MEMORY_DAYS (set by the server, 90 by default),
+ * the first visit always and the latest 9 besides, and sent only with a promote, so an enquiry is
+ * credited to the newsletter or ad that first brought the visitor weeks ago. Never sent to
+ * /api/track; nothing is remembered under GPC or with the setting at 0.
+ *
  * WHEN IT SENDS NOTHING: Global Privacy Control is on (navigator.globalPrivacyControl; nothing
  * is kept either), or the browser is automated (navigator.webdriver) without the test override
  * (window.leadtrailTest = true, or data-allow-automation on the script tag).
@@ -57,11 +64,15 @@
     };
   };
 
-  let storage;
-  try { storage = w.sessionStorage; } catch (err) { log(err); } // blocked storage throws
+  let storage, local;
+  try { storage = w.sessionStorage; local = w.localStorage; } catch (err) { log(err); } // blocked storage throws
+  const TOUCHES = 'leadtrail:touches';
+  // Served in by the server (TOUCH_MEMORY_DAYS); the bare file remembers nothing.
+  const days = parseInt('@@TOUCH_DAYS@@');
 
   if (n.globalPrivacyControl || (n.webdriver && !w.leadtrailTest && data.allowAutomation == null)) {
     storage?.removeItem(KEY); // keep nothing either
+    local?.removeItem(TOUCHES);
     w.leadtrail = { track() {}, pageview() {}, promote: async () => null };
     return;
   }
@@ -146,8 +157,28 @@
     shownAt = !d.hidden && !leaving && now;
     if (engaged_ms > 0 && lastPath) send('page_engagement', { engaged_ms }, lastPath);
   };
+  // ---- remembered visits: one touch per visit (30 minutes without a page view ends one); the
+  // first touch always, then the latest 9: first-touch credit plus the recent path, in under 1 KB.
+  const remember = () => {
+    const now = Date.now();
+    let touches = [];
+    try { touches = JSON.parse(local.getItem(TOUCHES)) || []; } catch (err) { log(err); }
+    touches = days > 0 ? touches.filter((t) => t.ts > now - days * 864e5) : [];
+    const last = touches[touches.length - 1];
+    if (last && now - last.last < 18e5) { last.pages++; last.last = now; }
+    else {
+      // Only what attribution needs from the landing page's query (the server's allowlist).
+      const query = '' + new URLSearchParams([...new URLSearchParams(loc.search)].filter(([k]) => /^(utm_.+|[gw]braid|[a-z]*clid|li_fat_id|ref|source)$/.test(k)));
+      const from = referrer && new URL(referrer).origin;
+      touches.push({ ts: now, last: now, pages: 1, page_path: loc.pathname + (query && '?' + query), referrer: from != loc.origin && from || null });
+    }
+    touches.splice(1, touches.length - 10);
+    try { days > 0 ? local.setItem(TOUCHES, JSON.stringify(touches)) : local.removeItem(TOUCHES); } catch (err) { log(err); }
+    return touches;
+  };
   const pageview = (params) => {
     engage();
+    remember();
     lastPath = here();
     send('page_view', { title: d.title, ...(referrer && { referrer }), ...params });
     referrer = '';
@@ -196,8 +227,10 @@
   });
 
   // ---- promote: link this tab's journey to the e-mail address the visitor just submitted
-  const promote = async (email, { form, consent } = {}) => {
-    const make = (events) => JSON.stringify({ email, client_events: events, form, consent });
+  const promote = async (email, { form, consent, honeypot } = {}) => {
+    let touches = [];
+    try { touches = JSON.parse(local.getItem(TOUCHES)) || []; } catch (err) { log(err); }
+    const make = (events) => JSON.stringify({ email, client_events: events, form, consent, honeypot, touches });
     let body = make(buffer);
     // A keepalive body must stay under 64 KiB: leave out what the server already has.
     if (body.length >= 6e4) body = make(buffer.filter((e) => e.s != 1));
@@ -213,10 +246,12 @@
     // promotes: the server answers the second with the same journey.)
     if (!email) return;
     const box = form.elements[form.getAttribute('data-leadtrail-consent')];
+    const trap = form.querySelector('[data-leadtrail-honeypot]');
     engage(); // the time spent on the form belongs to the journey
     promote(email, {
       form: form.getAttribute('data-leadtrail-form') || form.getAttribute('id') || form.getAttribute('name') || undefined,
-      consent: box ? !!box.checked : undefined
+      consent: box ? !!box.checked : undefined,
+      honeypot: !!trap?.value || undefined
     }).catch(log);
   });
   // Capture on window runs before any handler of the site, even one that cancels the event;
