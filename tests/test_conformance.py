@@ -96,3 +96,72 @@ def test_at_the_documented_limit_accepted_one_past_refused(database_url, name, l
         )
         assert past.status_code == 400, (name, past.status_code, past.text)
         assert row_counts(database_url) == middle, name
+
+
+# --- /api/v1/: each documented bound and enum, at it and just past it -------------------------
+def _query_schema(path: str, name: str) -> dict:
+    parameters = DOCUMENT["paths"][path]["get"]["parameters"]
+    return next(p["schema"] for p in parameters if p["name"] == name)
+
+
+OUTCOME = SCHEMAS["OutcomeBody"]["properties"]
+LIMIT = _query_schema("/api/v1/journeys", "limit")
+# (name, query or body accepted, the same just outside the document)
+API_CASES: list[tuple[str, str, dict, dict]] = [
+    ("limit at maximum", "/api/v1/journeys", {"limit": LIMIT["maximum"]}, {"limit": LIMIT["maximum"] + 1}),
+    ("limit at minimum", "/api/v1/journeys", {"limit": LIMIT["minimum"]}, {"limit": LIMIT["minimum"] - 1}),
+    *[
+        (f"status {s}", "/api/v1/journeys", {"status": s}, {"status": s.upper()})
+        for s in _query_schema("/api/v1/journeys", "status")["enum"]
+    ],
+    *[
+        (f"model {m}", "/api/v1/insights", {"model": m}, {"model": m + "s"})
+        for m in _query_schema("/api/v1/insights", "model")["enum"]
+    ],
+    (
+        "outcome value at maximum",
+        "outcome",
+        {"value": OUTCOME["value"]["maximum"]},
+        {"value": OUTCOME["value"]["maximum"] * 1.01},
+    ),
+    (
+        "outcome value at minimum",
+        "outcome",
+        {"value": OUTCOME["value"]["minimum"]},
+        {"value": OUTCOME["value"]["minimum"] - 0.01},
+    ),
+    *[(f"outcome status {s}", "outcome", {"status": s}, {"status": s + "x"}) for s in OUTCOME["status"]["enum"]],
+]
+
+
+def _token(database_url: str) -> str:
+    from datetime import UTC, datetime
+
+    from support import run_store
+
+    from leadtrail.tokens import create_token
+
+    return run_store(database_url, lambda store: create_token(store, "conformance", datetime.now(UTC)))
+
+
+@pytest.mark.parametrize("name,route,accepted,refused", API_CASES, ids=[c[0] for c in API_CASES])
+def test_api_v1_at_each_documented_bound_accepted_past_it_refused(database_url, name, route, accepted, refused):
+    """/api/v1/: a query or outcome at a documented bound (or each enum member) is 200 (an outcome stored);
+    just outside it is 400 and changes nothing."""
+    token = _token(database_url)
+    auth = {"Authorization": f"Bearer {token}"}
+    with app_client(database_url) as client:
+        if route != "outcome":
+            assert client.get(route, params=accepted, headers=auth).status_code == 200, name
+            past = client.get(route, params=refused, headers=auth)
+            assert past.status_code == 400 and past.json()["details"], (name, past.text)
+            return
+        promoted = client.post("/api/track/promote", json={"email": "jo@example.com"})
+        journey = promoted.json()["journey_id"]
+        at = client.post(f"/api/v1/journeys/{journey}/outcome", json={"status": "won", **accepted}, headers=auth)
+        assert at.status_code == 200, (name, at.text)
+        assert {k: at.json()[k] for k in accepted} == accepted, name
+        before = client.get(f"/api/v1/journeys/{journey}", headers=auth).json()
+        past = client.post(f"/api/v1/journeys/{journey}/outcome", json={"status": "won", **refused}, headers=auth)
+        assert past.status_code == 400 and past.json()["details"], (name, past.text)
+        assert client.get(f"/api/v1/journeys/{journey}", headers=auth).json() == before, name

@@ -1,6 +1,7 @@
 """Pure: a raw /api/track body -> list[CleanEvent], or an IngestError saying what is wrong.
 
-Validation follows docs/contract.md, with the limits and messages of contract.py. Where the\ncontract is silent:
+Validation follows docs/contract.md, with the limits and messages of contract.py. Where the
+contract is silent:
 - Unknown keys on an event or on the `{"events": [...]}` wrapper are ignored (forward compatible).
 - `page_path`, `params`, `event_id` and `ts` may be missing or null (null means "not sent").
 - `params` keys: 1-64 characters. No string anywhere may contain NUL (PostgreSQL cannot store it).
@@ -21,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -58,7 +59,7 @@ from .contract import (
     VALUE_RULE,
 )
 
-_NAME = re.compile(EVENT_NAME_PATTERN)
+_NAME = re.compile(EVENT_NAME_PATTERN[1:-1])  # fullmatch: the anchors add ~30 ns an event
 _BOM = b"\xef\xbb\xbf"
 _RESERVED_PARAMS = ("event_id", "client_ts")
 _CLIENT_EVENT_KEYS = ("event_name", "page_path", "params", "event_id", "ts")  # the order _check returns
@@ -315,8 +316,9 @@ def parse_track_body(body: bytes) -> list[CleanEvent]:
     if problems:
         raise _bad("invalid events" if batch else "invalid event", problems)
 
-    # No problems: every event was checked (None only comes with a problem).
-    valid = cast(list[tuple], checked_events)
+    # No problems: every event was checked (None only comes with a problem). An annotation, not
+    # cast(list[tuple], ...): that builds a generic alias on every request (~0.3 us).
+    valid: list[tuple] = checked_events  # type: ignore[assignment]
     if not batch:
         return [_stored(valid[0])]
     seen: set[str] = set()
