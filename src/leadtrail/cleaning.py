@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote_plus, unquote_plus
 
 MAX_PATH = 2048
 MAX_QUERY_VALUE = 200
@@ -17,6 +18,7 @@ MAX_TEXT = 1000
 MAX_KEY = 64
 EMAIL_MARK = "[email]"
 TOKEN_MARK = "[token]"
+PHONE_MARK = "[phone]"
 
 # What attribution needs from a landing page's query: campaign tags and ad click ids. Anything
 # else (search terms, session ids, reset tokens, e-mail links) is dropped, as Plausible does.
@@ -60,7 +62,29 @@ _LOCAL_REV = re.compile(r"[\w.!#$%&'*+=?^`{|}~-]++")
 
 
 def redact_text(s: str) -> str:
-    """Replace every e-mail address in `s` (plain or percent-encoded) with "[email]"."""
+    """The one redaction of every stored string: e-mail addresses (plain or percent-encoded),
+    secret-looking tokens (JWTs, long random ids) and phone numbers become markers."""
+    if len(s) < 32 and "@" not in s and "%" not in s and "eyJ" not in s and "\uff20" not in s:
+        # Short plain text, nearly every key, title and value: no address, no token; a phone
+        # number needs seven digits.
+        if len(s) < 7 or not _has_phone_digits(s):
+            return s
+        return _PHONE.sub(_phone_sub, s)
+    s = _redact_emails(s)
+    if (len(s) >= 32 or "eyJ" in s) and _TOKENISH.search(s) is not None:  # shorter text holds no token
+        s = _TOKENISH.sub(_token_sub, s)
+    if _has_phone_digits(s):
+        s = _PHONE.sub(_phone_sub, s)
+    return s
+
+
+def _has_phone_digits(s: str) -> bool:
+    """A run of at least seven digits and separators: nearly no title or path has one, and the
+    search fails fast where there are few digits (a digit count by str.translate cost 1-3 µs)."""
+    return _PHONE_HINT.search(s) is not None
+
+
+def _redact_emails(s: str) -> str:
     if "@" not in s and "%" not in s and "\uff20" not in s:  # nearly every title and path
         return s
     out = []
@@ -85,6 +109,37 @@ def redact_text(s: str) -> str:
         return s
     out.append(s[copied:])
     return "".join(out)
+
+
+# --- phone numbers ------------------------------------------------------------------------------
+# Candidates: an optional + or 00, digits with the usual separators (space, dot, dash, brackets),
+# 7-15 digits in all (E.164), not glued to letters or other digits. _phone_sub then keeps what
+# reads as something else: dates, times, prices and grouped thousands, decimals, IP addresses and
+# versions, and plain digit runs (order ids, timestamps) unless they start with 0 or +.
+_PHONE_HINT = re.compile(r"\d[\d .()+-]{5,}\d")
+_PHONE = re.compile(r"(?<![\w+.,-])(?:\+|00)?\(?\d[\d ().-]{5,24}\d\)?(?![\w@])")
+_DATE = re.compile(r"\d{1,4}[./ -]\d{1,2}[./ -]\d{1,4}")
+_GROUPED = re.compile(r"\d{1,3}(?:([ ,.])\d{3})+(?:[.,]\d{1,2})?")
+_CURRENCY = frozenset("$€£¥₹")
+
+
+def _phone_sub(m: re.Match[str]) -> str:
+    text = m.group().strip(" .-")
+    digits = sum(c.isdigit() for c in text)
+    if not 7 <= digits <= 15:
+        return m.group()
+    before = m.string[max(0, m.start() - 2) : m.start()]
+    lead = text.startswith(("+", "0", "(0", "(+"))
+    if any(c in _CURRENCY for c in before) or _DATE.fullmatch(text) or _GROUPED.fullmatch(text):
+        return m.group()
+    if digits == 13 and text.startswith(("978", "979")):  # an ISBN
+        return m.group()
+    separators = {c for c in text if not c.isdigit()} - {"+"}
+    if not separators and not lead:  # a plain run: an order id or a timestamp, unless 0/+ starts it
+        return m.group()
+    if separators <= {"."} and not lead:  # decimals, versions, IP addresses
+        return m.group()
+    return m.group().replace(text, PHONE_MARK, 1)
 
 
 # --- secret-looking tokens in paths -----------------------------------------------------------
@@ -118,11 +173,8 @@ def _token_sub(m: re.Match[str]) -> str:
 
 
 def _redact_path(path: str) -> str:
-    """E-mails, then tokens, in the path part of a URL (no query, no fragment)."""
-    path = redact_text(path)
-    if len(path) >= 32 or "eyJ" in path:  # shorter paths cannot hold a token
-        path = _TOKENISH.sub(_token_sub, path)
-    return path
+    """E-mails, tokens and phone numbers in the path part of a URL (no query, no fragment)."""
+    return redact_text(path)
 
 
 def _cap_path(path: str) -> str:
@@ -149,9 +201,13 @@ def clean_page_path(raw: str) -> str:
     """
     if _SPECIAL.search(raw) is None:
         # Fast path, most page views: nothing to drop and no address; only a long path can hold
-        # a token (a JWT needs "eyJ" and a few dots, other tokens 32 characters).
-        if len(raw) < 32 and "eyJ" not in raw:
+        # a token (a JWT needs "eyJ" and a few dots, other tokens 32 characters), only one with
+        # seven digits close together a phone number.
+        phone = _has_phone_digits(raw)
+        if len(raw) < 32 and "eyJ" not in raw and not phone:
             return raw
+        if phone:
+            raw = _PHONE.sub(_phone_sub, raw)
         return _cap_path(_TOKENISH.sub(_token_sub, raw))
     raw = raw.partition("#")[0]
     path, _, query = raw.partition("?")
@@ -163,13 +219,25 @@ def clean_page_path(raw: str) -> str:
             name, eq, value = part.partition("=")
             if name in allowed:
                 # Redact before cutting, so a cut cannot hide the end of an address from the regex.
-                kept.append(name + eq + redact_text(value)[:MAX_QUERY_VALUE] if value else part)
+                kept.append(name + eq + _redact_query_value(value)[:MAX_QUERY_VALUE] if value else part)
     if kept:
         result = path + "?" + "&".join(kept)
         if len(result) <= MAX_PATH:
             return result
     # Only reachable through redaction making a near-limit path longer: drop the query first.
     return _cap_path(path)
+
+
+def _redact_query_value(value: str) -> str:
+    """A query value redacted as the text it encodes ("+44+7700+900123" is a phone number): kept
+    as written when nothing is found, re-encoded when something was."""
+    redacted = redact_text(value)
+    if "+" in value or "%" in value:
+        decoded = unquote_plus(value)
+        cleaned = redact_text(decoded)
+        if cleaned != decoded:
+            return quote_plus(cleaned, safe="[]")
+    return redacted
 
 
 # --- referrers and links ----------------------------------------------------------------------
