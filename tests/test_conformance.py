@@ -7,6 +7,7 @@ tests/test_openapi_fuzz.py."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -130,6 +131,18 @@ API_CASES: list[tuple[str, str, dict, dict]] = [
         {"value": OUTCOME["value"]["minimum"]},
         {"value": OUTCOME["value"]["minimum"] - 0.01},
     ),
+    (
+        "insights first day",
+        "/api/v1/insights",
+        {"from": "2000-01-01", "to": "2000-01-31"},
+        {"from": "1999-12-31", "to": "2000-01-31"},
+    ),
+    (
+        "insights last day",
+        "/api/v1/insights",
+        {"from": "2099-12-01", "to": "2099-12-31"},
+        {"from": "2099-12-01", "to": "2100-01-01"},
+    ),
     *[(f"outcome status {s}", "outcome", {"status": s}, {"status": s + "x"}) for s in OUTCOME["status"]["enum"]],
 ]
 
@@ -165,3 +178,10 @@ def test_api_v1_at_each_documented_bound_accepted_past_it_refused(database_url, 
         past = client.post(f"/api/v1/journeys/{journey}/outcome", json={"status": "won", **refused}, headers=auth)
         assert past.status_code == 400 and past.json()["details"], (name, past.text)
         assert client.get(f"/api/v1/journeys/{journey}", headers=auth).json() == before, name
+
+
+def test_the_insights_days_above_are_the_documented_ones():
+    """The first and last days used above are inside the document's day pattern, their neighbours outside."""
+    pattern = re.compile(_query_schema("/api/v1/insights", "from")["pattern"])
+    assert pattern.search("2000-01-01") and pattern.search("2099-12-31")
+    assert not pattern.search("1999-12-31") and not pattern.search("2100-01-01")

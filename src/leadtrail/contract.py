@@ -320,8 +320,13 @@ JOURNEYS_QUERY: dict[str, tuple[dict[str, Any], str]] = {
     "limit": ({"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": MAX_PAGE}, "journeys per page"),
     "cursor": ({"type": "string", "maxLength": 200}, "next_cursor of the previous page"),
 }
+# Days of an insights query: the span of TS_MIN..TS_MAX (far years overflow local-day arithmetic).
+DAY_MIN, DAY_MAX = "2000-01-01", "2099-12-31"
+DAY_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+DAY_RULE = f"must be a day as YYYY-MM-DD, from {DAY_MIN} to {DAY_MAX}"
+_DAY = {"type": "string", "format": "date", "pattern": DAY_PATTERN}
 INSIGHTS_QUERY: dict[str, tuple[dict[str, Any], str]] = {
-    "from": ({"type": "string", "format": "date"}, "first day (YYYY-MM-DD, in TIMEZONE), included"),
-    "to": ({"type": "string", "format": "date"}, "last day (YYYY-MM-DD, in TIMEZONE), included"),
+    "from": (_DAY, "first day (YYYY-MM-DD, in TIMEZONE), included"),
+    "to": (_DAY, "last day (YYYY-MM-DD, in TIMEZONE), included"),
     "model": ({"type": "string", "enum": list(MODELS), "default": MODELS[0]}, "which touch gets the credit"),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ Handler = Callable[[Request, Services], Awaitable[Response]]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 DEFAULT_INSIGHT_DAYS = 30
+_DAY = re.compile(contract.DAY_PATTERN)
 
 
 def _query(request: Request, allowed: dict[str, Any]) -> dict[str, str]:
@@ -43,11 +45,11 @@ def _since(raw: str | None) -> datetime:
         return EPOCH
     try:
         at = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
+        return at.replace(tzinfo=at.tzinfo or UTC).astimezone(UTC)
+    except (ValueError, OverflowError):  # 0001-01-01T00:00+01:00 is before the first UTC instant
         raise HTTPProblem(
             400, "invalid query", ["since: must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z"]
         ) from None
-    return at.replace(tzinfo=at.tzinfo or UTC).astimezone(UTC)
 
 
 def encode_cursor(created_at: str, journey_id: int) -> str:
@@ -59,7 +61,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, journey_id = text.partition("|")
         return datetime.fromisoformat(at).astimezone(UTC), int(journey_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise HTTPProblem(400, "invalid query", ["cursor: use next_cursor from the previous page as it is"]) from None
 
 
@@ -138,12 +140,14 @@ def insights_days(query: dict[str, str], settings: Settings, now: datetime) -> t
     days: dict[str, date] = {}
     for name in ("from", "to"):
         if name in query:
+            if _DAY.fullmatch(query[name]) is None:
+                raise HTTPProblem(400, "invalid query", [f"{name}: {contract.DAY_RULE}"])
             try:
                 days[name] = date.fromisoformat(query[name])
             except ValueError:
-                raise HTTPProblem(400, "invalid query", [f"{name}: must be a day as YYYY-MM-DD"]) from None
+                raise HTTPProblem(400, "invalid query", [f"{name}: {contract.DAY_RULE}"]) from None
     last = days.get("to", today)
-    first = days.get("from", last - timedelta(days=DEFAULT_INSIGHT_DAYS - 1))
+    first = days["from"] if "from" in days else last - timedelta(days=DEFAULT_INSIGHT_DAYS - 1)
     if first > last:
         raise HTTPProblem(400, "invalid query", ["from: must not be after to"])
     if (last - first).days > 3660:
