@@ -40,3 +40,8 @@ def test_the_tracker_keeps_the_servers_limits(what, pattern, limit):
 def test_the_tracker_buffer_fits_one_promote():
     """The browser buffer sent with a promote never exceeds what the server accepts."""
     assert _one(r"buffer\.slice\(-(\d+)\)") <= contract.MAX_CLIENT_EVENTS
+
+
+def test_the_tracker_remembers_no_more_touches_than_a_promote_takes():
+    """The visits the tracker keeps (and sends with a promote) never exceed MAX_TOUCHES, which would refuse it."""
+    assert _one(r"touches\.splice\(1, touches\.length - (\d+)\)") <= contract.MAX_TOUCHES
