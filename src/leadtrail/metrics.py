@@ -49,6 +49,9 @@ def render(services: Services) -> str:
             f'leadtrail_http_responses_total{{route="{route}",status="{status}"}} {count}'
             for (route, status), count in sorted(m.responses.items())
         ),
+        "# HELP leadtrail_disk_low 1 while free disk is below MIN_FREE_DISK_MB (new enquiries refused).",
+        "# TYPE leadtrail_disk_low gauge",
+        f"leadtrail_disk_low {int(services.disk.low())}",
         "# HELP leadtrail_journeys_total Promotes by outcome.",
         "# TYPE leadtrail_journeys_total counter",
         *(f'leadtrail_journeys_total{{result="{result}"}} {count}' for result, count in sorted(m.journeys.items())),

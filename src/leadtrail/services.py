@@ -9,6 +9,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from .diskguard import DiskGuard
 from .identity import AnonIdSigner
 from .lifecycle import Pruner
 from .metrics import Metrics
@@ -30,11 +31,13 @@ class Services:
     anon_limiter: RateLimiter
     email_limiter: RateLimiter
     pruner: Pruner
+    promote_limiter: RateLimiter
     extras: dict = field(default_factory=dict)  # per-feature state (dashboard sessions, metrics)
     metrics: Metrics = field(default_factory=Metrics)
     background: set = field(default_factory=set)  # tasks that outlive the request that started them
     webhook: WebhookSender | None = None  # WEBHOOK_URL set: delivers created journeys
     tokens: TokenChecker = field(default_factory=TokenChecker)  # /api/v1/ bearer tokens
+    disk: DiskGuard = field(default_factory=lambda: DiskGuard(None, 0))  # set by build
     # Enquiries per client address (spam scoring), in memory, keyed by an HMAC under a per-process key.
     client_bursts: ClientBursts = field(default_factory=lambda: ClientBursts(secrets.token_bytes(32)))
     totals: Totals | None = None  # the periodic roll-up of the anonymous daily totals
@@ -76,8 +79,12 @@ class Services:
             anon_limiter=RateLimiter(settings.rate_limit),
             # An address promotes once per enquiry; a handful a minute is generous.
             email_limiter=RateLimiter(min(settings.rate_limit, 10), burst=5),
+            # New journeys from one client address: a family or an office enquires a few times an
+            # hour; a script making up addresses would otherwise fill the disk (issue 12, finding 5).
+            promote_limiter=RateLimiter(settings.promote_limit if settings.rate_limit else 0, burst=20),
             pruner=Pruner(store, settings),
             metrics=metrics,
             webhook=webhook,
+            disk=DiskGuard(None if settings.is_postgres else settings.sqlite_path, settings.min_free_disk_mb),
             totals=Totals(store, settings),
         )

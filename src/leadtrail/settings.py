@@ -52,6 +52,8 @@ class Settings:
     # The server's own limits (server.py): open connections per process, seconds for a request head.
     max_connections: int = 1000
     head_timeout: int = 10
+    promote_limit: int = 6  # new enquiries a minute from one client address (bursts of 20); 0 = off
+    min_free_disk_mb: int = 200  # SQLite: new journeys refused (503) below this much free disk; 0 = off
     # Added in 0.2 (docs/contract.md): attribution across weeks, the lead desk.
     touch_memory_days: int = 90  # the visitor's browser remembers earlier visits this long; 0 = off
     smtp_url: str = field(default="", repr=False)  # smtp://user:pass@host:587 or smtps://...:465; empty = no e-mail
@@ -128,7 +130,7 @@ def _coerce(name: str, raw: Any) -> Any:
         return _parse_int(label, raw, minimum=1)
     if name in ("workers", "event_ttl", "prune_interval", "prune_batch"):
         return _parse_int(label, raw, minimum=1)
-    if name in ("rate_limit", "touch_memory_days"):
+    if name in ("rate_limit", "touch_memory_days", "min_free_disk_mb", "promote_limit"):
         return _parse_int(label, raw, minimum=0)
     if name == "spam_threshold":
         score = _parse_int(label, raw, minimum=1)

@@ -52,6 +52,15 @@ async def promote(request: Request) -> Response:
         except IngestError as exc:
             raise HTTPProblem(exc.status, exc.message, exc.details) from None
         check_rate(services.email_limiter, req.email, "e-mail address")
+        if services.promote_limiter.enabled:
+            check_rate(services.promote_limiter, address, "address (enquiries)")
+        if services.disk.low():
+            raise HTTPProblem(
+                503,
+                "the server is low on disk space; retry later",
+                ["free disk below MIN_FREE_DISK_MB: new enquiries are refused until space is made"],
+                headers={"Retry-After": "60"},
+            )
         anon_id = services.signer.verify(request.cookies.get(COOKIE_NAME))
         drop_self_referrals([e["params"] for e in req.client_events], request)
         if gpc_opt_out(request, settings):

@@ -70,6 +70,23 @@ def merge_client_events(earlier: Any, later: list[dict[str, Any]]) -> list[dict[
     return merged
 
 
+# The most bytes (JSON) of browser events one journey keeps: a refresh adds the new ones, so without
+# a cap repeated promotes could grow one row without end (issue 12, finding 5).
+MAX_CLIENT_EVENT_BYTES = 128 * 1024
+
+
+def cap_client_events(events: list[dict[str, Any]], max_bytes: int = MAX_CLIENT_EVENT_BYTES) -> list[dict[str, Any]]:
+    """The newest events whose JSON fits in `max_bytes` (the oldest go first: the last pages before
+    the enquiry matter most, and the buffer's start is what the server saw too)."""
+    sizes = [len(orjson.dumps(e)) + 1 for e in events]
+    total = sum(sizes)
+    start = 0
+    while total > max_bytes and start < len(events):
+        total -= sizes[start]
+        start += 1
+    return events[start:] if start else events
+
+
 def merge_touches(earlier: Any, later: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A refreshed journey's remembered visits: the earlier ones and each new one (by start time
     and landing page), oldest first; a promote without any (the form's own server) loses none."""
@@ -223,6 +240,7 @@ class SqlStore(Transaction):
                     existing = rows[0]["id"]
                     client_events = merge_client_events(self.decode_json(rows[0]["client_events"]), client_events)
                     touches = merge_touches(self.decode_json(rows[0].get("touches")), touches)
+            client_events = cap_client_events(client_events)
             values["client_events"] = dumps(client_events)
             values["touches"] = dumps(touches)
             if existing is not None:
