@@ -677,3 +677,40 @@ def test_junk_touches_never_raise(servers, touches):
     """Arbitrary shapes in the remembered visits are skipped, never raised on."""
     journey = reconstruct(servers, [], SUBMITTED, touches=touches)
     assert list_summary(servers, [], SUBMITTED, touches) == flattened(journey)
+
+
+# -- browser clocks (issue 12, findings 6 and 14) --------------------------------------------------
+
+
+def test_a_resent_event_keeps_the_time_the_browser_recorded_it():
+    """Events held back by a blocked send and re-sent later get the browser's time on the server's
+    clock (offset from the sends that were not delayed), not their late arrival; so they stay in
+    their visit."""
+    start = SUBMITTED - timedelta(hours=1)
+    ms = lambda at: int(at.timestamp() * 1000)  # noqa: E731
+    skew = timedelta(minutes=7)  # the browser's clock is 7 minutes behind
+    a = server("a", path="/", at=start, client_ts=ms(start - skew))
+    # Recorded 20 s after a, blocked, re-sent 45 minutes later (past the 30-minute visit gap).
+    late_at = start + timedelta(minutes=45)
+    b = server("b", path="/prices", at=late_at, client_ts=ms(start + timedelta(seconds=20) - skew))
+    c = server(
+        "c", path="/book", at=late_at + timedelta(seconds=1), client_ts=ms(late_at + timedelta(seconds=1) - skew)
+    )
+    journey = reconstruct([a, b, c], [], SUBMITTED)
+    times = {e["page_path"]: e["at"] for e in journey["timeline"]}
+    assert times["/prices"] == (start + timedelta(seconds=20)).isoformat(timespec="microseconds")
+    assert [e["visit"] for e in journey["timeline"]] == [0, 0, 1]
+
+
+def test_a_client_clock_from_2001_never_stretches_the_journey():
+    """A browser-only event stamped 2001 gets no time (placed by the buffer's order) instead of
+    making the time to enquiry 9,468 days."""
+    old = {"event_name": "page_view", "page_path": "/old", "params": {}, "event_id": "x", "ts": 978307200000}
+    journey = reconstruct([server("a", path="/", at=SUBMITTED - timedelta(minutes=5))], [old], SUBMITTED)
+    assert journey["summary"]["time_to_enquiry_ms"] <= 5 * 60_000
+    assert (
+        list_summary([server("a", path="/", at=SUBMITTED - timedelta(minutes=5))], [old], SUBMITTED)[
+            "time_to_enquiry_ms"
+        ]
+        <= 5 * 60_000
+    )

@@ -29,6 +29,9 @@ _MIN_US = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _US
 _MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _US
 # A browser clock outside 2000..2100 is broken or forged: such a ts is treated as missing.
 _TS_MIN_MS, _TS_MAX_MS = 946_684_800_000, 4_102_444_800_000
+# How far before the enquiry a browser's own clock may place an event: the 24-hour buffer and a
+# day of slack (an EVENT_TTL raised to 48 hours still fits); earlier times are a clock gone wrong.
+_CLIENT_WINDOW_US = 48 * 3600 * 1_000_000
 _MAX_ENGAGED_MS = 86_400_000  # nothing in a 24-hour buffer was looked at for longer
 _UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 
@@ -187,10 +190,13 @@ def _merge(
 
     unmatched = _unmatched_index(events)
     order: list[_Event] = []
+    lower = _MIN_US if latest_us is None else latest_us - _CLIENT_WINDOW_US
     for match, eid, fields, ts in buffer:
         if match is None:
             upper = _MAX_US if latest_us is None else min(_MAX_US, latest_us)
             t = None if ts is None else min(max(ts + offset, _MIN_US), upper)
+            if t is not None and t < lower:  # a clock far behind: no time rather than a wrong one
+                t = None
             match = _match_without_id(unmatched, eid, fields, t, events)
             if match is None:
                 match = _Event(eid, *fields, "client", t, len(events))
@@ -198,7 +204,30 @@ def _merge(
         order.append(match)
     # Client-only events carry their own key; ones without a clock follow their buffer predecessor.
     _place_untimed(order)
+    _browser_times(events)
     return events
+
+
+def _browser_times(events: list[_Event]) -> None:
+    """A server event's time is when the browser recorded it (`client_ts`) on the server's clock,
+    not when a delayed send finally arrived: the browser's offset is estimated from the sends that
+    were not delayed (the smallest arrival minus record time: a delay only adds to it), and the
+    result is bounded by the arrival itself and the client window before it. Events re-sent after
+    a blocked or failed send so keep their place in the visit (issue 12, findings 6 and 14)."""
+    pairs = []
+    for e in events:
+        if e.source != "client" and e.t is not None:
+            cts = _client_us(e.params.get("client_ts"))
+            if cts is not None:
+                pairs.append((e, cts))
+    if not pairs:
+        return
+    offset = min(e.t - cts for e, cts in pairs)
+    for e, cts in pairs:
+        t = max(min(e.t, cts + offset), e.t - _CLIENT_WINDOW_US)
+        if t != e.t:
+            e.t = t
+            e.key = (t, e.idx, 0)
 
 
 def _unmatched_index(events: list[_Event]) -> dict[tuple, tuple[list, list]]:
