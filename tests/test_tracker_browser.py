@@ -21,7 +21,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from browser import screenshot_path
 from pgserver import free_port
+from support import run_store
+
+from leadtrail import accounts
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +38,12 @@ class TrackerSite:
 
     block = None: forward everything; "drop": close the connection of every POST /api/track
     without an answer (an ad blocker); an int: answer that status (a broken proxy, an outage).
+    promote_delay: seconds each promote is held before it is forwarded (a slow network).
+
+    Receipt stand-in: while the server does not answer promotes with a receipt_url or does not
+    know POST /api/track/receipt (404/405), the proxy adds a made-up receipt_url to the promote's
+    answer and answers the receipt look-up with the latest one, so the tracker's part is tested
+    alone; once the server has both, everything is the server's own (stand_in_used says which).
     """
 
     def __init__(self, upstream_port: int, port: int):
@@ -41,6 +51,9 @@ class TrackerSite:
         self.pages: dict[str, str] = {}
         self.block: str | int | None = None
         self.seen: list[tuple[str, str, int | None, bytes]] = []  # method, path, status, body
+        self.promote_delay = 0.0
+        self.receipt: str | None = None  # the latest promote's receipt_url
+        self.stand_in_used = False
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -83,6 +96,8 @@ class TrackerSite:
             )
             self.seen.append((req.command, req.path, int(self.block), body))
             return
+        if path == "/api/track/promote" and self.promote_delay:
+            time.sleep(self.promote_delay)
         conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
         try:
             headers = {k: v for k, v in req.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -91,14 +106,28 @@ class TrackerSite:
             data = res.read()
         finally:  # closed even when the browser has left (a navigation) and the answer below fails
             conn.close()
-        req.send_response(res.status)
+        status, data = self.receipt_stand_in(path, res.status, data)
+        req.send_response(status)
         for k, v in res.getheaders():
             if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
                 req.send_header(k, v)
         req.send_header("Content-Length", str(len(data)))
         req.end_headers()
         req.wfile.write(data)
-        self.seen.append((req.command, req.path, res.status, body))
+        self.seen.append((req.command, req.path, status, body))
+
+    def receipt_stand_in(self, path: str, status: int, data: bytes) -> tuple[int, bytes]:
+        if path == "/api/track/promote" and status in (200, 201):
+            answer = json.loads(data)
+            if "receipt_url" not in answer:
+                self.stand_in_used = True
+                answer["receipt_url"] = f"/api/track/receipt/stand-in-{answer['journey_id']}"
+                data = json.dumps(answer).encode()
+            self.receipt = answer["receipt_url"]
+        elif path == "/api/track/receipt" and status in (404, 405):
+            self.stand_in_used = True
+            return 200, json.dumps({"receipt_url": self.receipt}).encode()
+        return status, data
 
     @staticmethod
     def answer(req, status: int, data: bytes, content_type: str, headers: dict | None = None) -> None:
@@ -133,11 +162,11 @@ def page_html(body: str = "", title: str = "Test page", head: str = "", script_a
 
 
 @pytest.fixture
-def site(start_server, sqlite_url):
+def site(start_server, sqlite_url, request):
+    """The proxy in front of a fresh server; indirect parametrization adds server settings."""
     port = free_port()
-    server = start_server(
-        sqlite_url, "--demo", env={"LEADTRAIL_RATE_LIMIT": "0", "LEADTRAIL_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"}
-    )
+    env = {"LEADTRAIL_RATE_LIMIT": "0", "LEADTRAIL_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}"}
+    server = start_server(sqlite_url, "--demo", env=env | getattr(request, "param", {}))
     proxy = TrackerSite(server.port, port)
     proxy.server = server
     proxy.db_path = sqlite_url[len("sqlite:///") :]
@@ -636,55 +665,148 @@ def test_never_breaks_the_host_page(site, visitor, page_errors):
     page_errors.clear()
 
 
-# -- remembered visits (touches) and the honeypot -------------------------------------------------
+# -- remembered visits (touches), the honeypot and the receipt -------------------------------------
 
 BOOKING = """<form method=post action="/t/thanks" data-leadtrail-promote id=booking>
   <input type=email name=email value="{email}">
   <input name=website data-leadtrail-honeypot value="{trap}" style="display:none">
   <button id=send>Book</button>
 </form>"""
+THANKS = "<p>Thank you!</p><a id=receipt data-leadtrail-receipt hidden>What was sent with your enquiry</a>"
+OWNER, OWNER_PASSWORD = "owner@studio.example", "correct horse battery staple"
+DAY = timedelta(days=1)
 
 
 def touches(page) -> list:
     return page.evaluate("JSON.parse(localStorage.getItem('leadtrail:touches') || '[]')")
 
 
-def test_a_newsletter_visit_ten_days_ago_is_the_first_touch(site, visitor, page_errors):
+def bodies(site, path: str) -> list[bytes]:
+    return [body for method, p, _, body in list(site.seen) if method == "POST" and p == path]
+
+
+def wait_promote(site, count: int = 1) -> list[dict]:
+    """The bodies of the first `count` promotes the proxy forwarded (waits for them)."""
+    deadline = time.monotonic() + 10
+    while len(bodies(site, "/api/track/promote")) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [json.loads(b) for b in bodies(site, "/api/track/promote")]
+
+
+def leave_untracked(site, visitor) -> None:
+    """Ends a visit: the tab moves to a page of the site without the tracker, the tab's buffer
+    and cookie are dropped (a new tab another day); localStorage stays, as a browser keeps it."""
+    site.pages["/t/plain"] = "<!doctype html><title>plain</title>plain"
+    visitor.goto(site.url + "/t/plain")
+    visitor.evaluate("sessionStorage.clear()")
+    visitor.context.clear_cookies()
+
+
+def test_a_newsletter_visit_ten_days_ago_is_the_first_touch(site, visitor, new_page, page_errors):
     """Ten days ago (browser clock) the couple came from the newsletter while the server saw
-    nothing; today they come back directly and book: the journey's first touch is that visit."""
-    ten_days_ago = datetime.now(UTC) - timedelta(days=10)
-    visitor.context.clock.install(time=ten_days_ago)
+    nothing; today they come back directly and book: the journey's first touch is that visit,
+    time to enquiry counts from it, and the dashboard's picture shows both visits, ten days apart."""
+    visitor.context.clock.install(time=datetime.now(UTC) - 10 * DAY)
     site.pages["/t/home"] = page_html("home", title="Home")
     site.pages["/t/form"] = page_html(BOOKING.format(email="couple@example.com", trap=""), title="Book")
-    site.pages["/t/thanks"] = page_html("thanks", title="Thanks")
+    site.pages["/t/thanks"] = page_html(THANKS, title="Thanks")
     site.block = "drop"  # the server's buffer never holds the old visit (or pruned it long ago)
     visitor.goto(site.url + "/t/home?utm_source=newsletter&utm_medium=email&utm_campaign=spring&secret=x")
     visitor.wait_for_function("JSON.parse(localStorage.getItem('leadtrail:touches') || '[]').length == 1")
-    visitor.context.clear_cookies()
-    visitor.evaluate("sessionStorage.clear()")
+    wait_seen(site, "/api/track")
+    leave_untracked(site, visitor)
     site.block = None
     visitor.context.clock.set_system_time(datetime.now(UTC))
     visitor.goto(site.url + "/t/form")
     wait_acked(visitor)
     remembered = touches(visitor)
-    assert (
-        len(remembered) == 2
-        and remembered[0]["page_path"] == "/t/home?utm_source=newsletter&utm_medium=email&utm_campaign=spring"
-    )
+    assert [t["page_path"] for t in remembered] == [
+        "/t/home?utm_source=newsletter&utm_medium=email&utm_campaign=spring",
+        "/t/form",
+    ]
     visitor.click("#send")
     visitor.wait_for_url("**/t/thanks")
+    [promote] = wait_promote(site)
+    assert [t["page_path"] for t in promote["touches"]] == [t["page_path"] for t in remembered]
+    assert "honeypot" not in promote  # an empty trap says nothing
+    assert all(b"leadtrail:touches" not in b and b'"touches"' not in b for b in bodies(site, "/api/track"))
+
     [journey] = export(site, "couple@example.com")["journeys"]
-    first = journey["visits"][0]
-    assert first["remembered"] and first["channel"] == "Email" and first["source"] == "newsletter"
-    assert journey["summary"]["first_touch"]["channel"] == "Email" and journey["summary"]["visits"] == 2
-    assert journey["summary"]["time_to_enquiry_ms"] >= 10 * 86_400_000 - 120_000
-    track_bodies = [b for m, p, _, b in site.seen if p == "/api/track"]
-    assert track_bodies and all(
-        b"touches" not in body and b"newsletter&utm_medium" not in body or True for body in track_bodies
-    )
-    assert all(b'"touches"' not in body for body in track_bodies), "the memory never goes to /api/track"
-    assert "secret" not in json.dumps(journey["touches"])
+    first, second = journey["visits"]
+    assert first["remembered"] and (first["channel"], first["source"]) == ("Email", "newsletter")
+    assert first["landing_page"] == "/t/home" and first["utm"]["campaign"] == "spring"
+    assert not second.get("remembered") and second["landing_page"] == "/t/form"
+    summary = journey["summary"]
+    assert (summary["first_touch"]["channel"], summary["first_touch"]["source"]) == ("Email", "newsletter")
+    assert summary["visits"] == 2 and summary["first_seen_at"] == first["started_at"]
+    assert 10 * 86_400_000 - 120_000 <= summary["time_to_enquiry_ms"] <= 10 * 86_400_000 + 120_000
+    assert "secret" not in json.dumps(journey)
     expect_failed_requests(page_errors, "/api/track")  # the dropped sends of the old visit
+
+    run_store(site.server.database_url, lambda store: accounts.create_user(store, OWNER, OWNER_PASSWORD))
+    owner = new_page()
+    owner.goto(site.server.url + "/cp/login")
+    owner.get_by_label("E-mail address").fill(OWNER)
+    owner.get_by_label("Password").fill(OWNER_PASSWORD)
+    with owner.expect_navigation():
+        owner.get_by_label("Password").press("Enter")
+    owner.goto(f"{site.server.url}/cp/journeys/{journey['id']}")
+    picture = owner.locator("#journey-picture")
+    assert picture.locator(".visit").count() == 2
+    text = picture.text_content()
+    assert "Email · newsletter" in text and "10 days later" in text
+    shoot(owner, "tracker_remembered_visit_journey")
+
+
+def shoot(page, name: str) -> None:
+    path = screenshot_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+
+def test_the_memory_keeps_the_first_and_the_latest_visits_for_touch_memory_days(site, visitor):
+    """Of twelve visits the first and the latest nine are kept; pages within 30 minutes belong
+    to one visit; only campaign tags and click ids of the landing query are kept, the referrer
+    only as an origin; 91 days later (TOUCH_MEMORY_DAYS=90) all of them are forgotten."""
+    clock = visitor.context.clock
+    start = datetime.now(UTC) - 100 * DAY
+    clock.install(time=start)
+    site.pages["/t/p"] = page_html("p")
+    site.pages["/t/q"] = page_html("q")
+    for n in range(12):
+        clock.set_system_time(start + n * timedelta(hours=1))
+        visitor.goto(site.url + f"/t/p?n={n}&utm_source=s{n}&gclid=g{n}&msclkid=m{n}&email=a%40b.example")
+    clock.set_system_time(start + timedelta(hours=11, minutes=20))
+    visitor.goto(site.url + "/t/q")  # 20 minutes later: the same visit
+    remembered = touches(visitor)
+    kept = [0, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert [t["page_path"] for t in remembered] == [f"/t/p?utm_source=s{n}&gclid=g{n}&msclkid=m{n}" for n in kept]
+    assert [t["pages"] for t in remembered] == [1] * 9 + [2]
+    assert all(t["referrer"] is None for t in remembered)  # the site's own pages are no referrer
+
+    clock.set_system_time(start + 91 * DAY + timedelta(hours=12))
+    visitor.goto("about:blank")
+    visitor.goto(site.url + "/t/p?fbclid=f", referer="https://news.example.org/story/42?uid=7")
+    [latest] = touches(visitor)
+    assert latest["referrer"] == "https://news.example.org" and latest["page_path"] == "/t/p?fbclid=f"
+
+
+@pytest.mark.parametrize("site", [{"LEADTRAIL_TOUCH_MEMORY_DAYS": "0"}], indirect=True)
+def test_nothing_is_remembered_with_touch_memory_days_0(site, visitor):
+    """With TOUCH_MEMORY_DAYS=0 the tracker keeps no touch (and drops what an earlier setting
+    kept), and the promote carries none."""
+    visitor.add_init_script(
+        "localStorage.setItem('leadtrail:touches', JSON.stringify([{ts: Date.now() - 1000, last: Date.now() - 1000, page_path: '/old', pages: 1}]))"
+    )
+    site.pages["/t/form"] = page_html(BOOKING.format(email="off@example.com", trap=""), title="Book")
+    site.pages["/t/thanks"] = page_html(THANKS, title="Thanks")
+    visitor.goto(site.url + "/t/form?utm_source=newsletter")
+    wait_acked(visitor)
+    assert visitor.evaluate("localStorage.getItem('leadtrail:touches')") is None
+    visitor.click("#send")
+    visitor.wait_for_url("**/t/thanks")
+    [promote] = wait_promote(site)
+    assert promote["touches"] == []
 
 
 def test_nothing_is_remembered_under_global_privacy_control(site, visitor):
@@ -695,6 +817,7 @@ def test_nothing_is_remembered_under_global_privacy_control(site, visitor):
     visitor.goto(site.url + "/t/gpc?utm_source=newsletter")
     visitor.wait_for_function("window.leadtrail")
     assert visitor.evaluate("localStorage.getItem('leadtrail:touches')") is None
+    assert not bodies(site, "/api/track")
 
 
 def test_a_filled_honeypot_is_reported_and_filed_as_spam(site, visitor):
@@ -705,10 +828,48 @@ def test_a_filled_honeypot_is_reported_and_filed_as_spam(site, visitor):
     wait_acked(visitor)
     visitor.click("#send")
     visitor.wait_for_url("**/t/thanks")
-    deadline = time.monotonic() + 10
-    while not [b for m, p, _, b in site.seen if p == "/api/track/promote"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    [body] = [json.loads(b) for m, p, _, b in site.seen if p == "/api/track/promote"]
+    [body] = wait_promote(site)
     assert body["honeypot"] is True
     [journey] = export(site, "bot@example.com")["journeys"]
     assert journey["status"] == "spam" and any("honeypot" in r for r in journey["spam_reasons"])
+
+
+def test_the_receipt_link_when_the_promote_answers_on_the_page(site, visitor):
+    """A form sent by script (the page stays): the receipt element becomes a visible link to
+    the promote's receipt_url, and a later page of the tab shows it again."""
+    site.pages["/t/ajax"] = page_html(THANKS, title="Ajax")
+    visitor.goto(site.url + "/t/ajax")
+    wait_acked(visitor)
+    assert visitor.is_hidden("#receipt")
+    answer = visitor.evaluate("leadtrail.promote('ajax@example.com', {form: 'contact'})")
+    assert answer["receipt_url"].startswith("/api/track/")
+    assert visitor.get_attribute("#receipt", "href") == site.url + answer["receipt_url"]
+    assert visitor.is_visible("#receipt")
+    site.pages["/t/later"] = page_html(THANKS, title="Later")
+    visitor.goto(site.url + "/t/later")
+    assert visitor.get_attribute("#receipt", "href") == site.url + answer["receipt_url"]
+
+
+def test_the_receipt_link_after_the_form_left_before_the_answer(site, visitor):
+    """The common case: the form's own submission leaves the page while the promote is still on
+    its way (held 1.5 s here); the thank-you page asks for the receipt until it exists, then links it."""
+    site.pages["/t/form"] = page_html(BOOKING.format(email="slow@example.com", trap=""), title="Book")
+    site.pages["/t/thanks"] = page_html(THANKS, title="Thanks")
+    site.promote_delay = 1.5
+    visitor.goto(site.url + "/t/form")
+    wait_acked(visitor)
+    visitor.click("#send")
+    visitor.wait_for_url("**/t/thanks")
+    assert visitor.is_hidden("#receipt")  # the promote has not been answered yet
+    visitor.wait_for_selector("#receipt[href]", state="visible", timeout=15_000)
+    assert site.receipt and visitor.get_attribute("#receipt", "href") == site.url + site.receipt
+    looks = bodies(site, "/api/track/receipt")
+    assert len(looks) >= 2 and all(b == b"" for b in looks)  # asked again while it was missing; nothing sent
+
+
+def test_no_receipt_look_up_without_a_promote(site, visitor):
+    """A page with the receipt element in a tab that sent no promote stays as it is, and asks nothing."""
+    site.pages["/t/thanks"] = page_html(THANKS, title="Thanks")
+    visitor.goto(site.url + "/t/thanks")
+    wait_acked(visitor)
+    assert visitor.is_hidden("#receipt") and not bodies(site, "/api/track/receipt")

@@ -159,22 +159,24 @@
   };
   // ---- remembered visits: one touch per visit (30 minutes without a page view ends one); the
   // first touch always, then the latest 9: first-touch credit plus the recent path, in under 1 KB.
+  const memory = () => {
+    try { return JSON.parse(local.getItem(TOUCHES)) || []; } catch (err) { log(err); return []; }
+  };
   const remember = () => {
     const now = Date.now();
-    let touches = [];
-    try { touches = JSON.parse(local.getItem(TOUCHES)) || []; } catch (err) { log(err); }
-    touches = days > 0 ? touches.filter((t) => t.ts > now - days * 864e5) : [];
+    let touches = memory();
     const last = touches[touches.length - 1];
-    if (last && now - last.last < 18e5) { last.pages++; last.last = now; }
+    if (last?.last > now - 18e5) { last.pages++; last.last = now; }
     else {
       // Only what attribution needs from the landing page's query (the server's allowlist).
-      const query = '' + new URLSearchParams([...new URLSearchParams(loc.search)].filter(([k]) => /^(utm_.+|[gw]braid|[a-z]*clid|li_fat_id|ref|source)$/.test(k)));
+      const query = loc.search.slice(1).split('&').filter((p) => /^(utm_\w+|[gw]braid|[a-z]*clk?id|li_fat_id|ref|source)=/.test(p)).join('&');
       const from = referrer && new URL(referrer).origin;
       touches.push({ ts: now, last: now, pages: 1, page_path: loc.pathname + (query && '?' + query), referrer: from != loc.origin && from || null });
     }
+    // (with days at 0, or no number served in, every touch is too old: none is kept)
+    touches = touches.filter((t) => t.ts > now - days * 864e5);
     touches.splice(1, touches.length - 10);
-    try { days > 0 ? local.setItem(TOUCHES, JSON.stringify(touches)) : local.removeItem(TOUCHES); } catch (err) { log(err); }
-    return touches;
+    try { touches[0] ? local.setItem(TOUCHES, JSON.stringify(touches)) : local.removeItem(TOUCHES); } catch (err) { log(err); }
   };
   const pageview = (params) => {
     engage();
@@ -226,17 +228,42 @@
     else if (typeof item?.event == 'string' && !/^gtm\./.test(item.event)) track(item.event, item);
   });
 
+  // ---- the receipt: elements marked data-leadtrail-receipt on a page after the promote (the
+  // thank-you page) link to the enquirer's receipt. sessionStorage "leadtrail:receipt" holds its
+  // address, or the time a promote left unanswered: the form's own submission usually leaves the
+  // page first. Then the next page asks GET {api}/api/track/receipt (this browser's anon_id
+  // cookie names the enquiry; 200 {receipt_url}, or 204 while it is not saved yet), 4 times at
+  // most, 1-8 s apart, within 10 minutes of the promote.
+  const RECEIPT = 'leadtrail:receipt';
+  const keep = (value) => {
+    try { value ? storage.setItem(RECEIPT, value) : storage.removeItem(RECEIPT); } catch (err) { log(err); }
+    receipt(9); // shown at once when the address is known
+  };
+  const receipt = (tries) => {
+    const value = storage?.getItem(RECEIPT);
+    if (value?.[0] == '/') { // a path on the server (never a host: "api + value" stays there)
+      // The marked element is shown; it is the link, or holds it. (href on another element is
+      // a harmless property.)
+      for (const a of d.querySelectorAll('[data-leadtrail-receipt],[data-leadtrail-receipt] a')) { a.href = api + value; a.hidden = false; }
+    } else if (value > Date.now() - 6e5 && tries < 4) {
+      post('/api/track/receipt', '')
+        .then((res) => res.json())
+        .then(({ receipt_url }) => receipt_url ? keep(receipt_url) : setTimeout(guard(receipt), 1e3 << tries, tries + 1), log);
+    }
+  };
+
   // ---- promote: link this tab's journey to the e-mail address the visitor just submitted
   const promote = async (email, { form, consent, honeypot } = {}) => {
-    let touches = [];
-    try { touches = JSON.parse(local.getItem(TOUCHES)) || []; } catch (err) { log(err); }
+    const touches = memory();
     const make = (events) => JSON.stringify({ email, client_events: events, form, consent, honeypot, touches });
     let body = make(buffer);
     // A keepalive body must stay under 64 KiB: leave out what the server already has.
     if (body.length >= 6e4) body = make(buffer.filter((e) => e.s != 1));
+    keep(Date.now()); // in flight: the next page asks for the receipt if this page never hears
     const res = await post('/api/track/promote', body, { 'Content-Type': 'application/json' });
     const answer = await res.json();
-    if (!res.ok) throw Object.assign(Error(answer.error), { status: res.status, answer });
+    if (!res.ok) throw keep(), Object.assign(Error(answer.error), { status: res.status, answer });
+    keep(answer.receipt_url);
     return answer;
   };
   const submitted = guard((form) => {
@@ -272,4 +299,5 @@
 
   if (auto) pageview();
   flush(); // what earlier pages of this tab could not deliver
+  receipt(0);
 })();
