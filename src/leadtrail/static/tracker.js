@@ -30,6 +30,11 @@
  * credited to the newsletter or ad that first brought the visitor weeks ago. Never sent to
  * /api/track; nothing is remembered under GPC or with the setting at 0.
  *
+ * RECEIPT: an element marked data-leadtrail-receipt (the thank-you page) becomes a link to the
+ * promote's receipt_url, where the enquirer sees what was attached to the enquiry; if the form's
+ * own submission left before the promote answered, the next page asks POST {api}/api/track/receipt.
+ * An input marked data-leadtrail-honeypot holding a value makes the promote say "honeypot": true.
+ *
  * WHEN IT SENDS NOTHING: Global Privacy Control is on (navigator.globalPrivacyControl; nothing
  * is kept either), or the browser is automated (navigator.webdriver) without the test override
  * (window.leadtrailTest = true, or data-allow-automation on the script tag).
@@ -231,9 +236,9 @@
   // ---- the receipt: elements marked data-leadtrail-receipt on a page after the promote (the
   // thank-you page) link to the enquirer's receipt. sessionStorage "leadtrail:receipt" holds its
   // address, or the time a promote left unanswered: the form's own submission usually leaves the
-  // page first. Then the next page asks GET {api}/api/track/receipt (this browser's anon_id
-  // cookie names the enquiry; 200 {receipt_url}, or 204 while it is not saved yet), 4 times at
-  // most, 1-8 s apart, within 10 minutes of the promote.
+  // page first. Then the next page asks POST {api}/api/track/receipt (no body; this browser's
+  // anon_id cookie names the enquiry; {receipt_url: path, or null while it is not saved yet}),
+  // 4 times at most (at once, then 1, 2 and 4 s apart), within 10 minutes of the promote.
   const RECEIPT = 'leadtrail:receipt';
   const keep = (value) => {
     try { value ? storage.setItem(RECEIPT, value) : storage.removeItem(RECEIPT); } catch (err) { log(err); }
