@@ -714,3 +714,58 @@ def test_a_client_clock_from_2001_never_stretches_the_journey():
         ]
         <= 5 * 60_000
     )
+
+
+@settings(deadline=None)
+@given(journeys_with_ids(), st.lists(_touch, max_size=12))
+def test_remembered_visits_come_first_and_count_once(case, touches):
+    """Remembered visits are a prefix of `visits` in time order, all before the buffered ones begin
+    (less the 30-minute visit gap); the first touch is the earliest known; visits and page views
+    add up; they never shorten the time to enquiry and the timeline points at buffered visits only."""
+    servers, clients, _ = case
+    journey = reconstruct(servers, clients, SUBMITTED, touches=touches)
+    plain = reconstruct(servers, clients, SUBMITTED)
+    visits, summary = journey["visits"], journey["summary"]
+    remembered = [v for v in visits if v.get("remembered")]
+    assert visits[: len(remembered)] == remembered and [v["index"] for v in visits] == list(range(len(visits)))
+    assert len(visits) == len(plain["visits"]) + len(remembered) == summary["visits"]
+    assert summary["page_views"] == sum(v["page_views"] for v in visits)
+    starts = [datetime.fromisoformat(v["started_at"]) for v in remembered]
+    assert starts == sorted(starts) and all(start <= SUBMITTED for start in starts)
+    if plain["summary"]["first_seen_at"] is not None:
+        first_buffered = datetime.fromisoformat(plain["summary"]["first_seen_at"])
+        assert all(start <= first_buffered - VISIT_GAP for start in starts)
+    if remembered:
+        assert summary["first_seen_at"] == remembered[0]["started_at"] == summary["first_touch"]["at"]
+        assert summary["first_touch"]["channel"] == remembered[0]["channel"]
+    if plain["summary"]["time_to_enquiry_ms"] is not None:
+        assert summary["time_to_enquiry_ms"] >= plain["summary"]["time_to_enquiry_ms"]
+    assert all(e["visit"] >= len(remembered) for e in journey["timeline"])
+    assert [e["event_id"] for e in journey["timeline"]] == [e["event_id"] for e in plain["timeline"]]
+
+
+def test_a_remembered_visit_is_moved_by_the_browser_clock_offset():
+    """A browser clock an hour slow (seen on events both paths hold) moves its remembered visits an hour on."""
+    slow = 3_600_000
+    servers = [server("a", at=T0), server("b", at=T0 + timedelta(seconds=60))]
+    clients = [client("a", ts=ms(T0) - slow), client("b", ts=ms(T0) + 60_000 - slow)]
+    week_ago = T0 - timedelta(days=7)
+    touches = [{"ts": ms(week_ago) - slow, "page_path": "/?gclid=x", "referrer": None, "pages": 2}]
+    first = reconstruct(servers, clients, SUBMITTED, touches=touches)["visits"][0]
+    assert first["remembered"] and first["channel"] == "Paid Search"
+    assert abs(datetime.fromisoformat(first["started_at"]) - week_ago) < timedelta(milliseconds=2)
+
+
+def test_remembered_visits_are_sorted_and_never_after_the_enquiry():
+    """Touches out of order come out oldest first; one the browser clock put after the submission
+    (and no buffered event to correct it) is placed at the submission."""
+    touches = [
+        {"ts": ms(SUBMITTED + timedelta(days=2)), "page_path": "/late", "referrer": None, "pages": 1},
+        {"ts": ms(SUBMITTED - timedelta(days=3)), "page_path": "/", "referrer": "https://www.bing.com", "pages": 1},
+    ]
+    journey = reconstruct([], [], SUBMITTED, touches=touches)
+    first, last = journey["visits"]
+    assert (first["channel"], last["landing_page"]) == ("Organic Search", "/late")
+    assert datetime.fromisoformat(last["started_at"]) == SUBMITTED
+    assert journey["summary"]["time_to_enquiry_ms"] == 3 * 86_400_000
+    assert list_summary([], [], SUBMITTED, touches) == flattened(journey)

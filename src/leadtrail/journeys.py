@@ -413,11 +413,14 @@ def _ordered(
     return events, sorted(events, key=lambda e: e.key if e.key is not None else (math.inf, e.idx, 0))
 
 
-def _remembered(touches: object, offset_us: int, before_us: int | None, own_hosts: frozenset[str]) -> list[dict]:
+def _remembered(
+    touches: object, offset_us: int, before_us: int | None, own_hosts: frozenset[str], latest_us: int | None = None
+) -> list[dict]:
     """The browser's remembered earlier visits (oldest first) as visits: attributed from their
     landing page and referrer exactly as a buffered visit is, times corrected by the browser's
-    clock offset, and only those that ended before the buffered events begin (a visit the buffer
-    also holds is not counted twice). Bad entries are skipped."""
+    clock offset (never after `latest_us`, the submission), and only those that ended before the
+    buffered events begin (a visit the buffer also holds is not counted twice). Bad entries are
+    skipped."""
     visits: list[dict] = []
     if not isinstance(touches, list):
         return visits
@@ -428,7 +431,7 @@ def _remembered(touches: object, offset_us: int, before_us: int | None, own_host
         path = touch.get("page_path")
         if ts is None or not isinstance(path, str):
             continue
-        t = min(max(ts + offset_us, _MIN_US), _MAX_US)
+        t = min(max(ts + offset_us, _MIN_US), _MAX_US if latest_us is None else max(latest_us, _MIN_US))
         if before_us is not None and t > before_us - _GAP_US:
             continue
         referrer = touch.get("referrer")
@@ -443,9 +446,11 @@ def _remembered(touches: object, offset_us: int, before_us: int | None, own_host
     return visits
 
 
-def _with_remembered(touches: object, offset_us: int, ordered: list[_Event], own_hosts: frozenset[str]) -> list[dict]:
+def _with_remembered(
+    touches: object, offset_us: int, ordered: list[_Event], own_hosts: frozenset[str], submitted_us: int | None
+) -> list[dict]:
     first_t = next((e.t for e in ordered if e.t is not None), None)
-    return _remembered(touches, offset_us, first_t, own_hosts) if touches else []
+    return _remembered(touches, offset_us, first_t, own_hosts, submitted_us) if touches else []
 
 
 def reconstruct(
@@ -465,7 +470,7 @@ def reconstruct(
     submitted_us = _instant_us(submitted_at)
     clock: list[int] = []
     events, ordered = _ordered(server_events, client_events, submitted_us, clock)
-    remembered = _with_remembered(touches, clock[0] if clock else 0, ordered, own_hosts)
+    remembered = _with_remembered(touches, clock[0] if clock else 0, ordered, own_hosts, submitted_us)
     shift = len(remembered)
     visits = remembered + [_describe_visit(i + shift, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
     for index, visit in enumerate(remembered):
@@ -519,7 +524,7 @@ def list_summary(
     submitted_us = _instant_us(submitted_at)
     clock: list[int] = []
     _, ordered = _ordered(server_events, client_events, submitted_us, clock)
-    remembered = _with_remembered(touches, clock[0] if clock else 0, ordered, frozenset())
+    remembered = _with_remembered(touches, clock[0] if clock else 0, ordered, frozenset(), submitted_us)
     visits = _split_visits(ordered)
     first = remembered[0] if remembered else _describe_visit(0, visits[0], frozenset()) if visits else {}
     first_t = next((e.t for e in ordered if e.t is not None), None)
