@@ -260,3 +260,30 @@ def test_an_address_in_a_heading_breaks_only_when_it_cannot_fit(sqlite_url, star
         page.goto(server.url + path)
         page.evaluate("document.querySelector('h1').textContent = 'a'.repeat(60) + '@example.com'")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+def test_long_addresses_and_searches_never_widen_the_page(sqlite_url, start_server, new_page, page_errors):
+    """A 70-character address in the list and a 254-character search stay inside the page on a
+    desktop and a phone (ellipsis in the list, wrapping in the sentence that repeats the search);
+    an unknown dashboard URL says so, not that an enquiry was erased (issue 12, 15 and 17)."""
+    long_email = "a.very.long.local.part.for.testing.layouts@studio-photography-example.co.uk"
+
+    async def seed(store):
+        await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
+        from test_dashboard_helpers import simple_journey
+
+        await save(store, simple_journey(long_email, NOW - timedelta(hours=1)), NOW - timedelta(hours=1))
+
+    run_store(sqlite_url, seed)
+    server = start_server(sqlite_url)
+    for width in (1280, 390):
+        page = new_page(viewport={"width": width, "height": 900})
+        log_in(page, server.url)
+        page.wait_for_url(server.url + "/cp/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, "the list is wider than the screen"
+        page.goto(server.url + "/cp/?q=" + "x" * 254)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, "a long search widened the page"
+        shoot(page, f"dashboard-long-search-{width}")
+        page.goto(server.url + "/cp/no/such/page")
+        assert "no page at this address" in page.content() and "erased" not in page.content()
+    page_errors[:] = [e for e in page_errors if "/cp/no/such/page" not in e]  # the 404 asked for

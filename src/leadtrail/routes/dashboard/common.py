@@ -303,7 +303,11 @@ def not_found(request: Request, what: str = "page") -> Response:
         "cp/message.html",
         {
             "heading": f"No such {what}",
-            "message": f"This {what} does not exist, or it has been erased or passed the retention period.",
+            "message": (
+                "This enquiry does not exist, or it has been erased or passed the retention period."
+                if what == "enquiry"
+                else "There is no page at this address in the dashboard."
+            ),
             "back": "/cp/",
         },
         404,

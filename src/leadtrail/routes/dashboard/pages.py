@@ -357,12 +357,13 @@ def analyse_sample(rows: list[dict]) -> dict:
     hidden_events = 0
     for row in rows:
         journey = export_journey(row)
-        seen = {
+        viewed = [
             (e.get("page_path") or "").split("#", 1)[0].split("?", 1)[0]
             for e in journey["timeline"]
             if e.get("event_name") == "page_view" and e.get("page_path")
-        }
-        pages.update(seen)
+        ]
+        # The pages read before the enquiry, without the one the form was sent from (every enquirer saw it).
+        pages.update(set(viewed) - set(viewed[-1:]))
         visits = journey["visits"]
         if visits:
             channel_paths[
