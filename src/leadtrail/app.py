@@ -105,9 +105,9 @@ class LeadtrailApp(Starlette):
 
 def feature_modules(settings: Settings) -> list[ModuleType]:
     """Route modules beyond the API: each has routes(settings), and may have on_startup(services)."""
-    from .routes import api_v1, dashboard, script
+    from .routes import api_v1, dashboard, receipt, script
 
-    modules: list[ModuleType] = [script, dashboard, api_v1]
+    modules: list[ModuleType] = [script, receipt, dashboard, api_v1]
     if settings.demo:
         from .routes import demo
 

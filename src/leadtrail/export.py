@@ -7,7 +7,7 @@ from datetime import datetime
 
 from .journeys import reconstruct
 
-ROW_FIELDS = ("id", "email", "anon_id", "form", "consent", "created_at", "updated_at")
+ROW_FIELDS = ("id", "email", "anon_id", "form", "consent", "created_at", "updated_at", "history_removed_at")
 # The lead desk's fields (0.2), with what a row read before they existed means.
 OUTCOME_DEFAULTS: dict[str, object] = {
     "status": "open",

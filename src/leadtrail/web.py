@@ -371,3 +371,19 @@ def direct_local_peer(request: AnyRequest) -> bool:
     if peer not in ("127.0.0.1", "::1", "localhost"):
         return False
     return not any(name in request.headers for name in FORWARDING_HEADERS)
+
+
+# -- the dashboard's headers (also the enquirer's receipt page) -------------------------------
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+CP_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+]

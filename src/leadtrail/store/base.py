@@ -274,7 +274,7 @@ class SqlStore(Transaction):
                 out[key] = self.decode_json(out[key])
         if out.get("value") is not None:
             out["value"] = float(out["value"])  # numeric: a Decimal from PostgreSQL
-        for key in ("created_at", "updated_at"):
+        for key in ("created_at", "updated_at", "history_removed_at"):
             if out.get(key) is not None:
                 out[key] = iso(self.decode_time(out[key]))
         if out.get("consent") is not None:

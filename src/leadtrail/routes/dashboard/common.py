@@ -23,22 +23,10 @@ from ...services import Services
 from ...store import StoreUnavailable, utcnow
 from ...store.dashboard import FAR_FUTURE, ListFilter
 from ...templating import STATIC_DIR, templates
-from ...web import is_https, own_origin
+from ...web import CP_HEADERS, is_https, own_origin
 
 log = logging.getLogger("leadtrail.dashboard")
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
-CP_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
-]
 STATIC_PREFIX = "/cp/static/"
 MAX_FORM_BODY = 16 * 1024
 CP_STATIC_DIR = STATIC_DIR / "cp"

@@ -1,0 +1,84 @@
+"""The enquirer's receipt: what was attached to their enquiry, at an unguessable signed address
+under /api/track/ (so the site's own proxy serves it), with one button that removes their
+browsing history from it and keeps the enquiry itself.
+
+A receipt path is /api/track/receipt/<journey id>.<signature>: an HMAC of the id and the
+journey's creation time under the secret key, so it cannot be guessed, a changed id or signature
+is refused, and an id reused after an erasure (SQLite may reuse the last one) never opens the
+new journey. The removal form carries its own token (an HMAC of the signature), so no session is
+needed and no other site can post it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+PREFIX = "/api/track/receipt/"
+LATEST = PREFIX + "latest"
+
+
+def _mac(key: bytes, message: str, size: int = 32) -> str:
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:size]
+
+
+def signature(key: bytes, journey_id: int, created_at: datetime) -> str:
+    return _mac(key, f"receipt|{journey_id}|{created_at.isoformat(timespec='microseconds')}")
+
+
+def receipt_path(key: bytes, journey_id: int, created_at: datetime) -> str:
+    return f"{PREFIX}{journey_id}.{signature(key, journey_id, created_at)}"
+
+
+async def receipt_url(services: Any, journey_id: int) -> str | None:
+    """The receipt path of a stored journey (for the promote's answer)."""
+    created = await services.store.fetchval("receipt_created", id=journey_id)
+    if created is None:
+        return None
+    return receipt_path(services.settings.secret_key.encode(), journey_id, services.store.decode_time(created))
+
+
+def parse_token(token: str) -> tuple[int, str] | None:
+    """(journey id, signature) from the last path segment, or None when it has not that shape."""
+    raw_id, dot, sig = token.partition(".")
+    if not dot or not raw_id.isdigit() or len(raw_id) > 18 or len(sig) != 32 or not sig.isalnum():
+        return None
+    return int(raw_id), sig
+
+
+def valid(key: bytes, journey_id: int, created_at: datetime, sig: str) -> bool:
+    return hmac.compare_digest(signature(key, journey_id, created_at), sig)
+
+
+def removal_token(key: bytes, sig: str) -> str:
+    return _mac(key, f"receipt-remove|{sig}")
+
+
+def removal_token_ok(key: bytes, sig: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(removal_token(key, sig), given)
+
+
+def view(journey: dict[str, Any]) -> dict[str, Any]:
+    """What the receipt shows, from an exported journey: each visit (when, channel, remembered or
+    not) with the pages of it and when each was opened. Nothing else about anyone."""
+    pages_by_visit: dict[int, list[dict[str, Any]]] = {}
+    for event in journey.get("timeline") or []:
+        if event.get("event_name") == "page_view" and event.get("page_path"):
+            pages_by_visit.setdefault(event["visit"], []).append(
+                {"path": event["page_path"].split("?", 1)[0], "at": event.get("at")}
+            )
+    visits = [
+        {
+            "started_at": v.get("started_at"),
+            "channel": v.get("channel"),
+            "source": v.get("source"),
+            "landing_page": v.get("landing_page"),
+            "remembered": bool(v.get("remembered")),
+            "page_views": v.get("page_views"),
+            "pages": pages_by_visit.get(v["index"], []),
+        }
+        for v in journey.get("visits") or []
+    ]
+    return {"visits": visits, "pages": sum(len(v["pages"]) for v in visits)}

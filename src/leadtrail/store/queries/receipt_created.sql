@@ -1,0 +1,1 @@
+select created_at from submission_journeys where id = :id

@@ -1,0 +1,4 @@
+update journey_facts
+set first_channel = null, first_source = null, first_landing = null,
+    last_channel = null, last_source = null, last_landing = null, pages = :empty
+where journey_id = :id
