@@ -127,3 +127,18 @@ def test_ten_thousand_strings_with_personal_data_leave_none_in_any_table(sqlite_
     assert "[phone]" in dump and "[token]" in dump and "[email]" in dump
     leaked = [s for s in SECRETS if s in dump or s.replace(" ", "+") in dump or s.replace(" ", "-") in dump]
     assert leaked == []
+
+
+def test_event_ids_stay_distinct():
+    """The tracker's random event ids (digits and dashes, 40 characters) are not tokens or phone
+    numbers: they pass unchanged, so events are not merged into one (only an address is redacted)."""
+    from leadtrail.ingest import parse_track_body
+
+    ids = ["3417901172-285756836-3715379275-4162380614", "675110916-1442476279-2175038444-1036442547"]
+    body = {"events": [{"event_name": "page_view", "page_path": "/", "event_id": i} for i in ids]}
+    import json
+
+    events = parse_track_body(json.dumps(body).encode())
+    assert [e.params["event_id"] for e in events] == ids
+    [mail] = parse_track_body(b'{"event_name": "x", "event_id": "jo@example.com"}')
+    assert mail.params["event_id"] == "[email]"

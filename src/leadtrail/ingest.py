@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from .cleaning import clean_page_path, clean_params, redact_text, reduce_referrer
+from .cleaning import clean_page_path, clean_params, redact_id, redact_text, reduce_referrer
 from .contract import (
     EMAIL_PATTERN,
     EMAIL_SPACE,
@@ -177,7 +177,7 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
         name,
         None if path is None else clean_page_path(path),
         clean_params(params, str(name)) if params else {},
-        None if event_id is None else redact_text(event_id)[:MAX_EVENT_ID],
+        None if event_id is None else redact_id(event_id)[:MAX_EVENT_ID],
         ts,
     )
 
