@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import promote as workflow
+from .. import receipts
 from ..contract import MAX_PROMOTE_BODY
 from ..identity import COOKIE_NAME
 from ..ingest import IngestError, parse_promote_body
@@ -76,6 +77,7 @@ async def promote(request: Request) -> Response:
         )
         try:
             done = await workflow.promote(services, req, anon_id, caller, now)
+            receipt_url = await receipts.receipt_url(services, done.journey_id)
         except StoreUnavailable:
             raise HTTPProblem(503, "storage unavailable; retry later", headers={"Retry-After": "2"}) from None
     except HTTPProblem as problem:
@@ -83,7 +85,7 @@ async def promote(request: Request) -> Response:
         return problem_response(problem, cors)
     status = 201 if done.created else 200
     services.metrics.response("promote", status)
-    body_out = {
+    body_out: dict[str, object] = {
         "journey_id": done.journey_id,
         "server_events": done.server_events,
         "client_events": len(req.client_events),
@@ -92,6 +94,8 @@ async def promote(request: Request) -> Response:
         body_out["client_events_dropped"] = req.client_events_dropped
     if req.touches_dropped:
         body_out["touches_dropped"] = req.touches_dropped
+    if receipt_url:
+        body_out["receipt_url"] = receipt_url
     return json_response(body_out, status, cors)
 
 
