@@ -754,7 +754,8 @@ def test_a_newsletter_visit_ten_days_ago_is_the_first_touch(site, visitor, new_p
     picture = owner.locator("#journey-picture")
     assert picture.locator(".visit").count() == 2
     text = picture.text_content()
-    assert "Email · newsletter" in text and "10 days later" in text
+    assert "Email · newsletter" in text and "remembered by the visitor" in text and "10 days later" in text
+    assert owner.locator("#journey-strip .strip-break").count() == 1
     shoot(owner, "tracker_remembered_visit_journey")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..localtime import UTC_TIMES, LocalTimes, parse_time
-from .text import channel_class, duration, truncate
+from .text import channel_class, count, duration, truncate
 
 # Events the picture folds into others (engagement is the bar length of its page view).
 QUIET_EVENTS = frozenset({"page_engagement"})
@@ -59,15 +59,19 @@ LATER_HEIGHT = 18  # "2 h later" before the enquiry
 ENQUIRY_HEIGHT = 34
 MIN_BAR = 6
 LATER_THAN_MS = 60_000  # a shorter wait before the enquiry is not written
+REMEMBERED_HEIGHT = 22  # the line under a remembered visit's head (it has no rows)
+DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)
 class Gap:
-    """The dashed break before a visit, `y` its top, with the time since the previous visit ended."""
+    """The dashed break before a visit, `y` its top, with the time since the previous visit ended;
+    `days` when that is a day or more (drawn broken: the picture's height never follows time)."""
 
     y: int
     ms: float
     label: str
+    days: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class Segment:
     rows: tuple[Row, ...]
     lane_top: int
     lane_bottom: int
+    remembered: Note | None = None  # a visit only the browser remembered: its page count, no rows
 
 
 @dataclass(frozen=True)
@@ -261,13 +266,13 @@ def timeline(
     previous_end: datetime | None = None
     for index, visit in enumerate(visits):
         in_visit = by_visit.get(index, [])
-        if index >= 1 and not in_visit and index > max(by_visit, default=0):
+        if index >= 1 and not in_visit and index > max(by_visit, default=0) and not visit.get("remembered"):
             break  # the rows ran out (max_rows) before this visit
         started = parse_time(visit.get("started_at"))
         gap = None
         if previous_end is not None and started is not None:
             ms = (started - previous_end).total_seconds() * 1000
-            gap = Gap(y, ms, f"{duration(ms, short=True)} later")
+            gap = Gap(y, ms, f"{duration(ms, short=True)} later", ms >= DAY_MS)
             y += GAP_HEIGHT
         head, sub = visit_label(visit, times)
         visit_head = VisitHead(
@@ -280,6 +285,11 @@ def timeline(
         )
         lane_top = y + LANE_OFFSET
         y += HEAD_HEIGHT
+        remembered = None
+        if visit.get("remembered"):
+            pages = visit.get("page_views") or 1
+            remembered = Note(y, f"{count(pages, 'page', 'pages')}, remembered by the visitor's browser")
+            y += REMEMBERED_HEIGHT
         rows: list[Row] = []
         for event in in_visit:
             row: Row = (
@@ -290,7 +300,9 @@ def timeline(
             rows.append(row)
             y += row_height(row, lay)
         segments.append(
-            Segment(index, channel_class(visit.get("channel")), gap, visit_head, tuple(rows), lane_top, y - 4)
+            Segment(
+                index, channel_class(visit.get("channel")), gap, visit_head, tuple(rows), lane_top, y - 4, remembered
+            )
         )
         previous_end = parse_time(visit.get("ended_at")) or started
 

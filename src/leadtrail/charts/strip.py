@@ -1,11 +1,13 @@
 """Pure: the geometry of a journey's strip, a one-line overview that places each visit in real
 time between the first visit and the enquiry (drawn by templates/cp/charts/journey_strip.svg).
-`TimeScale` maps instants to x; a broken scale (days apart for remembered visits) replaces it."""
+`TimeScale` maps instants to x; `BrokenScale` replaces it when visits are days apart (a visit the
+browser remembered): each long wait gets a fixed width, labelled with the time it leaves out."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..localtime import UTC_TIMES, LocalTimes, parse_time
 from .journey import star, visit_label
@@ -25,6 +27,67 @@ class TimeScale:
         span = (self.end - self.start).total_seconds()
         share = (at - self.start).total_seconds() / span
         return self.left + (self.right - self.left) * max(0.0, min(1.0, share))
+
+
+@dataclass(frozen=True)
+class BrokenScale:
+    """A time scale with breaks: `anchors` are (instant, x) pairs in increasing order, joined by
+    straight pieces. Each gap between visits longer than BREAK_AFTER gets a fixed width, so a visit
+    the browser remembered from ten days ago does not squash today's visits into the last pixels."""
+
+    anchors: tuple[tuple[datetime, float], ...]
+
+    def x(self, at: datetime) -> float:
+        times = [t for t, _ in self.anchors]
+        i = bisect_right(times, at)
+        if i == 0:
+            return self.anchors[0][1]
+        if i == len(self.anchors):
+            return self.anchors[-1][1]
+        (t0, x0), (t1, x1) = self.anchors[i - 1], self.anchors[i]
+        span = (t1 - t0).total_seconds()
+        return x0 + (x1 - x0) * ((at - t0).total_seconds() / span if span else 0.0)
+
+
+@dataclass(frozen=True)
+class StripBreak:
+    """Where the axis is broken: the middle of the break and the time it leaves out ("10 days")."""
+
+    x: float
+    label: str
+
+
+BREAK_AFTER = timedelta(hours=12)  # a longer wait between visits is drawn as a break
+BREAK_WIDTH = 36  # px of one break (less when many share the axis)
+
+
+def broken_scale(
+    start: datetime, end: datetime, left: float, right: float, spans: list[tuple[datetime, datetime]]
+) -> tuple[TimeScale | BrokenScale, tuple[StripBreak, ...]]:
+    """The scale for visits spanning `spans` between `start` and `end`: a plain TimeScale when no
+    wait between them exceeds BREAK_AFTER; otherwise each such wait gets a fixed width and the
+    rest of the axis is shared in proportion to time."""
+    keys = sorted({start, end, *(min(max(t, start), end) for span in spans for t in span)})
+    pieces = list(zip(keys, keys[1:], strict=False))
+    inside = [any(s <= a and b <= e for s, e in spans) for a, b in pieces]
+    long = [b - a > BREAK_AFTER and not covered for (a, b), covered in zip(pieces, inside, strict=True)]
+    if not any(long):
+        return TimeScale(start, end, left, right), ()
+    width = right - left
+    breaks = sum(long)
+    short = [(b - a).total_seconds() for (a, b), is_long in zip(pieces, long, strict=True) if not is_long]
+    each = min(BREAK_WIDTH, width * 0.5 / breaks) if short else width / breaks
+    rest, total = width - each * breaks, sum(short)
+    x = left
+    anchors, marks = [(keys[0], x)], []
+    for (a, b), is_long in zip(pieces, long, strict=True):
+        if is_long:
+            marks.append(StripBreak(x + each / 2, duration((b - a).total_seconds() * 1000, short=True)))
+            x += each
+        else:
+            x += rest * (b - a).total_seconds() / total if total else rest / len(short)
+        anchors.append((b, x))
+    return BrokenScale(tuple(anchors)), tuple(marks)
 
 
 @dataclass(frozen=True)
@@ -52,6 +115,7 @@ class Strip:
     label: str
     css: str
     empty: bool  # no usable span: the axis alone
+    breaks: tuple[StripBreak, ...] = ()  # where long waits are left out of the axis
 
 
 STRIP_HEIGHT = 58
@@ -69,7 +133,6 @@ def strip(
     start = parse_time(summary.get("first_seen_at"))
     end = parse_time(summary.get("submitted_at"))
     if start is None or end is None or end <= start:
-        nothing = dict(enquiry_title="", enquiry_star="", first_label="", enquiry_label="")
         return Strip(
             chart_id,
             width,
@@ -77,16 +140,21 @@ def strip(
             left,
             right,
             (),
-            **nothing,
+            enquiry_title="",
+            enquiry_star="",
+            first_label="",
+            enquiry_label="",
             label="Visits over time",
             css="journey-strip",
             empty=True,
         )
-    scale = TimeScale(start, end, left, right)
-    placed = []
+    spans = []
     for visit in visits:
         s = parse_time(visit.get("started_at")) or start
-        e = parse_time(visit.get("ended_at")) or s
+        spans.append((s, max(s, parse_time(visit.get("ended_at")) or s)))
+    scale, breaks = broken_scale(start, end, left, right, spans)
+    placed = []
+    for visit, (s, e) in zip(visits, spans, strict=True):
         x0, x1 = scale.x(s), scale.x(e)
         w = max(STRIP_MIN_VISIT, x1 - x0)
         x0 = min(x0, right - w)
@@ -112,4 +180,5 @@ def strip(
         label=f"{len(visits)} visit(s) over {duration(span_ms, short=True)} before the enquiry",
         css="journey-strip compact" if compact else "journey-strip",
         empty=False,
+        breaks=breaks,
     )

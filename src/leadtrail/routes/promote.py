@@ -74,6 +74,8 @@ async def promote(request: Request) -> Response:
             origin=own_origin(request, settings),
             peer=peer,
             trusted_proxy=trusted_peer(peer, settings),
+            browser_headers=any(h in request.headers for h in ("origin", "sec-fetch-mode", "sec-fetch-site")),
+            from_page="origin" in request.headers,
         )
         try:
             done = await workflow.promote(services, req, anon_id, caller, now)
