@@ -29,11 +29,14 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 @contextmanager
 def app_client(database_url: str, **overrides: Any) -> Iterator[TestClient]:
-    """The whole app in-process (lifespan included), speaking as an ordinary Chrome browser."""
+    """The whole app in-process (lifespan included), speaking as an ordinary Chrome browser: its
+    user agent and a Sec-Fetch-Mode header (without any, a promote with no trace of the tracker is
+    scored as sent by a program: spam.from_browser)."""
     from leadtrail.app import create_app
 
     settings = make_settings(database_url, **overrides)
-    with TestClient(create_app(settings), headers={"User-Agent": CHROME_UA}) as client:
+    headers = {"User-Agent": CHROME_UA, "Sec-Fetch-Mode": "cors"}
+    with TestClient(create_app(settings), headers=headers) as client:
         yield client
 
 

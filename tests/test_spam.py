@@ -115,3 +115,40 @@ def test_a_server_side_promote_with_no_page_seen_is_spam(database_url):
         )
     assert r.status_code == 201
     assert _journey(database_url, r.json()["journey_id"])["status"] == "spam"
+
+
+def test_a_browser_is_told_by_its_cookie_its_tracker_or_its_headers():
+    """A signed cookie means a browser (even through a form's server); without one, a bot's user agent
+    or no trace of the tracker and no browser headers means a program."""
+    assert spam.from_browser(True, False, True, False, False)  # the site's server, cookie forwarded
+    assert not spam.from_browser(True, True, False, True, True)  # a flagged user agent, no cookie
+    assert not spam.from_browser(False, False, False, False, False)  # a script with a browser's name
+    assert spam.from_browser(False, True, False, False, False)  # a browser whose tracker was blocked
+    assert spam.from_browser(False, False, False, True, False)  # a server forwarding the buffer
+
+
+@given(bot_ua=st.booleans(), headers=st.booleans(), events=st.booleans(), touches=st.booleans())
+def test_a_forwarded_cookie_is_always_a_browser(bot_ua, headers, events, touches):
+    """The documented server-side promote (cookie forwarded, any user agent) is never called a program."""
+    assert spam.from_browser(bot_ua, headers, True, events, touches)
+
+
+def test_a_script_with_a_browser_user_agent_and_no_tracker_is_spam_but_a_browser_is_not(database_url):
+    """A promote with a browser's user agent but no cookie, no events and no browser headers is
+    filed as spam; the same with the Sec-Fetch-* headers a form's server forwards stays open."""
+    from browser import CHROME_UA
+
+    with app_client(database_url) as client:
+        client.headers.pop("Sec-Fetch-Mode")  # as httpx sends it: a browser's name, nothing else
+        client.headers["User-Agent"] = CHROME_UA
+        scripted = client.post("/api/track/promote", json={"email": "script@example.com"})
+        forwarded = client.post(
+            "/api/track/promote",
+            json={"email": "adblock@example.com"},
+            headers={"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "same-origin"},
+        )
+    assert scripted.status_code == forwarded.status_code == 201
+    bot = _journey(database_url, scripted.json()["journey_id"])
+    assert bot["status"] == "spam" and "sent by a program, not a web browser" in bot["spam_reasons"]
+    human = _journey(database_url, forwarded.json()["journey_id"])
+    assert human["status"] == "open" and human["spam_score"] < THRESHOLD

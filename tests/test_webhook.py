@@ -375,6 +375,7 @@ def test_the_link_follows_the_origin_a_trusted_proxy_forwarded(database_url, rec
         headers={
             "Content-Type": "application/json",
             "User-Agent": CHROME_UA,
+            "Sec-Fetch-Mode": "cors",  # a browser's request (without any trace of one: spam)
             "X-Forwarded-Host": "www.example.com",
             "X-Forwarded-Proto": "https",
         },

@@ -131,6 +131,15 @@ class Caller:
     origin: str
     peer: str
     trusted_proxy: bool
+    # Origin or Sec-Fetch-* headers: what every current browser sends and scripts usually do not.
+    browser_headers: bool = False
+    # An Origin header: a page's script sent the promote itself, so `address` is the visitor's
+    # (a form's server calling promote has its own address, unless it is a trusted proxy).
+    from_page: bool = False
+
+    @property
+    def visitor_address(self) -> bool:
+        return self.from_page or self.trusted_proxy
 
     def link(self, journey_id: int) -> str | None:
         return journey_link(self.origin, self.peer, self.trusted_proxy, journey_id)
@@ -187,10 +196,16 @@ async def evidence_of(
         time_to_enquiry_ms=to_enquiry,
         form_page_ms=form_page,
         honeypot=req.honeypot,
-        browser=not is_bot(caller.user_agent),
+        browser=spam.from_browser(
+            is_bot(caller.user_agent),
+            caller.browser_headers,
+            anon_id is not None,
+            bool(client_events),
+            bool(req.touches),
+        ),
         same_email=same_email,
         same_visitor=same_visitor,
-        same_client=services.client_bursts.count(caller.address),
+        same_client=services.client_bursts.count(caller.address) if caller.visitor_address else 0,
     )
 
 

@@ -42,6 +42,7 @@ class Evidence:
     same_email: int = 0  # earlier enquiries of this address in the last day
     same_visitor: int = 0  # earlier enquiries of this visitor (anon_id) in the last day
     same_client: int = 0  # enquiries from this client address in the last hour, this one included
+    # (count it only when the address is the visitor's: a form's server promotes for everyone)
 
 
 def score(e: Evidence) -> tuple[int, list[str]]:
@@ -81,6 +82,21 @@ def score(e: Evidence) -> tuple[int, list[str]]:
     if burst:
         add(min(burst, BURST_CAP), "; ".join(burst_reasons))
     return min(points, 100), reasons
+
+
+def from_browser(ua_is_bot: bool, browser_headers: bool, anon_id: bool, client_events: bool, touches: bool) -> bool:
+    """Whether a promote came from (or on behalf of) a web browser.
+
+    - A signed anon_id cookie: a browser ran the tracker; the promote may come from the site's own
+      server forwarding it (docs/integration.md, section 4), whatever that server's user agent.
+    - No cookie: a user agent bots.py flags is a program. So is one with no trace of the tracker at
+      all (no events, no remembered visits) and none of the headers every current browser sends
+      with a request (Origin, Sec-Fetch-*): a script posting the promote or the site's form itself.
+      A form's server forwarding the browser's Sec-Fetch-* headers keeps its visitors browsers.
+    """
+    if anon_id:
+        return True
+    return not ua_is_bot and (browser_headers or client_events or touches)
 
 
 def _ms(value: Any) -> int | None:
