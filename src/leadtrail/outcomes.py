@@ -4,6 +4,7 @@ API's JSON body and the dashboard's form, and the store calls that set and read 
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -56,14 +57,46 @@ def parse_outcome(doc: Any) -> Outcome:
     return Outcome(str(status), value)
 
 
+AMOUNT_TEXT_RULE = "write an amount such as 1250, 1,250.50 or 1.250,50 (at most 2 decimals), or leave it empty"
+_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'_")
+_DIGITS = re.compile(r"[0-9]+")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:[.,][0-9]{3})+")
+
+
+def amount_from_text(text: str | None) -> Decimal | None:
+    """An amount as an owner types it -> Decimal (None when empty), or ValueError.
+
+    Either separator may be the decimal one, so "1,250.50", "1.250,50", "1 250,50" and "1250.5" all
+    read as 1250.50: the last separator is the decimal one when 1 or 2 digits follow it; otherwise
+    separators group thousands ("1,250", "1.250.000"). Refused, never guessed: more than 2 decimals
+    that are not a thousands group, one separator both grouping and marking decimals ("1.250.50"),
+    signs, exponents, words."""
+    raw = (text or "").translate(_SPACES)
+    if not raw:
+        return None
+    whole, cents = raw, "0"
+    last = max(raw.rfind("."), raw.rfind(","))
+    if last >= 0 and 1 <= len(raw) - last - 1 <= 2:
+        whole, cents = raw[:last], raw[last + 1 :]
+        if not _DIGITS.fullmatch(cents) or raw[last] in whole:
+            raise ValueError(text)
+    if whole and not _DIGITS.fullmatch(whole):
+        if not _GROUPED.fullmatch(whole) or ("." in whole and "," in whole):
+            raise ValueError(text)
+    digits = whole.replace(".", "").replace(",", "") or "0"
+    return Decimal(f"{digits}.{cents}")
+
+
 def parse_outcome_form(status: str | None, value: str | None) -> Outcome:
-    """The dashboard's form fields (value as typed: "1200", "1,200.50", or empty) -> Outcome."""
-    text = (value or "").strip().replace(",", "")
+    """The dashboard's form fields (value as typed: "1200", "1,200.50", "1.200,50", or empty) -> Outcome."""
     try:
-        amount: Any = float(text) if text else None
+        typed = amount_from_text(value)
     except ValueError:
-        amount = "not a number"
-    return parse_outcome({"status": status, "value": amount})
+        problems = [f"value: {AMOUNT_TEXT_RULE}"]
+        if status not in STATUSES:
+            problems.insert(0, f"status: {STATUS_RULE}")
+        raise OutcomeError(problems) from None
+    return parse_outcome({"status": status, "value": None if typed is None else float(typed)})
 
 
 def outcome_out(row: dict[str, Any]) -> dict[str, Any]:
