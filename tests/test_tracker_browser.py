@@ -39,11 +39,6 @@ class TrackerSite:
     block = None: forward everything; "drop": close the connection of every POST /api/track
     without an answer (an ad blocker); an int: answer that status (a broken proxy, an outage).
     promote_delay: seconds each promote is held before it is forwarded (a slow network).
-
-    Receipt stand-in: while the server does not answer promotes with a receipt_url or does not
-    know POST /api/track/receipt (404/405), the proxy adds a made-up receipt_url to the promote's
-    answer and answers the receipt look-up with the latest one, so the tracker's part is tested
-    alone; once the server has both, everything is the server's own (stand_in_used says which).
     """
 
     def __init__(self, upstream_port: int, port: int):
@@ -52,8 +47,6 @@ class TrackerSite:
         self.block: str | int | None = None
         self.seen: list[tuple[str, str, int | None, bytes]] = []  # method, path, status, body
         self.promote_delay = 0.0
-        self.receipt: str | None = None  # the latest promote's receipt_url
-        self.stand_in_used = False
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -106,7 +99,7 @@ class TrackerSite:
             data = res.read()
         finally:  # closed even when the browser has left (a navigation) and the answer below fails
             conn.close()
-        status, data = self.receipt_stand_in(path, res.status, data)
+        status = res.status
         req.send_response(status)
         for k, v in res.getheaders():
             if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":
@@ -115,19 +108,6 @@ class TrackerSite:
         req.end_headers()
         req.wfile.write(data)
         self.seen.append((req.command, req.path, status, body))
-
-    def receipt_stand_in(self, path: str, status: int, data: bytes) -> tuple[int, bytes]:
-        if path == "/api/track/promote" and status in (200, 201):
-            answer = json.loads(data)
-            if "receipt_url" not in answer:
-                self.stand_in_used = True
-                answer["receipt_url"] = f"/api/track/receipt/stand-in-{answer['journey_id']}"
-                data = json.dumps(answer).encode()
-            self.receipt = answer["receipt_url"]
-        elif path == "/api/track/receipt" and status in (404, 405):
-            self.stand_in_used = True
-            return 200, json.dumps({"receipt_url": self.receipt}).encode()
-        return status, data
 
     @staticmethod
     def answer(req, status: int, data: bytes, content_type: str, headers: dict | None = None) -> None:
@@ -863,9 +843,12 @@ def test_the_receipt_link_after_the_form_left_before_the_answer(site, visitor):
     visitor.wait_for_url("**/t/thanks")
     assert visitor.is_hidden("#receipt")  # the promote has not been answered yet
     visitor.wait_for_selector("#receipt[href]", state="visible", timeout=15_000)
-    assert site.receipt and visitor.get_attribute("#receipt", "href") == site.url + site.receipt
+    href = visitor.get_attribute("#receipt", "href")
     looks = bodies(site, "/api/track/receipt")
     assert len(looks) >= 2 and all(b == b"" for b in looks)  # asked again while it was missing; nothing sent
+    assert href.startswith(site.url + "/api/track/receipt/")
+    res = visitor.goto(href)  # the server's receipt of this enquiry
+    assert res.status == 200 and "/t/form" in visitor.content()
 
 
 def test_no_receipt_look_up_without_a_promote(site, visitor):
