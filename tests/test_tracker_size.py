@@ -79,8 +79,26 @@ def test_minified_copy_keeps_the_wire_format():
         "pushState",
         "replaceState",
         "popstate",
+        "leadtrail:touches",
+        "touches",
+        "pages",
+        "data-leadtrail-honeypot",
+        "honeypot",
+        "leadtrail:receipt",
+        "data-leadtrail-receipt",
+        "receipt_url",
+        "/api/track/receipt",
+        "localStorage",
     ]:
         assert name in body, name
+
+
+def test_touch_memory_days_is_written_into_the_served_script():
+    """The server writes its TOUCH_MEMORY_DAYS into the script (0 turns the memory off); the
+    placeholder never reaches a browser."""
+    for days in (90, 0, 365):
+        body = script.load_script(days).body.decode()
+        assert "@@TOUCH_DAYS@@" not in body and f'parseInt("{days}")' in body
 
 
 def test_source_header_says_what_it_sends():
