@@ -273,9 +273,9 @@ def test_insights_summarise_channels_pages_time_and_paths(owner_db):
 
 
 def test_insights_sample_is_bounded_and_said_so(owner_db, monkeypatch):
-    from leadtrail.routes.dashboard import pages
+    from leadtrail import insights
 
-    monkeypatch.setattr(pages, "INSIGHTS_SAMPLE", 20)
+    monkeypatch.setattr(insights, "SAMPLE", 20)
     run_store(owner_db, lambda s: seed_journeys(s, 60, now=NOW, seed=5, spread=timedelta(days=5)))
     with app_client(owner_db) as client:
         login(client)

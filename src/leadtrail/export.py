@@ -3,9 +3,10 @@ summary). Shared by `leadtrail export` and the dashboard's JSON download."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .journeys import reconstruct
+from .localtime import UTC_TIMES, LocalTimes
 
 ROW_FIELDS = ("id", "email", "anon_id", "form", "consent", "created_at", "updated_at", "history_removed_at")
 # The lead desk's fields (0.2), with what a row read before they existed means.
@@ -49,3 +50,44 @@ def csv_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+# The enquiry list as CSV (the dashboard's export). submitted_at is UTC (machine-readable, as
+# ever); submitted_at_local, added last, is the same instant in the owner's TIMEZONE with its offset.
+LIST_CSV_COLUMNS = [
+    "journey_id",
+    "submitted_at",
+    "email",
+    "form",
+    "consent",
+    "first_channel",
+    "first_source",
+    "landing_page",
+    "visits",
+    "page_views",
+    "time_to_enquiry_seconds",
+    "submitted_at_local",
+]
+
+
+def list_csv_row(row: dict, times: LocalTimes = UTC_TIMES) -> list[object]:
+    """One row of the enquiry list (store/dashboard.py's list columns) as LIST_CSV_COLUMNS."""
+    ms = row.get("time_to_enquiry_ms")
+    consent = row.get("consent")
+    return [
+        csv_cell(v)
+        for v in (
+            row["id"],
+            row["created_at"].astimezone(UTC).isoformat(timespec="seconds"),
+            row["email"],
+            row.get("form") or "",
+            "" if consent is None else ("yes" if consent else "no"),
+            row.get("first_channel") or "",
+            row.get("first_source") or "",
+            row.get("landing_page") or "",
+            row.get("visits") if row.get("visits") is not None else "",
+            row.get("page_views") if row.get("page_views") is not None else "",
+            "" if ms is None else round(ms / 1000),
+            times.local_iso(row["created_at"]),
+        )
+    ]

@@ -9,8 +9,10 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from .accounts import Keys
+from .charts import Format
 from .diskguard import DiskGuard
-from .identity import AnonIdSigner
+from .identity import AnonIdSigner, VerifiedCookies
 from .lifecycle import Pruner
 from .metrics import Metrics
 from .ratelimit import RateLimiter
@@ -32,7 +34,9 @@ class Services:
     email_limiter: RateLimiter
     pruner: Pruner
     promote_limiter: RateLimiter
-    extras: dict = field(default_factory=dict)  # per-feature state (dashboard sessions, metrics)
+    cookies: VerifiedCookies  # anon_id cookie values verified by this process (the /api/track fast path)
+    keys: Keys  # the dashboard's HMAC keys (session CSRF, login CSRF, throttling)
+    times: Format  # how the dashboard writes times (TIMEZONE) and durations
     metrics: Metrics = field(default_factory=Metrics)
     background: set = field(default_factory=set)  # tasks that outlive the request that started them
     webhook: WebhookSender | None = None  # WEBHOOK_URL set: delivers created journeys
@@ -71,10 +75,14 @@ class Services:
                 "webhook on: each new journey is posted to WEBHOOK_URL (%s)",
                 "signed" if settings.webhook_secret else "unsigned; set WEBHOOK_SECRET to sign",
             )
+        signer = AnonIdSigner(settings.secret_key)
         return cls(
             settings=settings,
             store=store,
-            signer=AnonIdSigner(settings.secret_key),
+            signer=signer,
+            cookies=VerifiedCookies(signer),
+            keys=Keys(settings.secret_key),
+            times=Format(settings.tz),
             address_limiter=RateLimiter(settings.rate_limit),
             anon_limiter=RateLimiter(settings.rate_limit),
             # An address promotes once per enquiry; a handful a minute is generous.

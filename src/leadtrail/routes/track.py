@@ -46,7 +46,6 @@ TRACK_MEDIA_TYPES = ("application/json", "text/plain")
 RETRY_AFTER_UNAVAILABLE = "2"
 
 Headers = list[tuple[bytes, bytes]]
-VERIFIED_CACHE = 20_000  # signed cookie values already verified (returning visitors skip the HMAC)
 
 
 def _encode(headers: dict[str, str]) -> Headers:
@@ -75,28 +74,7 @@ def _set_cookie(value: str, max_age: int, secure: bool) -> bytes:
     return parts[0] + value.encode("latin-1") + parts[1]
 
 
-def _verified_cookies(services: Services) -> dict[str, str]:
-    """Cookie value -> anon_id for values this server has verified: a value that verified once
-    verifies again (same key), so a returning visitor's next events skip the HMAC."""
-    return services.extras.setdefault("track.verified_cookies", {})
-
-
-def _verify(services: Services, verified: dict[str, str], value: str | None) -> str | None:
-    if value is None:
-        return None
-    anon_id = verified.get(value)
-    if anon_id is None:
-        anon_id = services.signer.verify(value)
-        if anon_id is not None:
-            if len(verified) >= VERIFIED_CACHE:
-                verified.clear()
-            verified[value] = anon_id
-    return anon_id
-
-
-async def respond(
-    request: Request | LeanRequest, services: Services, verified: dict[str, str] | None = None
-) -> tuple[int, Headers, bytes]:
+async def respond(request: Request | LeanRequest, services: Services) -> tuple[int, Headers, bytes]:
     """(status, raw headers, body) for one POST /api/track."""
     settings = services.settings
     cors = cors_headers(request, settings) if "origin" in request.headers else {}
@@ -120,7 +98,7 @@ async def respond(
         if gpc_opt_out(request, settings) or is_bot(request.headers.get("user-agent")):
             return 204, _encode(cors), b""
         presented = cookie_value(request, COOKIE_NAME)
-        anon_id = _verify(services, _verified_cookies(services) if verified is None else verified, presented)
+        anon_id = services.cookies.verify(presented)
         if anon_id is None:
             anon_id, value = services.signer.mint()
         else:
@@ -152,11 +130,9 @@ async def respond(
 def asgi(services: Services, extra_headers: Headers):
     """The lean ASGI handler for POST /api/track; `extra_headers` go on every response."""
 
-    verified = _verified_cookies(services)
-
     async def handle(scope, receive, send) -> None:
         try:
-            status, headers, body = await respond(LeanRequest(scope, receive), services, verified)
+            status, headers, body = await respond(LeanRequest(scope, receive), services)
         except ClientDisconnect:
             return
         services.metrics.responses[("track", status)] += 1

@@ -1,11 +1,15 @@
-"""/cp/: the owner's dashboard.
+"""/cp/: the owner's dashboard. The route table; the handlers are in enquiries.py, journey.py,
+insights.py, account.py and auth.py (one module per page family, none importing another); what
+they share (headers, cookies, sessions, forms, rendering, filters) is in leadtrail/http/.
 
   GET  /cp/                            enquiries, newest first (search, date range, keyset pages)
   GET  /cp/export.csv                  the same list as CSV (same filters, streamed)
+  GET  /cp/export/google-ads.csv       won enquiries with a Google click id (conversion import)
   GET  /cp/journeys/{id}               one journey: summary, the path as a picture, events
   GET  /cp/journeys/{id}.json          that journey as `leadtrail export` shows it (download)
   GET  /cp/journeys/{id}/person.json   every journey of that address (right of access)
   GET  /cp/journeys/{id}/erase         confirm; POST erases every journey of that address
+  POST /cp/journeys/{id}/outcome       status and value of an enquiry
   GET  /cp/insights                    channels, landing pages, pages seen, time to enquiry, paths
   GET  /cp/login, POST /cp/login       log in;  POST /cp/logout
   GET  /cp/account, POST               the owner's account; POST changes the password
@@ -29,8 +33,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ... import accounts
-from . import account, auth, pages
-from .common import CP_STATIC_DIR, CpHeaders, current_session, not_found
+from ...http.headers import CpHeaders
+from ...http.render import CP_STATIC_DIR, not_found
+from ...http.sessions import current_session
+from . import account, auth, enquiries, insights, journey
 
 log = logging.getLogger("leadtrail.dashboard")
 
@@ -47,16 +53,16 @@ def routes(settings) -> list[BaseRoute]:
             "/cp",
             middleware=[Middleware(CpHeaders)],
             routes=[
-                Route("/", pages.enquiries, methods=["GET", "HEAD"]),
-                Route("/export.csv", pages.export_csv, methods=["GET"]),
-                Route("/export/google-ads.csv", pages.export_google_ads, methods=["GET"]),
-                Route("/journeys/{journey_id:int}", pages.journey_page, methods=["GET", "HEAD"]),
-                Route("/journeys/{journey_id:int}.json", pages.journey_json, methods=["GET"]),
-                Route("/journeys/{journey_id:int}/person.json", pages.person_json, methods=["GET"]),
-                Route("/journeys/{journey_id:int}/erase", pages.erase_confirm, methods=["GET", "HEAD"]),
-                Route("/journeys/{journey_id:int}/erase", pages.erase, methods=["POST"]),
-                Route("/journeys/{journey_id:int}/outcome", pages.set_outcome, methods=["POST"]),
-                Route("/insights", pages.insights, methods=["GET", "HEAD"]),
+                Route("/", enquiries.enquiries, methods=["GET", "HEAD"]),
+                Route("/export.csv", enquiries.export_csv, methods=["GET"]),
+                Route("/export/google-ads.csv", enquiries.export_google_ads, methods=["GET"]),
+                Route("/journeys/{journey_id:int}", journey.journey_page, methods=["GET", "HEAD"]),
+                Route("/journeys/{journey_id:int}.json", journey.journey_json, methods=["GET"]),
+                Route("/journeys/{journey_id:int}/person.json", journey.person_json, methods=["GET"]),
+                Route("/journeys/{journey_id:int}/erase", journey.erase_confirm, methods=["GET", "HEAD"]),
+                Route("/journeys/{journey_id:int}/erase", journey.erase, methods=["POST"]),
+                Route("/journeys/{journey_id:int}/outcome", journey.set_outcome, methods=["POST"]),
+                Route("/insights", insights.insights_page, methods=["GET", "HEAD"]),
                 Route("/account", account.account_page, methods=["GET", "HEAD"]),
                 Route("/account", account.change_password, methods=["POST"]),
                 Route("/account/sign-out-others", account.sign_out_others, methods=["POST"]),

@@ -19,18 +19,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ... import accounts
+from ...http.cookies import services_of, session_cookie_name, set_cookie
+from ...http.forms import read_form
+from ...http.render import render, sentence, too_many_attempts
+from ...http.sessions import owner_required, signed_in
 from ...web import client_address
-from .auth import sentence, too_many_attempts
-from .common import (
-    keys_of,
-    owner_required,
-    read_form,
-    render,
-    services_of,
-    session_cookie_name,
-    set_cookie,
-    signed_in,
-)
 
 log = logging.getLogger("leadtrail.dashboard")
 
@@ -82,7 +75,7 @@ async def change_password(request: Request) -> Response:
     try:
         result = await accounts.change_password(
             services.store,
-            keys_of(request),
+            services_of(request).keys,
             session.owner,
             client_address(request, services.settings),
             form.get("current_password", ""),
@@ -97,7 +90,10 @@ async def change_password(request: Request) -> Response:
     if isinstance(result, accounts.Throttled):
         log.warning("dashboard: password change throttled (retry after %ss)", result.retry_after)
         return await _page(
-            request, too_many_attempts(result, "changing your password"), 429, {"Retry-After": str(result.retry_after)}
+            request,
+            too_many_attempts(result.retry_after, "changing your password"),
+            429,
+            {"Retry-After": str(result.retry_after)},
         )
     log.info("dashboard: owner %s changed their password; their other sessions ended", session.owner.id)
     response = RedirectResponse("/cp/account?changed=1", status_code=303)

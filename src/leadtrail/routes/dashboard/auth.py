@@ -17,20 +17,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ... import accounts
+from ...http.cookies import clear_cookie, login_csrf_cookie_name, services_of, session_cookie_name, set_cookie
+from ...http.forms import read_form
+from ...http.render import render, sentence, too_many_attempts
+from ...http.sessions import check_post, current_session
 from ...store import dashboard as db
 from ...web import client_address, direct_local_peer
-from .common import (
-    check_post,
-    clear_cookie,
-    current_session,
-    keys_of,
-    login_csrf_cookie_name,
-    read_form,
-    render,
-    services_of,
-    session_cookie_name,
-    set_cookie,
-)
 
 log = logging.getLogger("leadtrail.dashboard")
 
@@ -69,7 +61,7 @@ def _form_page(
     """A page with a pre-login form: its CSRF token, and the cookie it is checked against."""
     value, new = _presession(request)
     response = render(
-        request, template, {**context, "form_token": keys_of(request).presession_csrf(value)}, status, headers
+        request, template, {**context, "form_token": services_of(request).keys.presession_csrf(value)}, status, headers
     )
     if new:
         set_cookie(request, response, login_csrf_cookie_name(request), value, max_age=None)
@@ -78,7 +70,7 @@ def _form_page(
 
 async def _presession_problem(request: Request) -> Response | None:
     value = request.cookies.get(login_csrf_cookie_name(request), "")
-    expected = keys_of(request).presession_csrf(value) if _TOKEN_SHAPE.match(value) else None
+    expected = services_of(request).keys.presession_csrf(value) if _TOKEN_SHAPE.match(value) else None
     return await check_post(request, expected)
 
 
@@ -125,14 +117,14 @@ async def login(request: Request) -> Response:
         return _form_page(
             request, "cp/login.html", {**context, "error": "Enter your e-mail address and password."}, 400
         )
-    keys = keys_of(request)
+    keys = services_of(request).keys
     attempt = await accounts.begin_attempt(store, keys, email, client_address(request, services.settings))
     if isinstance(attempt, accounts.Throttled):
         log.warning("dashboard: login throttled (retry after %ss)", attempt.retry_after)
         return _form_page(
             request,
             "cp/login.html",
-            {**context, "error": too_many_attempts(attempt, "logging in")},
+            {**context, "error": too_many_attempts(attempt.retry_after, "logging in")},
             429,
             {"Retry-After": str(attempt.retry_after)},
         )
@@ -144,14 +136,6 @@ async def login(request: Request) -> Response:
     await accounts.forgive_account(store, keys, email)
     await accounts.housekeeping(store)
     return await _signed_in(request, owner, target)
-
-
-def too_many_attempts(throttled: accounts.Throttled, what: str) -> str:
-    minutes = max(1, round(throttled.retry_after / 60))
-    return (
-        f"Too many attempts. For your account's safety, {what} is paused: "
-        f"try again in about {minutes} minute{'s' if minutes != 1 else ''}."
-    )
 
 
 async def _signed_in(request: Request, owner: accounts.Owner, target: str) -> Response:
@@ -231,10 +215,6 @@ async def setup(request: Request) -> Response:
         return _form_page(request, "cp/setup.html", {**context, "error": sentence(str(exc))}, 400)
     log.info("dashboard: first owner created from the setup link")
     return await _signed_in(request, owner, "/cp/?welcome=1")
-
-
-def sentence(text: str) -> str:
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
 async def announce_setup_link(services) -> str | None:

@@ -1,0 +1,76 @@
+"""GET /cp/insights: the insights queries of the chosen range, turned into the page's figures and
+charts by leadtrail.insights (pure) and conversions (the same document as GET /api/v1/insights)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ... import conversions, insights, totals
+from ...http.cookies import services_of
+from ...http.filters import Filters, filters_from, presets
+from ...http.render import render
+from ...http.sessions import owner_required
+from ...localtime import local_date
+from ...store import dashboard as db
+from ...store import utcnow
+
+
+@owner_required
+async def insights_page(request: Request) -> Response:
+    services = services_of(request)
+    store = services.store
+    f = filters_from(request, default_days=30)
+    since, until = f.list_filter.since, f.list_filter.until
+    tz, now = services.settings.tz, utcnow()
+    by_day, buckets, landing, sample = await asyncio.gather(
+        db.insights_by_day(store, since, until, tz, now),
+        db.insights_buckets(store, since, until),
+        db.insights_landing_pages(store, since, until, insights.LANDING_PAGES),
+        db.insights_sample(store, since, until, insights.SAMPLE),
+    )
+    today = local_date(now, tz)
+    days = (insights.as_date(r["day"]) for r in by_day)
+    first, last = insights.shown_range(f.start, f.end, local_date(since, tz), today, days)
+    figures = insights.figures(by_day, buckets, landing, first, last)
+    median_ms = await db.insights_median_time(store, since, until, figures["timed"])
+    analysis = await asyncio.to_thread(insights.analyse_sample, sample)
+    conversion = await _conversions(request, f, local_date(since, tz), last, now)
+    return render(
+        request,
+        "cp/insights.html",
+        {
+            "section": "insights",
+            "filters": f,
+            **figures,
+            **insights.page_charts(figures, analysis),
+            "median_ms": median_ms,
+            "analysis": analysis,
+            "sample_size": insights.SAMPLE,
+            "presets": presets(today),
+            **conversion,
+        },
+    )
+
+
+async def _conversions(request: Request, f: Filters, first: date, last: date, now: datetime) -> dict:
+    """Conversion figures (totals.load_insights, as GET /api/v1/insights gives them), the
+    first/last-touch links and the visits-and-enquiries-per-day chart."""
+    services = services_of(request)
+    model = request.query_params.get("model", conversions.DEFAULT_MODEL)
+    model = model if model in conversions.MODELS else conversions.DEFAULT_MODEL
+    document = await totals.load_insights(services.store, first, max(first, last), services.settings.tz, model, now)
+    return {
+        "conversions": document,
+        "model": model,
+        "model_links": [
+            (value, name, "/cp/insights?" + f.query(model=value))
+            for value, name in (("last_touch", "Last touch"), ("first_touch", "First touch"))
+        ],
+        "conversion_chart": insights.conversion_chart(document),
+        "conversion_rows": 25,
+        "currency": services.settings.currency,
+    }
