@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import schemathesis
 from browser import CHROME_UA
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from schemathesis import GenerationMode, checks
 
 from leadtrail.openapi import DOCUMENT
@@ -215,6 +215,9 @@ def test_every_api_request_the_document_rejects_is_a_4xx_that_changes_nothing(op
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(case=op.as_strategy(GenerationMode.NEGATIVE))
     def check(case):
+        # A parameter whose negative value is an empty list is sent as nothing at all: that
+        # request is the valid one, not a negative case.
+        assume(not any(value == [] for value in (case.query or {}).values()))
         before = _journeys(fuzz_server.db_path)
         response = case.call(base_url=fuzz_server.url, headers=_auth(case, fuzz_server.token))
         assert 400 <= response.status_code < 500, (
