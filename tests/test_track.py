@@ -205,3 +205,28 @@ def test_a_referrer_from_the_site_itself_is_dropped(database_url):
     events = buffered_events(database_url, anon)
     assert "referrer" not in events[0]["params"]
     assert events[1]["params"]["referrer"] == "https://duckduckgo.com"
+
+
+def test_one_entry_point_counts_each_answer_once_also_under_a_root_path(database_url):
+    """The fast dispatch and the route table lead to the same endpoint: mounted under a root_path
+    (a proxy serving leadtrail under /stats: no fast dispatch) an event is stored and each answer
+    counted once, as at the top level."""
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+    from support import CHROME_UA, make_settings
+
+    from leadtrail.app import create_app
+    from leadtrail.routes.track import TrackEndpoint
+
+    app = create_app(make_settings(database_url))
+    [route] = [r for r in app.routes if isinstance(r, Route) and r.path == "/api/track" and "POST" in r.methods]
+    assert route.app is app.fast_routes[("POST", "/api/track")] and isinstance(route.app, TrackEndpoint)
+    metrics = app.state.services.metrics
+    with TestClient(app, headers={"User-Agent": CHROME_UA}, root_path="/stats") as mounted:
+        r = mounted.post("/stats/api/track", json=page_view("/b", event_id="r2"))
+        assert r.status_code == 204 and r.headers["x-content-type-options"] == "nosniff"
+        anon = anon_id_of(mounted)
+        bad = mounted.post("/stats/api/track", content=b"{", headers={"Content-Type": "application/json"})
+        assert bad.status_code == 400
+    assert metrics.responses[("track", 204)] == 1 and metrics.responses[("track", 400)] == 1
+    assert [e["page_path"] for e in buffered_events(database_url, anon)] == ["/b"]

@@ -140,9 +140,10 @@ def create_app(settings: Settings) -> LeadtrailApp:
             await services.stop_background()
             await services.store.close()
 
+    track_endpoint = track.TrackEndpoint(services, SECURITY_HEADERS)
     app = LeadtrailApp(
         routes=[
-            *track.routes(),
+            *track.routes(track_endpoint),
             *promote.routes(),
             *health.routes(),
             *openapi.routes(),
@@ -154,7 +155,7 @@ def create_app(settings: Settings) -> LeadtrailApp:
     )
     app.state.services = services
     app.add_middleware(SecurityHeaders)
-    app.fast_routes = {("POST", "/api/track"): track.asgi(services, SECURITY_HEADERS)}
+    app.fast_routes = {("POST", "/api/track"): track_endpoint}
     return app
 
 

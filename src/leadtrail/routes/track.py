@@ -1,10 +1,10 @@
 """POST /api/track: validate, clean, group-commit, answer 204 only after the commit.
 
-This is the hot path. `respond()` holds the logic once; two doors lead to it:
-- `asgi(services)`: a plain ASGI handler that app.py calls for POST /api/track before Starlette's
-  routing, with a `LeanRequest` and raw response messages (no Request, Response or middleware
-  objects per request);
-- the Starlette route below, kept for everything else that looks at the route table.
+This is the hot path, with one entry point: `TrackEndpoint`, a plain ASGI app that reads the
+request as a `LeanRequest` and sends raw response messages (no Request, Response or middleware
+objects per request). app.py calls it before Starlette's routing; the route table holds the same
+object (what a mount under a root_path reaches, and what looks at the routes sees). `respond()`
+holds the logic; the endpoint counts the answer in the metrics.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from ..bots import is_bot
@@ -74,7 +73,7 @@ def _set_cookie(value: str, max_age: int, secure: bool) -> bytes:
     return parts[0] + value.encode("latin-1") + parts[1]
 
 
-async def respond(request: Request | LeanRequest, services: Services) -> tuple[int, Headers, bytes]:
+async def respond(request: LeanRequest, services: Services) -> tuple[int, Headers, bytes]:
     """(status, raw headers, body) for one POST /api/track."""
     settings = services.settings
     cors = cors_headers(request, settings) if "origin" in request.headers else {}
@@ -127,35 +126,29 @@ async def respond(request: Request | LeanRequest, services: Services) -> tuple[i
     return 204, headers, b""
 
 
-def asgi(services: Services, extra_headers: Headers):
-    """The lean ASGI handler for POST /api/track; `extra_headers` go on every response."""
+class TrackEndpoint:
+    """POST /api/track as a plain ASGI app; `extra_headers` go on every response (what the
+    middleware it skips would add)."""
 
-    async def handle(scope, receive, send) -> None:
+    __slots__ = ("services", "extra_headers")
+
+    def __init__(self, services: Services, extra_headers: Headers) -> None:
+        self.services = services
+        self.extra_headers = extra_headers
+
+    async def __call__(self, scope, receive, send) -> None:
         try:
-            status, headers, body = await respond(LeanRequest(scope, receive), services)
+            status, headers, body = await respond(LeanRequest(scope, receive), self.services)
         except ClientDisconnect:
-            return
-        services.metrics.responses[("track", status)] += 1
-        headers.extend(extra_headers)
+            return  # nobody is listening, and nothing was stored
+        self.services.metrics.response("track", status)
+        headers.extend(self.extra_headers)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    return handle
 
-
-async def track(request: Request) -> Response:
-    try:
-        status, headers, body = await respond(request, request.app.state.services)
-    except ClientDisconnect:
-        return Response(status_code=204)  # nobody is listening; nothing was stored
-    request.app.state.services.metrics.response("track", status)
-    response = Response(status_code=status)
-    response.body, response.raw_headers = body, headers  # headers already complete
-    return response
-
-
-def routes() -> list[Route]:
+def routes(endpoint: TrackEndpoint) -> list[Route]:
     return [
-        Route("/api/track", track, methods=["POST"]),
+        Route("/api/track", endpoint, methods=["POST"]),
         Route("/api/track", preflight, methods=["OPTIONS"]),
     ]
