@@ -548,32 +548,6 @@ def test_list_summary_agrees_on_hostile_input(servers, clients, submitted):
     assert list_summary(servers, clients, submitted) == flattened(reconstruct(servers, clients, submitted))
 
 
-@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)))
-def test_storage_timestamps_read_fast_as_python_reads_them(moment):
-    """The shortcut for stored timestamps gives the instant datetime.fromisoformat gives."""
-    text = moment.isoformat(timespec="microseconds")
-    expected = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    assert journeys._storage_us(text) == expected
-    assert journeys._instant_us(text) == expected
-
-
-def test_near_misses_of_the_storage_format_fall_back_or_are_refused():
-    """Text that only looks like the storage format is read by the general parser or refused."""
-    assert journeys._storage_us("2026-11-27T02:25:44.123456+01:00") is None
-    assert journeys._instant_us("2026-11-27T02:25:44.123456+01:00") == journeys._instant_us(
-        "2026-11-27T01:25:44.123456+00:00"
-    )
-    for bad in (
-        "2026-13-27T02:25:44.123456+00:00",
-        "2026-11-27T24:25:44.123456+00:00",
-        "2026-11-27T02:25:60.123456+00:00",
-        "2026-11-27T02:25:4\u0664.123456+00:00",
-        "2026-02-30T02:25:44.123456+00:00",
-    ):
-        assert journeys._storage_us(bad) is None
-        assert journeys._instant_us(bad) is None
-
-
 def test_the_public_match_window_is_the_one_matching_uses():
     """Id-less events exactly MATCH_WINDOW apart are one event; a millisecond more, two."""
     at = T0.replace(microsecond=123_000)

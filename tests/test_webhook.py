@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from support import app_client, page_view, wait_for_background, wait_until
+from support import EPOCH, app_client, page_view, run_store, wait_for_background, wait_until
 
 from leadtrail import webhook
+from leadtrail.export import export_journey
 from leadtrail.settings import SettingsError, load_settings
 
 SECRET = "whsec-test-0123456789abcdef"
@@ -144,6 +145,9 @@ def test_a_created_journey_is_posted_once_with_its_summary_and_a_signature_that_
     assert summary["last_touch"] == summary["first_touch"]
     assert (summary["visits"], summary["page_views"], summary["client_only_events"]) == (1, 2, 1)
     assert summary["time_to_enquiry_ms"] >= 0
+    # The one summary: what the export (and the dashboard, the API) computes from the stored row.
+    stored = run_store(database_url, lambda store: store.journeys_by_email("jane@example.com", EPOCH))
+    assert summary == webhook.brief(export_journey(stored[0])["summary"])
 
     signature = request["headers"]["X-Leadtrail-Signature"]
     assert webhook.verify_signature(SECRET, body, signature, now=time.time())
@@ -397,3 +401,31 @@ def test_metrics_count_webhook_deliveries(sqlite_url):
         text = render(services)
     assert 'leadtrail_webhook_deliveries_total{result="delivered"} 2' in text
     assert 'leadtrail_webhook_deliveries_total{result="dropped"} 0' in text
+
+
+def test_brief_keeps_what_a_new_enquiry_message_says_and_nothing_else():
+    """brief() of a journeys.summarize() summary: touches without their time, the counts; an
+    enquiry without events has no touches and zero counts."""
+    from leadtrail.journeys import summarize
+
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    server = [
+        {
+            "id": 1,
+            "event_name": "page_view",
+            "page_path": "/?gclid=abc",
+            "params": {"referrer": "https://www.google.com/"},
+            "created_at": "2026-11-27T11:50:00.000000+00:00",
+        }
+    ]
+    brief = webhook.brief(summarize(server, [], now))
+    assert brief == {
+        "first_touch": {"channel": "Paid Search", "source": "google", "landing_page": "/"},
+        "last_touch": {"channel": "Paid Search", "source": "google", "landing_page": "/"},
+        "visits": 1,
+        "page_views": 1,
+        "time_to_enquiry_ms": 600_000,
+        "client_only_events": 0,
+    }
+    empty = webhook.brief(summarize([], [], now))
+    assert empty["first_touch"] is None and empty["visits"] == 0 and empty["time_to_enquiry_ms"] is None

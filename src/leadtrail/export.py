@@ -3,10 +3,11 @@ summary). Shared by `leadtrail export` and the dashboard's JSON download."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from .journeys import reconstruct
 from .localtime import UTC_TIMES, LocalTimes
+from .timestamps import iso, parse
 
 ROW_FIELDS = ("id", "email", "anon_id", "form", "consent", "created_at", "updated_at", "history_removed_at")
 # The lead desk's fields (0.2), with what a row read before they existed means.
@@ -22,11 +23,13 @@ OUTCOME_DEFAULTS: dict[str, object] = {
 def export_journey(row: dict, timeline: bool = True) -> dict:
     """`row` as the store returns it (JSON decoded, ISO timestamps); without the timeline and the
     raw events when `timeline` is false (the API's list)."""
-    submitted_at = datetime.fromisoformat(row["updated_at"] or row["created_at"])
+    submitted_at = parse(row["updated_at"] or row["created_at"])
+    if submitted_at is None:
+        raise ValueError(f"journey {row.get('id')}: no readable created_at")
     rebuilt = reconstruct(row["events"], row["client_events"], submitted_at, touches=row.get("touches") or [])
     out = {
         **{key: row.get(key) for key in ROW_FIELDS},
-        "submitted_at": submitted_at.isoformat(),
+        "submitted_at": iso(submitted_at),
         **{key: row.get(key, default) for key, default in OUTCOME_DEFAULTS.items()},
         "summary": rebuilt["summary"],
         "visits": rebuilt["visits"],

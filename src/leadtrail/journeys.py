@@ -7,26 +7,24 @@ ignored or clamped, never raised on. The output shape is the one in CONTRIBUTING
 from __future__ import annotations
 
 import math
-import re
 from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 from statistics import median
 from urllib.parse import parse_qsl
 
 from . import channels
+from .timestamps import MAX_US as _MAX_US
+from .timestamps import MIN_US as _MIN_US
+from .timestamps import epoch_us as _instant_us
+from .timestamps import iso_us as _iso
 
 VISIT_GAP = timedelta(minutes=30)  # a gap strictly longer than this starts a new visit
 MATCH_WINDOW = timedelta(seconds=5)  # id-less events of both capture paths this close are one event
 
 _US = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_ORDINAL = _EPOCH.toordinal()
 _GAP_US = VISIT_GAP // _US
 _WINDOW_US = MATCH_WINDOW // _US
-_MIN_US = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _US
-_MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _US
 # A browser clock outside 2000..2100 is broken or forged: such a ts is treated as missing.
 _TS_MIN_MS, _TS_MAX_MS = 946_684_800_000, 4_102_444_800_000
 # How far before the enquiry a browser's own clock may place an event: the 24-hour buffer and a
@@ -62,71 +60,12 @@ def _event_id(value: object) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def _minute_iso(minute: int) -> str:
-    return (_EPOCH + timedelta(minutes=minute)).isoformat()[:17]
-
-
-_STORAGE_FORMAT = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d):([0-5]\d)\.(\d{6})\+00:00", re.ASCII)
-
-
-@lru_cache(maxsize=4096)
-def _minute_us(prefix: str) -> int | None:
-    """µs since the epoch of "YYYY-MM-DDTHH:MM" (UTC); None when it is no such minute."""
-    try:
-        minute = datetime.fromisoformat(prefix)
-    except ValueError:
-        return None
-    return ((minute.toordinal() - _EPOCH_ORDINAL) * 1440 + minute.hour * 60 + minute.minute) * 60_000_000
-
-
-def _storage_us(text: str) -> int | None:
-    """The storage format (what `_iso` writes: "2026-11-27T02:25:44.123456+00:00") read without
-    building a datetime per event: minutes are cached, the rest is digits. None: not that format."""
-    match = _STORAGE_FORMAT.fullmatch(text)
-    if match is None:
-        return None
-    minute = _minute_us(match[1])
-    return None if minute is None else minute + int(match[2]) * 1_000_000 + int(match[3])
-
-
-def _instant_us(value: object) -> int | None:
-    """µs since the epoch of an aware/naive (taken as UTC) datetime or ISO 8601 text; else None."""
-    if isinstance(value, str):
-        fast = _storage_us(value)
-        if fast is not None:
-            return fast
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    if not isinstance(value, datetime):
-        return None
-    # Integer arithmetic on the fields: exact, and several times faster than timedelta division,
-    # which dominated reconstruct() on 2,500-event journeys.
-    us = (
-        (value.toordinal() - _EPOCH_ORDINAL) * 86_400 + value.hour * 3600 + value.minute * 60 + value.second
-    ) * 1_000_000 + value.microsecond
-    offset = value.utcoffset()
-    if offset:
-        us -= offset // _US
-    return _MIN_US if us < _MIN_US else _MAX_US if us > _MAX_US else us
-
-
 def _client_us(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if not (math.isfinite(value) and _TS_MIN_MS <= value < _TS_MAX_MS):
         return None
     return int(value * 1000)
-
-
-def _iso(us: int | None) -> str | None:
-    """The storage format, "2026-11-27T02:25:44.123456+00:00"; minutes are cached (events cluster)."""
-    if us is None:
-        return None
-    minute, rest = divmod(us, 60_000_000)
-    return f"{_minute_iso(minute)}{rest // 1_000_000:02d}.{rest % 1_000_000:06d}+00:00"
 
 
 def _base_path(path: str | None) -> str | None:
@@ -453,6 +392,48 @@ def _with_remembered(
     return _remembered(touches, offset_us, first_t, own_hosts, submitted_us) if touches else []
 
 
+def _visits(
+    server_events: object, client_events: object, submitted_us: int | None, touches: object, own_hosts: frozenset[str]
+) -> tuple[list[_Event], list[_Event], list[dict], list[dict]]:
+    """The merged events, the same in timeline order, the remembered visits, and all visits
+    (remembered first, then the buffer's, attributed)."""
+    clock: list[int] = []
+    events, ordered = _ordered(server_events, client_events, submitted_us, clock)
+    remembered = _with_remembered(touches, clock[0] if clock else 0, ordered, own_hosts, submitted_us)
+    shift = len(remembered)
+    visits = remembered + [_describe_visit(i + shift, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
+    for index, visit in enumerate(remembered):
+        visit["index"] = index
+    return events, ordered, remembered, visits
+
+
+def _summary(
+    events: list[_Event], ordered: list[_Event], remembered: list[dict], visits: list[dict], submitted_us: int | None
+) -> dict:
+    """The summary of a journey (the shape in CONTRIBUTING.md), from what _visits() gives."""
+    first_t = next((e.t for e in ordered if e.t is not None), None)
+    if remembered:
+        first_t = _instant_us(remembered[0]["started_at"])
+    to_enquiry = None
+    if first_t is not None and submitted_us is not None:
+        to_enquiry = max(0, (submitted_us - first_t) // 1000)  # a skewed clock never makes it negative
+    last_touch = next((v for v in reversed(visits) if v["channel"] != channels.DIRECT), visits[-1] if visits else None)
+    return {
+        "first_touch": _touch(visits[0] if visits else None),
+        "last_touch": _touch(last_touch),
+        "visits": len(visits),
+        "page_views": sum(v["page_views"] for v in visits),
+        "first_seen_at": _iso(first_t),
+        "submitted_at": _iso(submitted_us),
+        "time_to_enquiry_ms": to_enquiry,
+        "client_only_events": sum(1 for e in events if e.source == "client"),
+    }
+
+
+def _own_hosts(site_hosts: Iterable[str]) -> frozenset[str]:
+    return frozenset(filter(None, map(channels.host_of, site_hosts or ())))
+
+
 def reconstruct(
     server_events: list[dict],
     client_events: list[dict],
@@ -461,20 +442,17 @@ def reconstruct(
     site_hosts: Iterable[str] = (),
     touches: object = (),
 ) -> dict:
-    """The journey of one enquiry: merged timeline, visits with attribution, and a summary.
+    """The journey of one enquiry: merged timeline, visits with attribution, and its summary
+    (the same as summarize() gives).
 
     `site_hosts` (hosts or origins of the site itself) turns self-referrals into "no referrer":
     a visit resumed from a tab left open otherwise reads as a Referral from the site.
     """
-    own_hosts = frozenset(filter(None, map(channels.host_of, site_hosts or ())))
     submitted_us = _instant_us(submitted_at)
-    clock: list[int] = []
-    events, ordered = _ordered(server_events, client_events, submitted_us, clock)
-    remembered = _with_remembered(touches, clock[0] if clock else 0, ordered, own_hosts, submitted_us)
+    events, ordered, remembered, visits = _visits(
+        server_events, client_events, submitted_us, touches, _own_hosts(site_hosts)
+    )
     shift = len(remembered)
-    visits = remembered + [_describe_visit(i + shift, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]
-    for index, visit in enumerate(remembered):
-        visit["index"] = index
     on_page = _time_on_page(ordered, submitted_us)
     timeline = [
         {
@@ -489,63 +467,56 @@ def reconstruct(
         }
         for e in ordered
     ]
-
-    first_t = next((e.t for e in ordered if e.t is not None), None)
-    if remembered:
-        first_t = _instant_us(remembered[0]["started_at"])
-    to_enquiry = None
-    if first_t is not None and submitted_us is not None:
-        to_enquiry = max(0, (submitted_us - first_t) // 1000)  # a skewed clock never makes it negative
-    last_touch = next((v for v in reversed(visits) if v["channel"] != channels.DIRECT), visits[-1] if visits else None)
     return {
         "timeline": timeline,
         "visits": visits,
-        "summary": {
-            "first_touch": _touch(visits[0] if visits else None),
-            "last_touch": _touch(last_touch),
-            "visits": len(visits),
-            "page_views": sum(v["page_views"] for v in visits),
-            "first_seen_at": _iso(first_t),
-            "submitted_at": _iso(submitted_us),
-            "time_to_enquiry_ms": to_enquiry,
-            "client_only_events": sum(1 for e in events if e.source == "client"),
-        },
+        "summary": _summary(events, ordered, remembered, visits, submitted_us),
+    }
+
+
+def summarize(
+    server_events: list[dict],
+    client_events: list[dict],
+    submitted_at: datetime,
+    *,
+    site_hosts: Iterable[str] = (),
+    touches: object = (),
+) -> dict:
+    """The summary of one enquiry (first and last touch, visits, page views, time to enquiry,
+    events only the browser saw), without the timeline: the one summary the enquiry list (as
+    list_columns), the webhook and the e-mail use; reconstruct() gives the same. It skips the
+    per-event work only a timeline needs (times on page, the timeline's ISO times), which was
+    about half of a promote's CPU for a visitor with thousands of events."""
+    submitted_us = _instant_us(submitted_at)
+    events, ordered, remembered, visits = _visits(
+        server_events, client_events, submitted_us, touches, _own_hosts(site_hosts)
+    )
+    return _summary(events, ordered, remembered, visits, submitted_us)
+
+
+def list_columns(summary: dict) -> dict:
+    """A summary as the enquiry list's columns (what a promote stores with the journey)."""
+    first = summary.get("first_touch") or {}
+    return {
+        "first_channel": first.get("channel"),
+        "first_source": first.get("source"),
+        "landing_page": first.get("landing_page"),
+        "visits": summary.get("visits"),
+        "page_views": summary.get("page_views"),
+        "time_to_enquiry_ms": summary.get("time_to_enquiry_ms"),
     }
 
 
 def list_summary(
     server_events: list[dict], client_events: list[dict], submitted_at: datetime, touches: object = ()
 ) -> dict:
-    """The flat columns the dashboard's enquiry list stores (first touch, visits, page views, time
-    to enquiry): reconstruct()'s summary, without building the timeline. It skips the per-event
-    work the list does not show (times on page, the timeline's ISO times), which was about half of
-    a promote's CPU for a visitor with thousands of events. tests/test_journeys.py holds it equal
-    to the flattened summary of reconstruct() on ordinary and hostile input."""
-    submitted_us = _instant_us(submitted_at)
-    clock: list[int] = []
-    _, ordered = _ordered(server_events, client_events, submitted_us, clock)
-    remembered = _with_remembered(touches, clock[0] if clock else 0, ordered, frozenset(), submitted_us)
-    visits = _split_visits(ordered)
-    first = remembered[0] if remembered else _describe_visit(0, visits[0], frozenset()) if visits else {}
-    first_t = next((e.t for e in ordered if e.t is not None), None)
-    if remembered:
-        first_t = _instant_us(remembered[0]["started_at"])
-    to_enquiry = None
-    if first_t is not None and submitted_us is not None:
-        to_enquiry = max(0, (submitted_us - first_t) // 1000)
-    return {
-        "first_channel": first.get("channel"),
-        "first_source": first.get("source"),
-        "landing_page": first.get("landing_page"),
-        "visits": len(visits) + len(remembered),
-        "page_views": sum(1 for e in ordered if e.name == "page_view") + sum(v["page_views"] for v in remembered),
-        "time_to_enquiry_ms": to_enquiry,
-    }
+    """The enquiry list's columns of a journey: list_columns(summarize(...))."""
+    return list_columns(summarize(server_events, client_events, submitted_at, touches=touches))
 
 
 def server_visits(server_events: list[dict], *, site_hosts: Iterable[str] = ()) -> list[dict]:
     """reconstruct()'s visits of server events alone, without the timeline: what the anonymous
     daily totals (totals.py) count, attributed exactly as a journey's visits are."""
-    own_hosts = frozenset(filter(None, map(channels.host_of, site_hosts or ())))
     _, ordered = _ordered(server_events, [], None)
+    own_hosts = _own_hosts(site_hosts)
     return [_describe_visit(i, v, own_hosts) for i, v in enumerate(_split_visits(ordered))]

@@ -14,6 +14,8 @@ import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
+from .timestamps import parse
+
 UTC_NAME = "UTC"
 _DAY = timedelta(days=1)
 _PROBE = timedelta(days=7)
@@ -62,18 +64,8 @@ def zone_name(tz: tzinfo) -> str:
 
 def parse_time(value: str | date | datetime | None) -> datetime | None:
     """An aware datetime from an ISO string, a datetime (naive ones are UTC) or a date (its UTC
-    midnight); None for None or what does not parse."""
-    if value is None:
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    midnight); None for None or what does not parse (timestamps.parse)."""
+    return parse(value)
 
 
 def to_local(value: str | datetime | None, tz: tzinfo) -> datetime | None:

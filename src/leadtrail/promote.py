@@ -9,15 +9,17 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from . import spam
 from .bots import is_bot
 from .ingest import PromoteRequest
-from .journeys import list_summary
+from .journeys import list_columns, summarize
 from .lifecycle import event_cutoff
 from .services import Services
 from .store import JourneyRecord, dumps
 from .store.base import SNAPSHOT_LIMIT
+from .timestamps import iso
 from .webhook import JourneyCreated, journey_link
 
 
@@ -31,7 +33,7 @@ def until_next_page(server_events: list[dict], submitted_at: datetime) -> list[d
     in the path to it, so they are left out. Only the events newer than the submission are looked
     at; `created_at` is fixed-width ISO 8601 UTC text, so comparing text compares times.
     """
-    cut = submitted_at.astimezone(UTC).isoformat(timespec="microseconds")
+    cut = iso(submitted_at)
     first_after = len(server_events)
     while first_after and _later(server_events[first_after - 1].get("created_at"), cut, submitted_at):
         first_after -= 1
@@ -65,6 +67,13 @@ async def buffered_until_enquiry(services: Services, anon_id: str | None, now: d
     return until_next_page(await services.store.snapshot_events(anon_id, event_cutoff(services.settings, now)), now)
 
 
+class Saved(NamedTuple):
+    journey_id: int
+    created: bool
+    server_events: list[dict]  # the snapshot of the visitor's buffer
+    summary: dict[str, Any]  # journeys.summarize() of what was stored: the list's columns, the webhook, the e-mail
+
+
 async def save_snapshot(
     services: Services,
     req: PromoteRequest,
@@ -72,12 +81,21 @@ async def save_snapshot(
     client_events: list[dict],
     now: datetime,
     server_events: list[dict] | None = None,
-) -> tuple[int, bool, list[dict]]:
-    """Snapshots the visitor's buffer with the client events into a journey: (id, created, server events)."""
+) -> Saved:
+    """Snapshots the visitor's buffer with the client events into a journey. Its summary is
+    computed once, of the client events and remembered visits as stored (merged with an earlier
+    promote's on a refresh), while the database takes in the row."""
     started = time.perf_counter()
     if server_events is None:
         server_events = await buffered_until_enquiry(services, anon_id, now)
     snapshot_ms = (time.perf_counter() - started) * 1000
+    summary: dict[str, Any] = {}
+    snapshot = server_events
+
+    def columns(stored_client_events: list[dict], stored_touches: list[dict]) -> dict[str, Any]:
+        summary.update(summarize(snapshot, stored_client_events, now, touches=stored_touches))
+        return list_columns(summary)
+
     record = JourneyRecord(
         email=req.email,
         anon_id=anon_id,
@@ -85,7 +103,7 @@ async def save_snapshot(
         client_events=client_events,
         form=req.form,
         consent=req.consent,
-        summary=lambda stored_client_events, touches: list_summary(server_events, stored_client_events, now, touches),
+        summary=columns,
         touches=req.touches,
     )
     journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
@@ -104,7 +122,7 @@ async def save_snapshot(
             "save_ms": round((time.perf_counter() - started) * 1000 - snapshot_ms, 1),
         },
     )
-    return journey_id, created, server_events
+    return Saved(journey_id, created, server_events, summary)
 
 
 async def refresh_late(
@@ -215,40 +233,32 @@ async def promote(
     """The whole promote after the request is parsed and allowed: save, score, notify, look late.
     Raises StoreUnavailable when the database does not answer (nothing is acknowledged then)."""
     client_events = req.client_events
-    journey_id, created, server_events = await save_snapshot(services, req, anon_id, client_events, now)
+    saved = await save_snapshot(services, req, anon_id, client_events, now)
+    journey_id, created, server_events = saved.journey_id, saved.created, saved.server_events
     status = "open"
     if created:
         evidence = await evidence_of(services, req, anon_id, journey_id, server_events, client_events, caller, now)
         status = await file_spam(services, req, anon_id, journey_id, evidence)
     services.metrics.journeys["created" if created else "refreshed"] += 1
     if created and status != "spam":
-        announce(services, req, journey_id, server_events, client_events, caller, now)
+        announce(services, req, saved, caller, now)
     if anon_id is not None and client_events:
         services.spawn(refresh_late(services, req, anon_id, client_events, now, len(server_events)))
     return Promoted(journey_id, created, len(server_events), status)
 
 
-def announce(
-    services: Services,
-    req: PromoteRequest,
-    journey_id: int,
-    server_events: list[dict],
-    client_events: list[dict],
-    caller: Caller,
-    now: datetime,
-) -> None:
+def announce(services: Services, req: PromoteRequest, saved: Saved, caller: Caller, now: datetime) -> None:
     """A new enquiry that is not spam goes to the webhook (and the e-mail notifier): committed
-    already, delivered later by bounded background senders, never delaying the answer."""
+    already, delivered later by bounded background senders, never delaying the answer. Each gets
+    the same JourneyCreated (its summary computed once, at the save)."""
     created = JourneyCreated(
-        journey_id=journey_id,
+        journey_id=saved.journey_id,
         created_at=now,
         email=req.email,
         form=req.form,
         consent=req.consent,
-        server_events=server_events,
-        client_events=client_events,
-        link=caller.link(journey_id),
-        touches=req.touches,
+        link=caller.link(saved.journey_id),
+        summary=saved.summary,
     )
     if services.webhook is not None:
         services.webhook.submit(created)

@@ -6,7 +6,7 @@ a few tasks) delivers it, retrying network errors, 5xx and 429 with backoff. A f
 the delivery (logged, counted) instead of making a promote wait; at shutdown pending deliveries
 get a short grace period, then are dropped. The journey itself is already in the database.
 
-Pure parts: `build_payload`, `signature_header`, `verify_signature`, `journey_link`.
+Pure parts: `build_payload`, `brief`, `signature_header`, `verify_signature`, `journey_link`.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import hmac
 import ipaddress
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import orjson
 
-from .journeys import reconstruct
 from .metrics import Metrics
+from .timestamps import iso
 
 log = logging.getLogger("leadtrail.webhook")
 
@@ -44,31 +44,33 @@ SIGNATURE_TOLERANCE = 300  # seconds a receiver should accept a signature's time
 
 @dataclass(frozen=True)
 class JourneyCreated:
-    """What a promote hands over: enough to build the payload later, off the request's path."""
+    """What a promote hands the webhook and the e-mail notifier about a new enquiry: the stored
+    row's fields, the link to its dashboard page, and its summary (journeys.summarize(), computed
+    once when it was saved)."""
 
     journey_id: int
     created_at: datetime
     email: str
     form: str | None
     consent: bool | None
-    server_events: list[dict]
-    client_events: list[dict]
     link: str | None
-    touches: list[dict] = field(default_factory=list)
+    summary: dict[str, Any]
 
 
-def _summary(journey: JourneyCreated) -> dict:
-    summary = reconstruct(journey.server_events, journey.client_events, journey.created_at, touches=journey.touches)[
-        "summary"
-    ]
-    touch_keys = ("channel", "source", "landing_page")
+TOUCH_KEYS = ("channel", "source", "landing_page")
+
+
+def brief(summary: dict[str, Any]) -> dict[str, Any]:
+    """A journey summary as a new-enquiry message tells it: first and last touch (channel,
+    source, landing page), visits, page views, time to enquiry, events only the browser saw."""
+    first, last = summary.get("first_touch"), summary.get("last_touch")
     return {
-        "first_touch": {k: summary["first_touch"][k] for k in touch_keys} if summary["first_touch"] else None,
-        "last_touch": {k: summary["last_touch"][k] for k in touch_keys} if summary["last_touch"] else None,
-        "visits": summary["visits"],
-        "page_views": summary["page_views"],
-        "time_to_enquiry_ms": summary["time_to_enquiry_ms"],
-        "client_only_events": summary["client_only_events"],
+        "first_touch": {k: first.get(k) for k in TOUCH_KEYS} if first else None,
+        "last_touch": {k: last.get(k) for k in TOUCH_KEYS} if last else None,
+        "visits": summary.get("visits", 0),
+        "page_views": summary.get("page_views", 0),
+        "time_to_enquiry_ms": summary.get("time_to_enquiry_ms"),
+        "client_only_events": summary.get("client_only_events", 0),
     }
 
 
@@ -77,12 +79,12 @@ def build_payload(journey: JourneyCreated) -> dict:
     return {
         "type": EVENT_TYPE,
         "journey_id": journey.journey_id,
-        "created_at": journey.created_at.isoformat(timespec="microseconds"),
+        "created_at": iso(journey.created_at),
         "email": journey.email,
         "form": journey.form,
         "consent": journey.consent,
         "url": journey.link,
-        "summary": _summary(journey),
+        "summary": brief(journey.summary),
     }
 
 

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..timestamps import iso  # the form timestamps take in JSON and in SQLite (re-exported)
 from .batcher import GroupCommitter
 
 # The most buffered events one promote snapshots (oldest first).
@@ -99,11 +100,6 @@ def merge_touches(earlier: Any, later: list[dict[str, Any]]) -> list[dict[str, A
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def iso(ts: datetime) -> str:
-    """Fixed-width ISO 8601 in UTC, the form timestamps take in JSON and in SQLite."""
-    return ts.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def dumps(value: Any) -> str:
