@@ -165,8 +165,9 @@ def histograms(buckets: list[dict[str, Any]]) -> tuple[list[tuple[str, int]], in
 
 def analyse_sample(rows: list[dict]) -> dict[str, Any]:
     """Page-level figures from a sample of journeys, rebuilt by export.export_journey (CPU-bound:
-    run on a thread): pages seen (each once per journey, the form's own page left out), the commonest paths by channel and by
-    landing page, how many enquirers had events only their browser saw."""
+    run on a thread): pages seen (each once per journey, the form's own page left out), the
+    commonest paths by channel and by landing page, how many enquirers had events only their
+    browser saw."""
     pages: Counter[str] = Counter()
     channel_paths: Counter[tuple[str, ...]] = Counter()
     landing_paths: Counter[tuple[str, ...]] = Counter()
