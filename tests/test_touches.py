@@ -43,7 +43,7 @@ def test_a_remembered_newsletter_visit_is_the_first_touch(database_url):
             "/api/track/promote",
             json={"email": "couple@example.com", "touches": [NEWSLETTER, {"ts": "yesterday", "page_path": "/"}]},
         )
-    assert r.status_code == 201 and r.json()["touches_dropped"] == 1
+    assert r.status_code == 201 and r.json()["touches"] == 1 and r.json()["touches_dropped"] == 1
     journey = _journey(database_url, r.json()["journey_id"])
     first = journey["visits"][0]
     assert first["remembered"] and first["channel"] == "Email" and first["source"] == "newsletter"
@@ -66,6 +66,8 @@ def test_touches_are_merged_on_a_refresh_and_ignored_under_gpc(database_url):
             json={"email": "private@example.com", "touches": [NEWSLETTER]},
             headers={"Sec-GPC": "1"},
         )
+    assert again.json()["touches"] == 0 and "touches_dropped" not in again.json()
+    assert gpc.json()["touches"] == 0  # ignored, not stored
     assert len(_journey(database_url, first.json()["journey_id"])["touches"]) == 1
     assert _journey(database_url, gpc.json()["journey_id"])["touches"] == []
 

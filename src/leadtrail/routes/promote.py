@@ -91,6 +91,7 @@ async def promote(request: Request) -> Response:
         "journey_id": done.journey_id,
         "server_events": done.server_events,
         "client_events": len(req.client_events),
+        "touches": len(req.touches),
     }
     if req.client_events_dropped:
         body_out["client_events_dropped"] = req.client_events_dropped
