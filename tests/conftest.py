@@ -10,7 +10,8 @@ Fixtures
   new_page(**context_kwargs)   a page in a fresh context, error-checked and screenshotted
   page                         new_page() for the common one-visitor case
   page_errors                  the list page errors/console errors are collected into
-  start_server(url, *args, env=None)   launches `python -m leadtrail serve` -> LiveServer
+  start_server(url, *args, env=None)   launches `python -m leadtrail serve` -> LiveServer; after a
+                               browser test, no journey it holds may be spam (tests/spamguard.py)
   live_server                  start_server(database_url)
   owner_db                     database_url with the dashboard's owner account created
 """
@@ -46,6 +47,9 @@ def _wanted_databases() -> set[str]:
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "allow_page_errors: the page fixture does not fail the test on page/console errors"
+    )
+    config.addinivalue_line(
+        "markers", "spam_bot: a browser test whose visitor is a bot on purpose (tests/spamguard.py skips it)"
     )
 
 
@@ -244,7 +248,7 @@ def _get_status(url: str, timeout: float = 1.0) -> int | None:
 
 
 @pytest.fixture
-def start_server(tmp_path_factory):
+def start_server(tmp_path_factory, request):
     started: list[LiveServer] = []
 
     def start(database_url: str, *extra_args: str, env: dict | None = None, timeout: float = 20.0) -> LiveServer:
@@ -307,8 +311,17 @@ def start_server(tmp_path_factory):
 
     yield start
 
-    for server in started:
-        server.stop()
+    try:
+        # Every human-like flow in a real browser scores below SPAM_THRESHOLD (tests/spamguard.py).
+        if request.node.get_closest_marker("browser") and not request.node.get_closest_marker("spam_bot"):
+            import spamguard
+
+            problems = [p for server in started for p in spamguard.check(request.node.nodeid, server.database_url)]
+            if problems:
+                pytest.fail("\n".join(problems), pytrace=False)
+    finally:
+        for server in started:
+            server.stop()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,9 @@ def test_a_visitors_journey_through_the_demo_reaches_the_owner(demo_server, sqli
     page.context.route(
         "https://**", lambda route: route.fulfill(status=200, body="<title>x</title>", content_type="text/html")
     )
+    # A person's pace: the browser clock starts in the past and moves on while they read the
+    # booking page (at Playwright's own speed the walk takes a second: a bot's, filed as spam).
+    page.context.clock.install(time=datetime.now(UTC) - timedelta(minutes=10))
     base = demo_server.url
     page.goto(base + "/demo/")
     page.click("text=See packages & prices")
@@ -166,6 +170,7 @@ def test_a_visitors_journey_through_the_demo_reaches_the_owner(demo_server, sqli
     assert download.value.suggested_filename == "ellie-marlow-price-list-2026.pdf"
     page.click("text=Ask about portraits")
     page.wait_for_url("**/demo/book?package=portraits")
+    page.context.clock.fast_forward("02:00")
     page.fill("#name", "Jo & Sam")
     page.fill("#email", "Jo.Sam@Example.com")
     page.fill("#message", "A small studio session in spring.")

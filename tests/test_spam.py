@@ -4,6 +4,8 @@ a new journey as spam at SPAM_THRESHOLD (no webhook) while a human-like one stay
 
 from __future__ import annotations
 
+import time
+
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,10 +59,11 @@ def test_each_sign_says_why():
     bot = spam.Evidence(0, None, None, False, False)
     score, reasons = spam.score(bot)
     assert score >= THRESHOLD and len(reasons) == 2
-    instant = spam.Evidence(1, 800, 500, False, True)
-    score, reasons = spam.score(instant)
-    assert 0 < score < THRESHOLD and "0.8 s" in reasons[0]
-    score, reasons = spam.score(spam.Evidence(1, 800, 500, False, True, same_email=3))
+    score, reasons = spam.score(spam.Evidence(1, 800, 500, False, True))
+    assert score >= THRESHOLD and "0.8 s" in reasons[0] and "faster than anyone types" in reasons[0]
+    score, reasons = spam.score(spam.Evidence(1, 2400, 1500, False, True))
+    assert 0 < score < THRESHOLD and "2.4 s" in reasons[0] and "1.5 s" in reasons[1]
+    score, reasons = spam.score(spam.Evidence(1, 2400, 1500, False, True, same_email=3))
     assert score >= THRESHOLD and "4 enquiries from this address" in reasons[-1]
     assert spam.score(spam.Evidence(4, 300_000, 60_000, False, True)) == (0, [])
 
@@ -95,7 +98,9 @@ def test_a_honeypot_promote_is_filed_as_spam_and_an_ordinary_one_is_not(database
     """The promote stores the score and reasons; a filled honeypot files the journey as spam."""
     with app_client(database_url) as client:
         client.post("/api/track", json=page_view("/", "a"))
-        human = client.post("/api/track/promote", json={"email": "jo@example.com"}).json()["journey_id"]
+        opened = {**page_view("/", "a"), "ts": int(time.time() * 1000) - 90_000}  # the page opened 90 s ago
+        human = client.post("/api/track/promote", json={"email": "jo@example.com", "client_events": [opened]})
+        human = human.json()["journey_id"]
         client.cookies.clear()
         client.post("/api/track", json=page_view("/", "b"))
         bot = client.post("/api/track/promote", json={"email": "bot@example.com", "honeypot": True}).json()[

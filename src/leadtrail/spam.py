@@ -3,13 +3,13 @@ what the visitor did before the form, how the promote arrived, and how many enqu
 the same visitor, address or client lately. No network look-ups.
 
 At the default SPAM_THRESHOLD of 70: a filled honeypot alone is spam (100); so is a promote with
-no page seen from something that is not a browser (80), and an instant submit (the form sent
-within seconds of the first page, its own page barely open: 65) together with any other sign
-(not a browser, repeated enquiries). Timing alone stays below the threshold on purpose: a quick
-enquirer, or a site's own test, is a lead lost if filed as spam, and the owner still sees the
-score and its reasons. An enquirer who read a few pages over a few minutes, without a honeypot,
-scores at most 65 whatever else happens (bursts add at most BURST_CAP, a server-side promote's
-user agent SERVER_CLIENT), so is never spam.
+no page seen from something that is not a browser (80), and a form sent faster than anyone types
+an e-mail address (under FAST_SECONDS after the first page opened, its own page barely open: 70).
+A quick submit (under INSTANT_SECONDS: 65, under QUICK_SECONDS: 45) is spam only together with
+another sign (not a browser, repeated enquiries): a quick enquirer, or a site's own test, is a
+lead lost if filed as spam, and the owner still sees the score and its reasons. An enquirer
+who read a few pages over a few minutes, without a honeypot, scores at most 65 whatever else
+happens (bursts add at most BURST_CAP, a program's promote SERVER_CLIENT), so is never spam.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from typing import Any
 
 HONEYPOT = 100
 NO_PAGES = 50
-INSTANT = 45  # the form sent within INSTANT_SECONDS of the first page
+FAST = 50  # the form sent within FAST_SECONDS of the first page: faster than anyone types an address
+INSTANT = 45  # ... within INSTANT_SECONDS
 QUICK = 25  # ... within QUICK_SECONDS
 GLANCE = 20  # the form's own page open for under GLANCE_SECONDS
 SERVER_CLIENT = 30  # the promote did not come from a browser
 BURST_CAP = 35
-INSTANT_SECONDS, QUICK_SECONDS, GLANCE_SECONDS = 3, 10, 2
+FAST_SECONDS, INSTANT_SECONDS, QUICK_SECONDS, GLANCE_SECONDS = 1.5, 3, 10, 2
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ def score(e: Evidence) -> tuple[int, list[str]]:
         add(HONEYPOT, "a hidden field that only bots fill in (honeypot) was filled in")
     if e.page_views == 0:
         add(NO_PAGES, "no page of the site was seen before the form")
+    elif e.time_to_enquiry_ms is not None and e.time_to_enquiry_ms < FAST_SECONDS * 1000:
+        add(
+            FAST,
+            f"the form was sent {e.time_to_enquiry_ms / 1000:.1f} s after the first page opened, "
+            "faster than anyone types an e-mail address",
+        )
     elif e.time_to_enquiry_ms is not None and e.time_to_enquiry_ms < INSTANT_SECONDS * 1000:
         add(INSTANT, f"the form was sent {e.time_to_enquiry_ms / 1000:.1f} s after the first page opened")
     elif e.time_to_enquiry_ms is not None and e.time_to_enquiry_ms < QUICK_SECONDS * 1000:
