@@ -49,7 +49,9 @@ def pytest_configure(config):
         "markers", "allow_page_errors: the page fixture does not fail the test on page/console errors"
     )
     config.addinivalue_line(
-        "markers", "spam_bot: a browser test whose visitor is a bot on purpose (tests/spamguard.py skips it)"
+        "markers",
+        "spam_expected: a browser test that files spam on purpose, a bot's visit or a seeded spam list"
+        " (tests/spamguard.py skips it)",
     )
 
 
@@ -313,7 +315,7 @@ def start_server(tmp_path_factory, request):
 
     try:
         # Every human-like flow in a real browser scores below SPAM_THRESHOLD (tests/spamguard.py).
-        if request.node.get_closest_marker("browser") and not request.node.get_closest_marker("spam_bot"):
+        if request.node.get_closest_marker("browser") and not request.node.get_closest_marker("spam_expected"):
             import spamguard
 
             problems = [p for server in started for p in spamguard.check(request.node.nodeid, server.database_url)]

@@ -1,8 +1,8 @@
 """The spam guard over the browser suites: no human-like flow in a real browser may be filed as spam.
 
 conftest.start_server calls `check` when a browser test ends, for every server the test started:
-each journey its promotes filed must score below SPAM_THRESHOLD. Tests whose visitor is a bot on
-purpose say so with `@pytest.mark.spam_bot` and are not checked. LEADTRAIL_SPAM_REPORT=<file>
+each journey its promotes filed must score below SPAM_THRESHOLD. Tests that file spam on
+purpose say so with `@pytest.mark.spam_expected` and are not checked. LEADTRAIL_SPAM_REPORT=<file>
 appends every journey's score and reasons there (test id, journey id, score, reasons), to see the
 margins of the human-like flows.
 """
@@ -48,7 +48,7 @@ def check(test_id: str, database_url: str) -> list[str]:
                 out.write(json.dumps({"test": test_id, **j}) + "\n")
     return [
         f"journey {j['id']} scored {j['spam_score']} ({'; '.join(j['spam_reasons'] or [])}): "
-        "a human-like browser flow filed as spam (mark a bot's test @pytest.mark.spam_bot)"
+        "a human-like browser flow filed as spam (a test that files spam on purpose: @pytest.mark.spam_expected)"
         for j in journeys
         if j["status"] == "spam" or (j["spam_score"] or 0) >= THRESHOLD
     ]

@@ -174,7 +174,7 @@ def read_a_few_pages(page, site, minutes_each: float = 1.5) -> None:
 # -- bots ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.spam_bot
+@pytest.mark.spam_expected
 def test_a_bot_sending_the_form_as_soon_as_it_loads_is_spam(site, new_page):
     """The booking page opened, the address typed and the form sent at once: filed as spam, and
     the reason says the form went faster than anyone types."""
@@ -189,7 +189,7 @@ def test_a_bot_sending_the_form_as_soon_as_it_loads_is_spam(site, new_page):
     assert any("faster than anyone types" in r for r in stored["spam_reasons"])
 
 
-@pytest.mark.spam_bot
+@pytest.mark.spam_expected
 def test_a_bot_filling_the_honeypot_is_spam_however_patient(site, new_page):
     """A bot that reads three pages over minutes like a person but fills every input, the hidden
     one too: the honeypot alone files it as spam."""
@@ -205,7 +205,7 @@ def test_a_bot_filling_the_honeypot_is_spam_however_patient(site, new_page):
     assert any("honeypot" in r for r in stored["spam_reasons"])
 
 
-@pytest.mark.spam_bot
+@pytest.mark.spam_expected
 def test_a_script_promoting_with_a_browser_name_and_no_tracker_is_spam(site):
     """httpx with Chrome's user agent and no cookie, events or browser headers: no page seen and
     not a browser, filed as spam (and, being spam, answered like any promote)."""

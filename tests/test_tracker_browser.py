@@ -811,7 +811,7 @@ def test_nothing_is_remembered_under_global_privacy_control(site, visitor):
     assert not bodies(site, "/api/track")
 
 
-@pytest.mark.spam_bot
+@pytest.mark.spam_expected
 def test_a_filled_honeypot_is_reported_and_filed_as_spam(site, visitor):
     """A bot that fills the hidden field: the promote says honeypot, the journey is spam."""
     site.pages["/t/form"] = page_html(BOOKING.format(email="bot@example.com", trap="http://spam.example"), title="Book")
