@@ -70,6 +70,7 @@ def test_outcome_changes_need_the_csrf_token_and_a_valid_value(owner_db):
         for data in ({"status": "won", "value": "-5"}, {"status": "won", "value": "lots"}, {"status": "sold"}):
             r = client.post(f"/cp/journeys/{lead}/outcome", data={"csrf_token": token, **data})
             assert r.status_code == 400 and "Nothing was changed" in r.text
+            assert ("1,250.50 or 1.250,50" in r.text) == ("value" in data)  # how to write it, when it was the value
         assert (
             client.post("/cp/journeys/999999/outcome", data={"csrf_token": token, "status": "won"}).status_code == 404
         )

@@ -189,6 +189,8 @@ def _row_out(store: SqlStore, row: dict[str, Any]) -> dict[str, Any]:
         out["value"] = float(out["value"])  # numeric: a Decimal from PostgreSQL
     if out.get("consent") is not None:
         out["consent"] = bool(out["consent"])
+    if "spam_reasons" in out:
+        out["spam_reasons"] = store.decode_json(out["spam_reasons"]) or []
     return out
 
 

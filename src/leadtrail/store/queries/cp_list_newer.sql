@@ -1,6 +1,6 @@
 -- The page before the cursor (the "newer" link): walked oldest first, reversed by the caller.
 select id, email, form, consent, created_at, first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms,
-       status, value, currency, spam_score
+       status, value, currency, spam_score, spam_reasons
 from submission_journeys
 where created_at >= :since and created_at < :until and (status = 'spam') = :spam
   and (created_at, id) > (:cursor_at, :cursor_id)

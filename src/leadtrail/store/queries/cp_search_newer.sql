@@ -1,5 +1,5 @@
 select id, email, form, consent, created_at, first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms,
-       status, value, currency, spam_score
+       status, value, currency, spam_score, spam_reasons
 from submission_journeys
 where id in (
   select id from submission_journeys

@@ -2,7 +2,7 @@
 -- lower-cased; the caller escapes % and _). The inner query finds the page's ids; the outer one
 -- reads only those rows.
 select id, email, form, consent, created_at, first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms,
-       status, value, currency, spam_score
+       status, value, currency, spam_score, spam_reasons
 from submission_journeys
 where id in (
   select id from submission_journeys

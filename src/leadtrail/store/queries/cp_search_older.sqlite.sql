@@ -2,7 +2,7 @@
 -- the rowid cover it) instead of walking created_at order through whole rows, events included,
 -- which SQLite's planner prefers and which reads every row's overflow pages when little matches.
 select id, email, form, consent, created_at, first_channel, first_source, landing_page, visits, page_views, time_to_enquiry_ms,
-       status, value, currency, spam_score
+       status, value, currency, spam_score, spam_reasons
 from submission_journeys
 where id in (
   select id from submission_journeys indexed by submission_journeys_email_status_idx
