@@ -147,7 +147,10 @@ def journey(server, email: str) -> dict:
         found[:] = run_store(server.database_url, work)
         return bool(found)
 
-    wait_until(look, 15, f"a journey of {email}")
+    try:
+        wait_until(look, 15, f"a journey of {email}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nserver log:\n{server.logs()[-2000:]}") from None
     [one] = found
     return one
 
