@@ -5,8 +5,9 @@
   (httptools itself has no cap; one 64 MiB Cookie header used to be read and parsed).
 - A head must arrive within HEAD_TIMEOUT seconds of its first byte, or of the connection opening:
   slow-loris connections that trickle a byte a second are closed.
-- A response sent before the request's body was read in full (413, 415, 400, 429 ...) closes the
-  connection, so a never-ending body is not read after its refusal.
+- A response started before the request's body was read in full (413, 415, 400, 429 ...) says
+  `Connection: close` and closes the connection, so a never-ending body is not read after its
+  refusal (uvicorn reads on and discards it).
 - At most `max_connections` connections per process; one more is closed at once (the
   descriptors stay available to the requests already being served). Set `ulimit -n` above it.
 """
@@ -16,18 +17,27 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 MAX_HEAD_BYTES = 32 * 1024
 HEAD_TIMEOUT = 10.0
 MAX_CONNECTIONS = 1000
+_431_BODY = b'{"error":"request headers too large","details":["at most 32768 bytes of request line and headers"]}'
 _431 = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
     b"content-type: application/json\r\n"
     b"content-length: %d\r\n"
-    b"connection: close\r\n\r\n"
-)
-_431_BODY = b'{"error":"request headers too large","details":["at most 32768 bytes of request line and headers"]}'
+    b"connection: close\r\n\r\n" % len(_431_BODY)
+) + _431_BODY
+
+
+class _EarlyAnswerCloses(RequestResponseCycle):
+    """A response that starts while the request body is still arriving ends the connection."""
+
+    async def send(self, message: Any) -> None:
+        if self.more_body and not self.response_started:
+            self.keep_alive = False  # uvicorn then writes `connection: close` and closes when done
+        await super().send(message)
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -37,8 +47,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._in_head = True
-        self._head_bytes = 0
+        self._in_head = True  # the next bytes belong to a request head
+        self._head_bytes = 0  # of the head being read, in earlier chunks
+        self._tail = b""  # the last bytes of the previous chunk (a CRLFCRLF split across two)
         self._head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -54,12 +65,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
-            end = data.find(b"\r\n\r\n")
-            size = self._head_bytes + (len(data) if end < 0 else end + 4)
+            if self._head_bytes:
+                end = (self._tail + data).find(b"\r\n\r\n")
+                size = self._head_bytes + (len(data) if end < 0 else end + 4 - len(self._tail))
+            else:
+                end = data.find(b"\r\n\r\n")
+                size = len(data) if end < 0 else end + 4
             if size > self.max_head_bytes:
                 self._refuse_head()
                 return
-            self._head_bytes = size if end < 0 else 0
+            if end < 0:
+                self._head_bytes = size
+                self._tail = data[-3:]
             if self._head_timer is None:
                 self._arm_head_timer()
         super().data_received(data)
@@ -69,21 +86,24 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._cancel_head_timer()
         super().on_headers_complete()
+        if self.cycle is not None and type(self.cycle) is RequestResponseCycle:
+            self.cycle.__class__ = _EarlyAnswerCloses
+
+    def on_message_complete(self) -> None:
+        self._in_head = True  # what follows is the next request's head (pipelined or kept alive)
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         cycle = self.cycle
         if cycle is not None and cycle.more_body and not self.transport.is_closing():
-            # Answered before the body was read in full: stop reading it.
-            self.transport.close()
+            self.transport.close()  # answered before the body was read in full: stop reading it
             return
-        self._in_head = True
-        self._head_bytes = 0
         super().on_response_complete()
 
     def _refuse_head(self) -> None:
         self._cancel_head_timer()
         if not self.transport.is_closing():
-            self.transport.write(_431 % len(_431_BODY) + _431_BODY)
+            self.transport.write(_431)
             self.transport.close()
 
     def _arm_head_timer(self) -> None:
@@ -97,8 +117,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self._in_head and not self.transport.is_closing():
-            self.transport.close()
+        if not self._in_head or self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._arm_head_timer()  # a pipelined head waits while the previous answer is made
+            return
+        self.transport.close()
 
 
 def protocol_for(max_connections: int, head_timeout: float) -> type[GuardedHttpToolsProtocol]:
