@@ -19,8 +19,8 @@ import hmac
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+
+from leadtrail.timestamps import epoch_ms
 
 HONEYPOT = 100
 NO_PAGES = 50
@@ -106,27 +106,16 @@ def from_browser(ua_is_bot: bool, browser_headers: bool, anon_id: bool, client_e
     return not ua_is_bot and (browser_headers or client_events or touches)
 
 
-def _ms(value: Any) -> int | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(datetime.fromisoformat(value).timestamp() * 1000)
-        except ValueError:
-            return None
-    return None
-
-
 def page_evidence(
     server_events: list[dict], client_events: list[dict], touches: list[dict], submitted_ms: int
 ) -> tuple[int, int | None, int | None]:
     """(page views, ms from the first known event, ms from the last page view) before the
     enquiry, from both capture paths and the browser's remembered visits. Cheap (one pass, no
     reconstruction): a page seen by both paths counts twice, which only matters as "none"."""
-    views = [_ms(e.get("created_at")) for e in server_events if e.get("event_name") == "page_view"]
-    views += [_ms(e.get("ts")) for e in client_events if e.get("event_name") == "page_view"]
-    starts = [_ms(e.get("created_at")) for e in server_events[:1]]
-    starts += [_ms(e.get("ts")) for e in client_events] + [_ms(t.get("ts")) for t in touches]
+    views = [epoch_ms(e.get("created_at")) for e in server_events if e.get("event_name") == "page_view"]
+    views += [epoch_ms(e.get("ts")) for e in client_events if e.get("event_name") == "page_view"]
+    starts = [epoch_ms(e.get("created_at")) for e in server_events[:1]]
+    starts += [epoch_ms(e.get("ts")) for e in client_events] + [epoch_ms(t.get("ts")) for t in touches]
     known_views = [t for t in views if t is not None and t <= submitted_ms]
     known_starts = [t for t in starts if t is not None and t <= submitted_ms] + known_views
     first = min(known_starts) if known_starts else None
