@@ -286,11 +286,11 @@ def test_each_login_gets_a_new_session_id_and_ends_the_old_one(owner_db):
 # -- throttling -------------------------------------------------------------------------------------------
 
 
-def test_failed_logins_are_throttled_per_account(owner_db):
-    """After five failures the account answers 429 with Retry-After, even to the right password,
-    and another worker process sharing the database agrees."""
+def test_failed_logins_are_throttled_per_account_and_client(owner_db):
+    """After five failures from one client the account answers it 429 with Retry-After, even to
+    the right password, and another worker process sharing the database agrees."""
     with app_client(owner_db) as client:
-        for _ in range(accounts.MAX_ATTEMPTS_PER_ACCOUNT):
+        for _ in range(accounts.FREE_ATTEMPTS_PER_CLIENT):
             assert "do not match" in login(client, password="wrong password!!").text
         throttled = login(client)
         assert throttled.status_code == 429
@@ -316,21 +316,21 @@ def test_throttling_forgets_attempts_after_the_window(owner_db):
     async def work(store):
         now = datetime.now(UTC)
         past = now - accounts.THROTTLE_WINDOW - timedelta(seconds=5)
-        for _ in range(accounts.MAX_ATTEMPTS_PER_ACCOUNT):
+        for _ in range(accounts.FREE_ATTEMPTS_PER_CLIENT):
             assert isinstance(await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", past), int)
         fresh = await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now)
-        for _ in range(accounts.MAX_ATTEMPTS_PER_ACCOUNT - 1):
+        for _ in range(accounts.FREE_ATTEMPTS_PER_CLIENT - 1):
             await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now)
         refused = [await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now) for _ in range(3)]
         counts = await db.attempt_counts(
-            store, keys.account_key(OWNER_EMAIL), keys.address_key("1.2.3.4"), now - accounts.THROTTLE_WINDOW
+            store, keys.account_key(OWNER_EMAIL), keys.address_key("1.2.3.4"), now - accounts.THROTTLE_WINDOW, 0
         )
         return fresh, refused, counts
 
     fresh, refused, counts = run_store(owner_db, work)
     assert isinstance(fresh, int)
     assert all(isinstance(r, accounts.Throttled) for r in refused)
-    assert counts["account_n"] == accounts.MAX_ATTEMPTS_PER_ACCOUNT
+    assert counts["account_n"] == counts["pair_n"] == accounts.FREE_ATTEMPTS_PER_CLIENT
 
 
 # -- sessions, logout, CSRF on actions ----------------------------------------------------------------------

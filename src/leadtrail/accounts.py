@@ -10,8 +10,14 @@ unknown address cost as much to check as a wrong password.
   lifetime and an idle timeout; a new one at every login.
 - CSRF: a session's token is an HMAC of its cookie value (synchroniser token, nothing stored);
   before login, a signed double-submit pair (random cookie, HMAC of it in the form).
-- Throttling: one row per attempt in `cp_login_attempts`, counted per account and per client
-  address over a sliding window; keys are keyed hashes, never the raw address.
+- Throttling: one row per attempt in `cp_login_attempts` over a sliding window, keyed by keyed
+  hashes (never the raw address). A client is a browser that signed in to this account before (its
+  signed known-device cookie) or else its address. Per (account, client): 5 attempts, then each
+  must wait twice as long as the one before (30 s, 1 min, 2 min, ... at most the window), so one
+  client gets about 9 guesses per 15 minutes. Per client address: 20 per window. Per account, all
+  unknown clients together: 30 per window. A known browser counts only against its own
+  (account, browser) pair, so nobody else's failures, from any number of addresses, ever lock the
+  owner out of a browser they signed in with before; a stolen device cookie buys no extra guesses.
 - Password changes (account page, `leadtrail user passwd`): the same rules as creation; the
   current password is checked as a login attempt (throttled alike); every session of the owner
   ends, and the page's own browser gets a new one.
@@ -49,8 +55,11 @@ SESSION_IDLE = timedelta(hours=12)  # a session unused this long is over
 SESSION_TOUCH = timedelta(minutes=5)  # seen_at is written at most this often (one write, not one per page)
 
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_ATTEMPTS_PER_ACCOUNT = 5  # per e-mail address typed, successful logins forgive these
-MAX_ATTEMPTS_PER_ADDRESS = 20  # per client address, whatever address it types
+FREE_ATTEMPTS_PER_CLIENT = 5  # per (account, client) before delays; a successful login forgives them
+FIRST_DELAY = timedelta(seconds=30)  # then each attempt waits FIRST_DELAY * 2^k since the last one
+MAX_ATTEMPTS_PER_ADDRESS = 20  # per client address, whatever address it types (unknown browsers)
+MAX_ATTEMPTS_PER_ACCOUNT = 30  # per e-mail address typed, all unknown browsers together
+DEVICE_LIFETIME = timedelta(days=365)  # the known-device cookie
 
 SETUP_TTL = timedelta(hours=24)
 _SETUP_LOCK = "leadtrail:cp:setup"
@@ -180,6 +189,21 @@ class Keys:
     def setup_token(self, nonce: str) -> str:
         return self.mac("setup", nonce)
 
+    # A browser that signed in to an account: "<nonce>.<HMAC(account, nonce)>" in a cookie. It
+    # proves only that this browser once knew the password; it opens nothing by itself.
+    def device_cookie(self, email: str, nonce: str | None = None) -> str:
+        nonce = nonce or secrets.token_urlsafe(18)
+        return f"{nonce}.{self.mac('login-device', self.account_key(email) + nonce)}"
+
+    def device_key(self, email: str, cookie: str | None) -> str | None:
+        """The throttling key of a known browser of this account, or None (no, a tampered or
+        another account's cookie)."""
+        value = (cookie or "")[:200]
+        nonce, _, mac = value.partition(".")
+        if not nonce or not mac or not hmac.compare_digest(self.device_cookie(email, nonce).encode(), value.encode()):
+            return None
+        return "d:" + self.mac("login-device-key", nonce)[:30]
+
 
 def csrf_matches(expected: str, given: str | None) -> bool:
     return (
@@ -235,32 +259,69 @@ async def housekeeping(store: SqlStore, now: datetime | None = None) -> None:
 # -- throttling ---------------------------------------------------------------------------------------
 
 
+def pair_delay(attempts: int) -> timedelta:
+    """How long the attempts-th attempt of one (account, client) in the window waits after the
+    one before it (pure)."""
+    extra = attempts - FREE_ATTEMPTS_PER_CLIENT - 1
+    if extra < 0:
+        return timedelta(0)
+    return min(FIRST_DELAY * (1 << min(extra, 16)), THROTTLE_WINDOW)
+
+
+def throttle_wait(counts: dict[str, Any], known: bool, now: datetime, decode: Any) -> int | None:
+    """Seconds to wait before this attempt may be checked, or None (pure). `counts` includes the
+    attempt itself: pair_n and pair_previous (the one before it) for (account, client), and the
+    account's and the address's counts and oldest attempts in the window."""
+    waits: list[datetime] = []
+    previous = counts.get("pair_previous")
+    if previous is not None:
+        delay = pair_delay(int(counts["pair_n"]))
+        if delay and decode(previous) + delay > now:
+            waits.append(decode(previous) + delay)
+    if not known:
+        for scope, cap in (("account", MAX_ATTEMPTS_PER_ACCOUNT), ("address", MAX_ATTEMPTS_PER_ADDRESS)):
+            oldest = counts[f"{scope}_oldest"]
+            if int(counts[f"{scope}_n"]) > cap and oldest is not None:
+                waits.append(decode(oldest) + THROTTLE_WINDOW)
+    if not waits:
+        return None
+    return max(1, int((max(waits) - now).total_seconds()) + 1)
+
+
 async def begin_attempt(
-    store: SqlStore, keys: Keys, email: str, address: str, now: datetime | None = None
+    store: SqlStore,
+    keys: Keys,
+    email: str,
+    address: str,
+    now: datetime | None = None,
+    device: str | None = None,
 ) -> int | Throttled:
     """Records a login attempt before the password is checked, then counts: concurrent guesses
-    all count, so at most the limit of them is ever checked. Returns the attempt's id, or
-    Throttled (the attempt is then forgotten, so hammering does not extend the lock-out)."""
+    all count, so at most the limit of them is ever checked. `device` is the browser's
+    known-device cookie, if any. Returns the attempt's id, or Throttled (the attempt is then
+    forgotten, so hammering does not extend the wait)."""
     now = now or utcnow()
-    account, client = keys.account_key(email), keys.address_key(address)
+    account = keys.account_key(email)
+    known = keys.device_key(email, device)
+    client = known or keys.address_key(address)
     attempt_id = await db.record_attempt(store, account, client, now)
-    since = now - THROTTLE_WINDOW
-    counts = await db.attempt_counts(store, account, client, since)
-    waits = []
-    if counts["account_n"] > MAX_ATTEMPTS_PER_ACCOUNT:
-        waits.append(counts["account_oldest"])
-    if counts["address_n"] > MAX_ATTEMPTS_PER_ADDRESS:
-        waits.append(counts["address_oldest"])
-    if not waits:
+    counts = await db.attempt_counts(store, account, client, now - THROTTLE_WINDOW, attempt_id)
+    wait = throttle_wait(counts, known is not None, now, store.decode_time)
+    if wait is None:
         return attempt_id
     await db.delete_attempt(store, attempt_id)
-    oldest = min(store.decode_time(w) for w in waits if w is not None) if any(waits) else now
-    retry = (oldest + THROTTLE_WINDOW - now).total_seconds()
-    return Throttled(max(1, int(retry) + 1))
+    return Throttled(wait)
 
 
 async def forgive_account(store: SqlStore, keys: Keys, email: str) -> None:
+    """Every attempt on the account forgiven (its password was just reset from the command line)."""
     await db.clear_account_attempts(store, keys.account_key(email))
+
+
+async def forgive_client(store: SqlStore, keys: Keys, email: str, address: str, device: str | None = None) -> None:
+    """A successful login forgives that client's attempts on that account (not anyone else's)."""
+    client = keys.device_key(email, device) or keys.address_key(address)
+    await db.clear_pair_attempts(store, keys.account_key(email), client)
 
 
 # -- the owner's own account: password changes, other sessions -------------------------------------
@@ -326,6 +387,7 @@ async def change_password(
     new: str,
     confirm: str,
     now: datetime | None = None,
+    device: str | None = None,
 ) -> str | Throttled:
     """The signed-in owner changes their password. The new one is checked first (the same rules
     as everywhere, no password work spent); the current one is then checked as a login attempt
@@ -339,7 +401,7 @@ async def change_password(
         raise AccountError(problem)
     if new == current:  # compares two things typed here: tells nothing about the stored password
         raise AccountError("choose a new password, not the one you typed as your current one")
-    attempt = await begin_attempt(store, keys, owner.email, address, now)
+    attempt = await begin_attempt(store, keys, owner.email, address, now, device)
     if isinstance(attempt, Throttled):
         return attempt
     row = await db.owner_by_id(store, owner.id)
@@ -349,7 +411,7 @@ async def change_password(
         raise WrongPassword("your current password is not right")
     _, token = await _replace_password(store, owner.id, new, owner, now)
     assert token is not None  # _replace_password makes a session when new_session_for is given
-    await forgive_account(store, keys, owner.email)
+    await forgive_client(store, keys, owner.email, address, device)
     return token
 
 

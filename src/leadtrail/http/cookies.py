@@ -27,6 +27,11 @@ def login_csrf_cookie_name(request: Request) -> str:
     return "__Host-leadtrail_csrf" if secure(request) else "leadtrail_csrf"
 
 
+def device_cookie_name(request: Request) -> str:
+    """The known-device cookie: this browser signed in to an account before (accounts.Keys)."""
+    return "__Host-leadtrail_device" if secure(request) else "leadtrail_device"
+
+
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
     response.set_cookie(
         name, value, max_age=max_age, path="/", secure=secure(request), httponly=True, samesite="strict"

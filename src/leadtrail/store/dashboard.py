@@ -103,10 +103,19 @@ async def record_attempt(db: Transaction, account_key: str, address_key: str, no
     return int(await db.fetchval("cp_attempt_insert", account_key=account_key, address_key=address_key, now=now))
 
 
-async def attempt_counts(db: Transaction, account_key: str, address_key: str, since: datetime) -> dict[str, Any]:
-    rows = await db.fetch("cp_attempt_counts", account_key=account_key, address_key=address_key, since=since)
+async def attempt_counts(
+    db: Transaction, account_key: str, address_key: str, since: datetime, attempt_id: int
+) -> dict[str, Any]:
+    rows = await db.fetch(
+        "cp_attempt_counts", account_key=account_key, address_key=address_key, since=since, id=attempt_id
+    )
     row = rows[0]
-    return {**row, "account_n": int(row["account_n"]), "address_n": int(row["address_n"])}
+    return {
+        **row,
+        "account_n": int(row["account_n"]),
+        "address_n": int(row["address_n"]),
+        "pair_n": int(row["pair_n"]),
+    }
 
 
 async def delete_attempt(db: Transaction, attempt_id: int) -> None:
@@ -115,6 +124,10 @@ async def delete_attempt(db: Transaction, attempt_id: int) -> None:
 
 async def clear_account_attempts(db: Transaction, account_key: str) -> None:
     await db.execute("cp_attempts_clear_account", account_key=account_key)
+
+
+async def clear_pair_attempts(db: Transaction, account_key: str, address_key: str) -> None:
+    await db.execute("cp_attempts_clear_pair", account_key=account_key, address_key=address_key)
 
 
 async def delete_old_attempts(db: Transaction, before: datetime) -> int:

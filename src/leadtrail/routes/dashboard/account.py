@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ... import accounts
-from ...http.cookies import services_of, session_cookie_name, set_cookie
+from ...http.cookies import device_cookie_name, services_of, session_cookie_name, set_cookie
 from ...http.forms import read_form
 from ...http.render import render, sentence, too_many_attempts
 from ...http.sessions import owner_required, signed_in
@@ -81,6 +81,7 @@ async def change_password(request: Request) -> Response:
             form.get("current_password", ""),
             form.get("new_password", ""),
             form.get("new_password_confirm", ""),
+            device=request.cookies.get(device_cookie_name(request)),
         )
     except accounts.WrongPassword as exc:
         log.info("dashboard: password change refused (wrong current password)")

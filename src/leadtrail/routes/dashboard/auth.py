@@ -1,9 +1,11 @@
 """Logging in and out, and creating the first owner from the setup link.
 
 Before login the forms carry a signed double-submit token: a random value in a SameSite=Strict
-cookie and its HMAC in the form. Failed attempts are recorded before the password is checked and
-counted per account and per client address (in the database, so every worker agrees); an unknown
-address and a wrong password get the same answer after the same argon2 work.
+cookie and its HMAC in the form. Attempts are recorded before the password is checked and counted
+in the database, so every worker agrees (accounts.begin_attempt: per account and client with
+growing delays, per address, per account for browsers never signed in); an unknown address and a
+wrong password get the same answer after the same argon2 work. A successful login leaves a signed
+known-device cookie (a year) that exempts this browser from other people's failures.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ... import accounts
-from ...http.cookies import clear_cookie, login_csrf_cookie_name, services_of, session_cookie_name, set_cookie
+from ...http.cookies import (
+    clear_cookie,
+    device_cookie_name,
+    login_csrf_cookie_name,
+    services_of,
+    session_cookie_name,
+    set_cookie,
+)
 from ...http.forms import read_form
 from ...http.render import render, sentence, too_many_attempts
 from ...http.sessions import check_post, current_session
@@ -118,7 +127,9 @@ async def login(request: Request) -> Response:
             request, "cp/login.html", {**context, "error": "Enter your e-mail address and password."}, 400
         )
     keys = services_of(request).keys
-    attempt = await accounts.begin_attempt(store, keys, email, client_address(request, services.settings))
+    address = client_address(request, services.settings)
+    device = request.cookies.get(device_cookie_name(request))
+    attempt = await accounts.begin_attempt(store, keys, email, address, device=device)
     if isinstance(attempt, accounts.Throttled):
         log.warning("dashboard: login throttled (retry after %ss)", attempt.retry_after)
         return _form_page(
@@ -133,7 +144,7 @@ async def login(request: Request) -> Response:
         log.info("dashboard: failed login")
         # 200, as form frameworks answer a form with errors (401 would need WWW-Authenticate).
         return _form_page(request, "cp/login.html", {**context, "error": BAD_LOGIN}, 200)
-    await accounts.forgive_account(store, keys, email)
+    await accounts.forgive_client(store, keys, email, address, device)
     await accounts.housekeeping(store)
     return await _signed_in(request, owner, target)
 
@@ -148,6 +159,11 @@ async def _signed_in(request: Request, owner: accounts.Owner, target: str) -> Re
         request, response, session_cookie_name(request), token, max_age=int(accounts.SESSION_LIFETIME.total_seconds())
     )
     clear_cookie(request, response, login_csrf_cookie_name(request))
+    # This browser now counts as the owner's own: other people's failed logins never lock it out.
+    keys = services_of(request).keys
+    if keys.device_key(owner.email, request.cookies.get(device_cookie_name(request))) is None:
+        lifetime = int(accounts.DEVICE_LIFETIME.total_seconds())
+        set_cookie(request, response, device_cookie_name(request), keys.device_cookie(owner.email), lifetime)
     log.info("dashboard: owner %s logged in", owner.id)
     return response
 
