@@ -128,6 +128,8 @@ def create_app(settings: Settings) -> LeadtrailApp:
         services.pruner.start_periodic()
         if services.totals is not None:
             services.totals.start_periodic()
+        if services.notifier is not None:
+            services.notifier.start()
         for module in features:
             if hasattr(module, "on_startup"):
                 await module.on_startup(services)

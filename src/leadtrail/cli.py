@@ -1,4 +1,4 @@
-"""The `leadtrail` command: serve, migrate, prune, user add, user passwd, export, erase."""
+"""The `leadtrail` command: serve, migrate, prune, user add, user passwd, export, erase, token, notify test."""
 
 from __future__ import annotations
 
@@ -343,6 +343,37 @@ def token_revoke(name: str, database_url: str | None) -> None:
     if not with_store(settings, lambda store: tokens.revoke_token(store, name, utcnow())):
         raise click.ClickException(f"no live token named {name!r} (see: leadtrail token list)")
     click.echo(f"revoked {name!r}")
+
+
+@main.group()
+def notify() -> None:
+    """New-enquiry e-mails and the digest (SMTP_URL, NOTIFY_EMAILS)."""
+
+
+@notify.command("test")
+def notify_test() -> None:
+    """Send a test e-mail through SMTP_URL to NOTIFY_EMAILS; exit 1 with the reason when it fails."""
+    from .notify import mail, smtp
+    from .store import utcnow
+
+    settings = resolve()
+    if not settings.smtp_url:
+        raise click.ClickException(
+            "SMTP_URL is not set: set LEADTRAIL_SMTP_URL=smtp://user:pass@host:587 (or smtps://...:465)"
+        )
+    if not settings.notify_emails:
+        raise click.ClickException("NOTIFY_EMAILS is not set: set LEADTRAIL_NOTIFY_EMAILS=you@example.com[,...]")
+    server = smtp.SmtpServer.from_url(settings.smtp_url)
+    sender = settings.smtp_from or mail.default_sender(server.username, server.host)
+    message = mail.test_message(server.address, sender, settings.notify_emails, settings.notify_digest, utcnow())
+    try:
+        encrypted = asyncio.run(smtp.send(server, message))
+    except smtp.SendFailed as exc:
+        raise click.ClickException(f"no e-mail sent: {exc.reason}") from None
+    click.echo(
+        f"sent a test e-mail through {server.address} ({'encrypted' if encrypted else 'NOT encrypted'}) "
+        f"to {', '.join(settings.notify_emails)}"
+    )
 
 
 @main.command()

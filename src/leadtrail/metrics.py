@@ -26,6 +26,8 @@ class Metrics:
         self.responses: Counter[tuple[str, int]] = Counter()  # (route, status) -> count
         self.journeys: Counter[str] = Counter()  # created / refreshed
         self.webhooks: Counter[str] = Counter()  # delivered / retried / failed / dropped
+        # (kind, result): enquiry/digest/test x queued / sent / retried / failed / skipped / dropped
+        self.emails: Counter[tuple[str, str]] = Counter()
 
     def response(self, route: str, status: int) -> None:
         self.responses[(route, status)] += 1
@@ -61,6 +63,15 @@ def render(services: Services) -> str:
         *(
             f'leadtrail_webhook_deliveries_total{{result="{result}"}} {m.webhooks[result]}'
             for result in ("delivered", "retried", "failed", "dropped")
+        ),
+        "# HELP leadtrail_emails_total E-mails (kind: enquiry, digest): queued (written to the outbox by this "
+        "process), sent, retried (an attempt failed, another will follow), failed (given up), skipped (the "
+        "enquiry was erased or filed as spam before it went), dropped (not queued: queue full, server stopping).",
+        "# TYPE leadtrail_emails_total counter",
+        *(
+            f'leadtrail_emails_total{{kind="{kind}",result="{result}"}} {m.emails[(kind, result)]}'
+            for kind in ("enquiry", "digest")
+            for result in ("queued", "sent", "retried", "failed", "skipped", "dropped")
         ),
         "# HELP leadtrail_commit_batches_total Group-commit batches written.",
         "# TYPE leadtrail_commit_batches_total counter",

@@ -248,17 +248,21 @@ async def promote(
 
 
 def announce(services: Services, req: PromoteRequest, saved: Saved, caller: Caller, now: datetime) -> None:
-    """A new enquiry that is not spam goes to the webhook (and the e-mail notifier): committed
+    """A new enquiry that is not spam goes to the webhook and the e-mail notifier: committed
     already, delivered later by bounded background senders, never delaying the answer. Each gets
-    the same JourneyCreated (its summary computed once, at the save)."""
+    the same JourneyCreated (its summary computed once, at the save). The dashboard link is made
+    from BASE_URL when it is set, else from the promote's origin when that can be believed."""
+    base_url = services.settings.base_url
     created = JourneyCreated(
         journey_id=saved.journey_id,
         created_at=now,
         email=req.email,
         form=req.form,
         consent=req.consent,
-        link=caller.link(saved.journey_id),
+        link=f"{base_url}/cp/journeys/{saved.journey_id}" if base_url else caller.link(saved.journey_id),
         summary=saved.summary,
     )
     if services.webhook is not None:
         services.webhook.submit(created)
+    if services.notifier is not None:
+        services.notifier.submit(created.journey_id, created.created_at, created.link)

@@ -15,6 +15,7 @@ from .diskguard import DiskGuard
 from .identity import AnonIdSigner, VerifiedCookies
 from .lifecycle import Pruner
 from .metrics import Metrics
+from .notify.outbox import Notifier
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .spam import ClientBursts
@@ -45,6 +46,7 @@ class Services:
     # Enquiries per client address (spam scoring), in memory, keyed by an HMAC under a per-process key.
     client_bursts: ClientBursts = field(default_factory=lambda: ClientBursts(secrets.token_bytes(32)))
     totals: Totals | None = None  # the periodic roll-up of the anonymous daily totals
+    notifier: Notifier | None = None  # SMTP_URL and NOTIFY_EMAILS set: new-enquiry e-mails and the digest
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Runs `work` after the response; a failure is logged, never raised into a request."""
@@ -60,6 +62,8 @@ class Services:
     async def stop_background(self) -> None:
         if self.webhook is not None:
             await self.webhook.close()  # pending deliveries get a short grace period
+        if self.notifier is not None:
+            await self.notifier.close()  # queued e-mails are written to the outbox, sent after a restart
         for task in list(self.background):
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
@@ -76,13 +80,27 @@ class Services:
                 "signed" if settings.webhook_secret else "unsigned; set WEBHOOK_SECRET to sign",
             )
         signer = AnonIdSigner(settings.secret_key)
+        times = Format(settings.tz)
+        notifier = None
+        if settings.smtp_url and settings.notify_emails:
+            notifier = Notifier(store, settings, metrics, times)
+            logging.getLogger("leadtrail.notify").info(
+                "e-mail on: each new enquiry that is not spam goes to %d address(es) in NOTIFY_EMAILS through %s%s",
+                len(settings.notify_emails),
+                notifier.server.address,
+                f"; a {settings.notify_digest} digest too" if settings.notify_digest != "off" else "",
+            )
+        elif settings.notify_emails or settings.notify_digest != "off":
+            logging.getLogger("leadtrail.notify").warning(
+                "no e-mail is sent: NOTIFY_EMAILS and NOTIFY_DIGEST need SMTP_URL (and SMTP_URL needs NOTIFY_EMAILS)"
+            )
         return cls(
             settings=settings,
             store=store,
             signer=signer,
             cookies=VerifiedCookies(signer),
             keys=Keys(settings.secret_key),
-            times=Format(settings.tz),
+            times=times,
             address_limiter=RateLimiter(settings.rate_limit),
             anon_limiter=RateLimiter(settings.rate_limit),
             # An address promotes once per enquiry; a handful a minute is generous.
@@ -95,4 +113,5 @@ class Services:
             webhook=webhook,
             disk=DiskGuard(None if settings.is_postgres else settings.sqlite_path, settings.min_free_disk_mb),
             totals=Totals(store, settings),
+            notifier=notifier,
         )

@@ -62,6 +62,10 @@ class Settings:
     notify_digest: str = "off"  # off, daily or weekly
     currency: str = "USD"  # ISO 4217 code of enquiry values
     spam_threshold: int = 70  # a new enquiry whose spam score reaches this is filed as spam
+    # Where the owner reaches leadtrail (https://stats.example.com, or .../leadtrail behind a path):
+    # the links in e-mails and webhooks. Empty: links only from a promote's origin that can be
+    # believed (webhook.journey_link), none in the digest.
+    base_url: str = ""
     # Not settable from the outside: parsed forms of the above.
     trusted_networks: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
@@ -190,6 +194,8 @@ def _coerce(name: str, raw: Any) -> Any:
             ) from None
     if name == "webhook_url":
         return _parse_webhook_url(label, str(raw))
+    if name == "base_url":
+        return _parse_base_url(label, str(raw))
     if name == "webhook_secret":
         secret = str(raw).strip()
         if secret and len(secret) < 16:
@@ -224,6 +230,27 @@ def _parse_webhook_url(label: str, raw: str) -> str:
             problem = "the URL has a #fragment, which is never sent"
     if problem:
         raise SettingsError(f"{label}: {problem}; use e.g. https://hooks.example.com/leadtrail")
+    return value
+
+
+def _parse_base_url(label: str, raw: str) -> str:
+    """The dashboard's public address without a trailing slash: http(s), a host, maybe a path
+    prefix; no query or fragment (links are made by appending /cp/...). Empty: unset."""
+    value = raw.strip().rstrip("/")
+    if not value:
+        return ""
+    example = "use e.g. https://stats.example.com (where the dashboard is /cp/)"
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise SettingsError(f"{label}: the URL holds a space or control character; {example}")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError:
+        raise SettingsError(f"{label}: the URL cannot be parsed (is the port a number?); {example}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{label}: expected an http:// or https:// URL with a host; {example}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise SettingsError(f"{label}: no user, query or #fragment in it; {example}")
     return value
 
 
