@@ -94,7 +94,8 @@ class SmtpSink:
             assert self.ca is not None
             kwargs.update(tls_context=self.ca.server_context(), require_starttls=True)
         if self.login:
-            kwargs.update(authenticator=self._authenticate, auth_require_tls=self.starttls or self.implicit_tls)
+            # Implicit TLS is TLS from the start, but aiosmtpd only counts STARTTLS as TLS for AUTH.
+            kwargs.update(authenticator=self._authenticate, auth_require_tls=self.starttls)
         self.controller = Controller(
             _Handler(self),
             hostname="127.0.0.1",
