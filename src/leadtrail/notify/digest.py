@@ -157,6 +157,7 @@ def digest_view(
         "enquiries_change": change(enquiries, before),
         "won": won,
         "won_before": won_before,
+        "won_change": change(won, won_before),
         "value": money(currency, value),
         "value_before": money(currency, value_before),
         "value_change": change(value, value_before, currency),

@@ -22,6 +22,10 @@ PATH_LIMIT = 70
 TITLE_LIMIT = 80
 
 
+def _base_path(path: object) -> str | None:
+    return path.split("#", 1)[0].split("?", 1)[0] or "/" if isinstance(path, str) else None
+
+
 def _touch(touch: dict[str, Any] | None, times: Format) -> dict[str, Any] | None:
     if not touch:
         return None
@@ -44,7 +48,9 @@ def _pages_by_visit(journey: dict[str, Any], times: Format) -> tuple[list[dict[s
         ms = event.get("time_on_page_ms")
         views.setdefault(int(event.get("visit") or 0), []).append(
             {
-                "path": truncate(event.get("page_path") or "–", PATH_LIMIT),
+                # Without its query: what a query may keep (campaign tags, click ids) is the visit's
+                # attribution, said in its heading.
+                "path": truncate(_base_path(event.get("page_path")) or "–", PATH_LIMIT),
                 "title": truncate(params.get("title"), TITLE_LIMIT) if params.get("title") else None,
                 "time_on_page": times.duration(ms) if isinstance(ms, int | float) else None,
                 "browser_only": event.get("source") == "client",
@@ -62,6 +68,7 @@ def _pages_by_visit(journey: dict[str, Any], times: Format) -> tuple[list[dict[s
                 "number": int(visit.get("index") or 0) + 1,
                 "channel": visit.get("channel") or "Unassigned",
                 "source": visit.get("source"),
+                "campaign": truncate((visit.get("utm") or {}).get("campaign"), 60) or None,
                 "started": times.moment(visit.get("started_at")) if visit.get("started_at") else None,
                 "landing_page": truncate(visit.get("landing_page"), PATH_LIMIT) if visit.get("landing_page") else None,
                 "page_views": int(visit.get("page_views") or 0),
