@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import ssl
 import threading
 import time
@@ -17,6 +18,11 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pgserver import free_port
+
+# aiosmtpd logs every connection from its own thread, also after a test's captured streams are
+# closed (a CLI test's): kept out of the test run's handlers.
+logging.getLogger("mail.log").propagate = False
+logging.getLogger("mail.log").addHandler(logging.NullHandler())
 
 
 class ThrowawayCA:
