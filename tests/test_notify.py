@@ -311,3 +311,32 @@ def test_a_refused_message_is_given_up_and_an_old_one_too(sqlite_url, smtp_sink,
     assert row["outcome"] == "failed" and row["attempts"] == 1
     assert "refused every recipient" in row["last_error"] and "@" not in row["last_error"]
     assert counts == {("enquiry", "failed"): 1}
+
+
+def test_an_email_held_by_a_sender_that_died_is_sent_once_its_claim_runs_out(database_url, smtp_sink):
+    """A sender took the e-mail and died: nobody sends it while its claim lasts; after, another does."""
+    sink = smtp_sink().start()
+
+    async def go():
+        store = await open_store(make_settings(database_url))
+        await store.migrate()
+        try:
+            now = datetime.now(UTC)
+            record = JourneyRecord("held@example.com", None, [], [], None, None, {})
+            journey_id, _ = await store.save_journey(record, now, timedelta(minutes=10))
+            notifier = _notifier(store, database_url, smtp_url=sink.url, notify_emails=NOTIFY[0])
+            await notifier.add_enquiry(outbox.Announced(journey_id, now - timedelta(seconds=10), None))
+            async with store.transaction() as tx:  # the sender that died
+                claim = dict(key=outbox.journey_key(journey_id), claim="dead", now=now)
+                assert (
+                    await tx.execute("outbox_claim", **claim, until=now + timedelta(seconds=outbox.CLAIM_SECONDS)) == 1
+                )
+            while_held = await notifier.run_once(now)
+            later = await notifier.run_once(now + timedelta(seconds=outbox.CLAIM_SECONDS + 1))
+            return while_held, later, await store.fetch("outbox_rows")
+        finally:
+            await store.close()
+
+    while_held, later, [row] = run_async(go())
+    assert (while_held, later) == (0, 1) and len(sink.wait_for(1)) == 1
+    assert row["outcome"] == "sent" and row["attempts"] == 2  # the dead sender's attempt and this one

@@ -105,7 +105,6 @@ class Notifier:
             self._queue.put_nowait(Announced(journey_id, created_at, link))
         except asyncio.QueueFull:
             return self._drop(journey_id, "queue full")
-        self.metrics.emails[("enquiry", "queued")] += 1
         return True
 
     def _drop(self, journey_id: int, reason: str) -> bool:
@@ -159,6 +158,7 @@ class Notifier:
                 while True:
                     try:
                         await self.add_enquiry(item)
+                        self.metrics.emails[("enquiry", "queued")] += 1
                         break
                     except StoreUnavailable as exc:
                         if self._closing:
@@ -235,13 +235,16 @@ class Notifier:
                 if self._closing:
                     break
                 claim = secrets.token_hex(8)
+                # The clock now, not at the look: sends before this one may have taken minutes,
+                # and the claim must outlast this attempt.
+                at = max(now, utcnow())
                 async with self.store.transaction() as tx:
                     taken = await tx.execute(
                         "outbox_claim",
                         key=row["key"],
                         claim=claim,
-                        now=now,
-                        until=now + timedelta(seconds=CLAIM_SECONDS),
+                        now=at,
+                        until=at + timedelta(seconds=CLAIM_SECONDS),
                     )
                 if taken == 1:
                     await self.send_row(row, claim)
