@@ -270,7 +270,7 @@ def bench_app(url: str, label: str, rounds: int) -> None:
     from support import CHROME_UA, make_settings, run_store
     from test_dashboard_helpers import login
 
-    from leadtrail.accounts import create_user
+    from leadtrail.accounts.users import create_user
     from leadtrail.app import create_app
 
     try:

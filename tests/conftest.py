@@ -119,9 +119,9 @@ def owner_db(database_url):
     from support import run_store
     from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD
 
-    from leadtrail import accounts
+    from leadtrail.accounts.users import create_user
 
-    run_store(database_url, lambda store: accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
+    run_store(database_url, lambda store: create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
     return database_url
 
 

@@ -180,9 +180,9 @@ def test_an_outcome_set_by_the_api_is_what_the_dashboard_shows(database_url):
 async def _owner(store):
     from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD
 
-    from leadtrail import accounts
+    from leadtrail.accounts.users import create_user
 
-    await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
+    await create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
 
 
 def test_insights_answer_the_contract_shape_and_refuse_bad_days(database_url):

@@ -112,12 +112,14 @@ def test_bad_email_argument_is_a_usage_error(sqlite_url):
 def _owner_with_sessions(database_url: str, sessions: int) -> list[str]:
     from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD
 
-    from leadtrail import accounts
+    from leadtrail.accounts.owner import Owner
+    from leadtrail.accounts.sessions import start_session
+    from leadtrail.accounts.users import create_user
 
     async def work(store):
-        owner_id = await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
-        owner = accounts.Owner(owner_id, OWNER_EMAIL)
-        return [await accounts.start_session(store, owner) for _ in range(sessions)]
+        owner_id = await create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
+        owner = Owner(owner_id, OWNER_EMAIL)
+        return [await start_session(store, owner) for _ in range(sessions)]
 
     return run_store(database_url, work)
 
@@ -125,16 +127,16 @@ def _owner_with_sessions(database_url: str, sessions: int) -> list[str]:
 def _authenticates(database_url: str, password: str) -> bool:
     from test_dashboard_helpers import OWNER_EMAIL
 
-    from leadtrail import accounts
+    from leadtrail.accounts.passwords import authenticate
 
-    return run_store(database_url, lambda store: accounts.authenticate(store, OWNER_EMAIL, password)) is not None
+    return run_store(database_url, lambda store: authenticate(store, OWNER_EMAIL, password)) is not None
 
 
 def _live_sessions(database_url: str, tokens: list[str]) -> int:
-    from leadtrail import accounts
+    from leadtrail.accounts.sessions import session_owner
 
     async def work(store):
-        return sum([await accounts.session_owner(store, token) is not None for token in tokens])
+        return sum([await session_owner(store, token) is not None for token in tokens])
 
     return run_store(database_url, work)
 

@@ -11,9 +11,14 @@ import pytest
 from support import app_client, make_settings, run_store
 from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, csrf_from, login
 
-from leadtrail import accounts
+from leadtrail.accounts.keys import Keys, new_token
+from leadtrail.accounts.owner import Owner
+from leadtrail.accounts.passwords import MAX_PASSWORD, new_password_problem, password_problem
+from leadtrail.accounts.throttling import FREE_ATTEMPTS_PER_CLIENT, THROTTLE_WINDOW
+from leadtrail.accounts.users import account_details
 from leadtrail.routes.dashboard.account import notice_of
 from leadtrail.store import dashboard as db
+from leadtrail.store import utcnow
 
 NEW_PASSWORD = "a quieter lighthouse at dawn"
 
@@ -24,10 +29,10 @@ def password_hash(url: str) -> str:
 
 def account_attempts(url: str) -> int:
     """Failed-login attempts recorded for the owner's account inside the window."""
-    keys = accounts.Keys(make_settings(url).secret_key)
+    keys = Keys(make_settings(url).secret_key)
 
     async def work(store):
-        since = accounts.utcnow() - accounts.THROTTLE_WINDOW
+        since = utcnow() - THROTTLE_WINDOW
         counts = await db.attempt_counts(store, keys.account_key(OWNER_EMAIL), keys.address_key("-"), since, 0)
         return counts["account_n"]
 
@@ -78,9 +83,7 @@ def test_account_page_needs_a_login(owner_db):
 
 
 def test_account_page_shows_address_created_last_login_and_is_in_the_nav(owner_db):
-    never = run_store(
-        owner_db, lambda store: accounts.account_details(store, accounts.Owner(1, OWNER_EMAIL), accounts.new_token())
-    )
+    never = run_store(owner_db, lambda store: account_details(store, Owner(1, OWNER_EMAIL), new_token()))
     assert never["last_login_at"] is None and never["other_sessions"] == 0
     with app_client(owner_db) as client:
         assert login(client).status_code == 303
@@ -90,7 +93,7 @@ def test_account_page_shows_address_created_last_login_and_is_in_the_nav(owner_d
     assert page.status_code == 200 and 'aria-current="page">Account<' in page.text
     text = text_of(page.text)
     facts = dict(re.findall(r"<dt>([^<]+)</dt><dd[^>]*>([^<]+)</dd>", page.text))
-    today = accounts.utcnow().strftime("%-d %b %Y, ")  # TIMEZONE is UTC here
+    today = utcnow().strftime("%-d %b %Y, ")  # TIMEZONE is UTC here
     assert facts["E-mail address"] == OWNER_EMAIL
     assert facts["Account created"].startswith(today) and facts["Account created"].endswith(" UTC")
     assert facts["Last login"].startswith(today)
@@ -141,7 +144,7 @@ def test_a_wrong_current_password_is_refused_and_counted_like_a_failed_login(own
         assert r.status_code == 400 and "current password is not right" in r.text
         assert 'name="current_password"' in r.text and "not my password" not in r.text  # never echoed
         assert account_attempts(owner_db) == 1
-        for _ in range(accounts.FREE_ATTEMPTS_PER_CLIENT - 1):
+        for _ in range(FREE_ATTEMPTS_PER_CLIENT - 1):
             assert change(client, current="not my password at all").status_code == 400
         # Throttled now: even the right current password is not checked, and logging in from this
         # browser is paused too.
@@ -172,7 +175,7 @@ def test_mismatched_new_passwords_are_refused_without_spending_an_attempt(owner_
         ("aaaaaaaaaaaaaa", "more than a few different characters"),
         (OWNER_EMAIL.upper(), "not your e-mail address"),
         (OWNER_PASSWORD, "not the one you typed as your current one"),
-        ("x" * (accounts.MAX_PASSWORD + 1), f"at most {accounts.MAX_PASSWORD}"),
+        ("x" * (MAX_PASSWORD + 1), f"at most {MAX_PASSWORD}"),
     ],
 )
 def test_a_weak_new_password_is_refused_by_the_same_rules_as_user_add(owner_db, weak, why):
@@ -185,8 +188,8 @@ def test_a_weak_new_password_is_refused_by_the_same_rules_as_user_add(owner_db, 
         assert r.status_code == 400 and why in r.text
         assert signed_in(client) and signed_in(other)
     assert password_hash(owner_db) == before and account_attempts(owner_db) == 0
-    assert accounts.new_password_problem(OWNER_EMAIL, weak, weak) == (
-        None if weak == OWNER_PASSWORD else accounts.password_problem(weak, OWNER_EMAIL)
+    assert new_password_problem(OWNER_EMAIL, weak, weak) == (
+        None if weak == OWNER_PASSWORD else password_problem(weak, OWNER_EMAIL)
     )
 
 

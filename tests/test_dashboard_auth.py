@@ -10,7 +10,21 @@ import pytest
 from support import app_client, make_settings, run_store
 from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, csrf_from, hostile_journey, login, save
 
-from leadtrail import accounts
+from leadtrail.accounts import passwords
+from leadtrail.accounts.keys import Keys
+from leadtrail.accounts.owner import AccountError
+from leadtrail.accounts.passwords import authenticate
+from leadtrail.accounts.sessions import SESSION_IDLE, session_owner, start_session
+from leadtrail.accounts.setup import setup_token, setup_token_valid
+from leadtrail.accounts.throttling import (
+    FREE_ATTEMPTS_PER_CLIENT,
+    MAX_ATTEMPTS_PER_ADDRESS,
+    THROTTLE_WINDOW,
+    Throttled,
+    begin_attempt,
+)
+from leadtrail.accounts.users import create_user
+from leadtrail.ingest import normalise_email, valid_email
 from leadtrail.store import dashboard as db
 
 CSP = (
@@ -214,7 +228,7 @@ def test_a_control_character_in_the_login_address_is_a_failed_login(owner_db, em
         r = login(client, email=email)
         assert r.status_code == 200 and "do not match" in r.text
         assert "leadtrail_session" not in r.headers.get("set-cookie", "")
-    assert not accounts.valid_email(accounts.normalise_email(email))
+    assert not valid_email(normalise_email(email))
 
 
 def test_login_needs_its_csrf_token_and_a_same_origin_post(owner_db):
@@ -290,7 +304,7 @@ def test_failed_logins_are_throttled_per_account_and_client(owner_db):
     """After five failures from one client the account answers it 429 with Retry-After, even to
     the right password, and another worker process sharing the database agrees."""
     with app_client(owner_db) as client:
-        for _ in range(accounts.FREE_ATTEMPTS_PER_CLIENT):
+        for _ in range(FREE_ATTEMPTS_PER_CLIENT):
             assert "do not match" in login(client, password="wrong password!!").text
         throttled = login(client)
         assert throttled.status_code == 429
@@ -304,33 +318,33 @@ def test_failed_logins_are_throttled_per_account_and_client(owner_db):
 def test_failed_logins_are_throttled_per_client_address(owner_db):
     """One address guessing across many accounts is stopped too."""
     with app_client(owner_db) as client:
-        for i in range(accounts.MAX_ATTEMPTS_PER_ADDRESS):
+        for i in range(MAX_ATTEMPTS_PER_ADDRESS):
             assert "do not match" in login(client, email=f"guess{i}@studio.example", password="wrong password!!").text
         assert login(client, email="another@studio.example", password="wrong password!!").status_code == 429
 
 
 def test_throttling_forgets_attempts_after_the_window(owner_db):
     """A refused attempt is not counted (no endless lock-out); old ones fall out of the window."""
-    keys = accounts.Keys(make_settings(owner_db).secret_key)
+    keys = Keys(make_settings(owner_db).secret_key)
 
     async def work(store):
         now = datetime.now(UTC)
-        past = now - accounts.THROTTLE_WINDOW - timedelta(seconds=5)
-        for _ in range(accounts.FREE_ATTEMPTS_PER_CLIENT):
-            assert isinstance(await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", past), int)
-        fresh = await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now)
-        for _ in range(accounts.FREE_ATTEMPTS_PER_CLIENT - 1):
-            await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now)
-        refused = [await accounts.begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now) for _ in range(3)]
+        past = now - THROTTLE_WINDOW - timedelta(seconds=5)
+        for _ in range(FREE_ATTEMPTS_PER_CLIENT):
+            assert isinstance(await begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", past), int)
+        fresh = await begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now)
+        for _ in range(FREE_ATTEMPTS_PER_CLIENT - 1):
+            await begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now)
+        refused = [await begin_attempt(store, keys, OWNER_EMAIL, "1.2.3.4", now) for _ in range(3)]
         counts = await db.attempt_counts(
-            store, keys.account_key(OWNER_EMAIL), keys.address_key("1.2.3.4"), now - accounts.THROTTLE_WINDOW, 0
+            store, keys.account_key(OWNER_EMAIL), keys.address_key("1.2.3.4"), now - THROTTLE_WINDOW, 0
         )
         return fresh, refused, counts
 
     fresh, refused, counts = run_store(owner_db, work)
     assert isinstance(fresh, int)
-    assert all(isinstance(r, accounts.Throttled) for r in refused)
-    assert counts["account_n"] == counts["pair_n"] == accounts.FREE_ATTEMPTS_PER_CLIENT
+    assert all(isinstance(r, Throttled) for r in refused)
+    assert counts["account_n"] == counts["pair_n"] == FREE_ATTEMPTS_PER_CLIENT
 
 
 # -- sessions, logout, CSRF on actions ----------------------------------------------------------------------
@@ -354,15 +368,15 @@ def test_logout_needs_csrf_and_ends_the_session_everywhere(owner_db):
 
 def test_sessions_are_stored_hashed_and_expire(owner_db):
     async def work(store):
-        owner = await accounts.authenticate(store, OWNER_EMAIL, OWNER_PASSWORD)
+        owner = await authenticate(store, OWNER_EMAIL, OWNER_PASSWORD)
         now = datetime.now(UTC)
-        token = await accounts.start_session(store, owner, now)
+        token = await start_session(store, owner, now)
         raw = await store.fetch("cp_session_get", id_hash=token, now=now, idle_since=now - timedelta(days=1))
-        live = await accounts.session_owner(store, token, now + timedelta(hours=1))
-        idle = await accounts.session_owner(store, token, now + accounts.SESSION_IDLE + timedelta(hours=2))
-        token2 = await accounts.start_session(store, owner, now)
+        live = await session_owner(store, token, now + timedelta(hours=1))
+        idle = await session_owner(store, token, now + SESSION_IDLE + timedelta(hours=2))
+        token2 = await start_session(store, owner, now)
         for hours in range(0, 24 * 8, 6):  # used every 6 hours: still ends at the absolute lifetime
-            last = await accounts.session_owner(store, token2, now + timedelta(hours=hours))
+            last = await session_owner(store, token2, now + timedelta(hours=hours))
         return raw, live, idle, last
 
     raw, live, idle, last = run_store(owner_db, work)
@@ -451,16 +465,16 @@ def test_setup_link_is_printed_and_works_once(database_url, capsys):
 
 
 def test_setup_token_is_the_same_for_every_worker_and_stored_hashed(database_url):
-    keys = accounts.Keys(make_settings(database_url).secret_key)
+    keys = Keys(make_settings(database_url).secret_key)
 
     async def work(store):
-        first = await accounts.setup_token(store, keys)
-        second = await accounts.setup_token(store, keys)
+        first = await setup_token(store, keys)
+        second = await setup_token(store, keys)
         rows = await store.fetch("cp_setup_token_current", now=datetime.now(UTC))
-        other_key = await accounts.setup_token(store, accounts.Keys("another-secret-key-0123456789"))
-        await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
-        after = await accounts.setup_token(store, keys)
-        valid_after = await accounts.setup_token_valid(store, first)
+        other_key = await setup_token(store, Keys("another-secret-key-0123456789"))
+        await create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
+        after = await setup_token(store, keys)
+        valid_after = await setup_token_valid(store, first)
         return first, second, rows, other_key, after, valid_after
 
     first, second, rows, other_key, after, valid_after = run_store(database_url, work)
@@ -483,13 +497,13 @@ def test_create_user_refuses_weak_passwords_bad_addresses_and_duplicates(sqlite_
             ("a@b.example", "a@b.example"),
         ]:
             try:
-                await accounts.create_user(store, email, password)
-            except accounts.AccountError as exc:
+                await create_user(store, email, password)
+            except AccountError as exc:
                 problems.append(str(exc))
-        await accounts.create_user(store, " Owner@Studio.Example ", OWNER_PASSWORD)
+        await create_user(store, " Owner@Studio.Example ", OWNER_PASSWORD)
         try:
-            await accounts.create_user(store, "owner@studio.example", OWNER_PASSWORD + "x")
-        except accounts.AccountError as exc:
+            await create_user(store, "owner@studio.example", OWNER_PASSWORD + "x")
+        except AccountError as exc:
             problems.append(str(exc))
         row = await db.owner_by_email(store, "owner@studio.example")
         return problems, row
@@ -529,14 +543,14 @@ def test_an_unknown_address_costs_one_argon2_verification_too(sqlite_url, monkey
     """Unknown addresses are checked against a dummy hash with the same parameters, so they take as
     long as a wrong password (measured by the work done, not by a timed assertion)."""
     calls = []
-    real = accounts._verify
-    monkeypatch.setattr(accounts, "_verify", lambda h, p: calls.append(h) or real(h, p))
+    real = passwords.verify
+    monkeypatch.setattr(passwords, "verify", lambda h, p: calls.append(h) or real(h, p))
 
     async def work(store):
-        await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
-        unknown = await accounts.authenticate(store, "nobody@studio.example", OWNER_PASSWORD)
-        wrong = await accounts.authenticate(store, OWNER_EMAIL, "wrong password!!")
-        right = await accounts.authenticate(store, OWNER_EMAIL, OWNER_PASSWORD)
+        await create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
+        unknown = await authenticate(store, "nobody@studio.example", OWNER_PASSWORD)
+        wrong = await authenticate(store, OWNER_EMAIL, "wrong password!!")
+        right = await authenticate(store, OWNER_EMAIL, OWNER_PASSWORD)
         return unknown, wrong, right
 
     unknown, wrong, right = run_store(sqlite_url, work)

@@ -17,7 +17,7 @@ from browser import CHROME_UA, screenshot_path
 from support import run_store
 from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, hostile_journey, save, seed_journeys
 
-from leadtrail import accounts
+from leadtrail.accounts.users import create_user
 
 NOW = datetime.now(UTC)
 
@@ -88,7 +88,7 @@ def log_in(page, base: str, password: str = OWNER_PASSWORD) -> None:
 
 
 def test_owner_round_in_chromium(database_url, start_server, new_page, page_errors):
-    run_store(database_url, lambda s: accounts.create_user(s, OWNER_EMAIL, OWNER_PASSWORD))
+    run_store(database_url, lambda s: create_user(s, OWNER_EMAIL, OWNER_PASSWORD))
     run_store(
         database_url, lambda s: seed_journeys(s, 80, now=NOW - timedelta(hours=1), seed=21, spread=timedelta(days=25))
     )
@@ -166,7 +166,7 @@ def test_owner_round_in_chromium(database_url, start_server, new_page, page_erro
 def test_hostile_event_data_renders_inert(sqlite_url, start_server, new_page):
     """Script and handler payloads in every field of a journey show as text: no dialog, no
     execution, in the list, the journey page (picture included) and insights."""
-    run_store(sqlite_url, lambda s: accounts.create_user(s, OWNER_EMAIL, OWNER_PASSWORD))
+    run_store(sqlite_url, lambda s: create_user(s, OWNER_EMAIL, OWNER_PASSWORD))
     journey_id = run_store(sqlite_url, lambda s: save(s, hostile_journey(NOW)))
     server = start_server(sqlite_url)
     page = new_page()
@@ -217,7 +217,7 @@ def test_first_owner_from_the_setup_link(sqlite_url, start_server, new_page, pag
 
 
 def test_dashboard_on_a_phone(sqlite_url, start_server, new_page):
-    run_store(sqlite_url, lambda s: accounts.create_user(s, OWNER_EMAIL, OWNER_PASSWORD))
+    run_store(sqlite_url, lambda s: create_user(s, OWNER_EMAIL, OWNER_PASSWORD))
     ids = run_store(sqlite_url, lambda s: seed_journeys(s, 30, now=NOW, seed=4, spread=timedelta(days=10)))
     server = start_server(sqlite_url)
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -241,7 +241,7 @@ def test_dashboard_on_a_phone(sqlite_url, start_server, new_page):
 def test_an_address_in_a_heading_breaks_only_when_it_cannot_fit(sqlite_url, start_server, new_page):
     """The erase page's "Erase everything about hannah.jones@example.com?" wrapped as
     "...example.co / m?" (word-break: break-all) although the address fits on a line of its own."""
-    run_store(sqlite_url, lambda s: accounts.create_user(s, OWNER_EMAIL, OWNER_PASSWORD))
+    run_store(sqlite_url, lambda s: create_user(s, OWNER_EMAIL, OWNER_PASSWORD))
     server = start_server(sqlite_url)
     journey_id = promote_through_the_api(server.url, "hannah.jones@example.com")
     page = new_page()
@@ -269,7 +269,7 @@ def test_long_addresses_and_searches_never_widen_the_page(sqlite_url, start_serv
     long_email = "a.very.long.local.part.for.testing.layouts@studio-photography-example.co.uk"
 
     async def seed(store):
-        await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
+        await create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
         from test_dashboard_helpers import simple_journey
 
         await save(store, simple_journey(long_email, NOW - timedelta(hours=1)), NOW - timedelta(hours=1))

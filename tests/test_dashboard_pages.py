@@ -25,7 +25,8 @@ from test_dashboard_helpers import (
     simple_journey,
 )
 
-from leadtrail import accounts, charts
+from leadtrail import charts
+from leadtrail.accounts.users import create_user
 from leadtrail.export import csv_cell
 from leadtrail.journeys import list_summary
 from leadtrail.store import JourneyRecord, iso
@@ -328,7 +329,7 @@ def test_a_journey_without_any_event_still_has_a_page(owner_db):
 
 def test_database_outage_answers_503_with_the_dashboard_headers(pg_server, pg_url):
     """With PostgreSQL gone, dashboard pages answer a calm 503 page (CSP and all), not a 500."""
-    run_store(pg_url, lambda store: accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
+    run_store(pg_url, lambda store: create_user(store, OWNER_EMAIL, OWNER_PASSWORD))
     with app_client(pg_url) as client:
         login(client)
         assert client.get("/cp/").status_code == 200

@@ -67,3 +67,47 @@ def test_services_have_no_untyped_bag_of_state():
 
     assert "extras" not in Services.__dataclass_fields__
     assert not any("extras" in path.read_text() for path in SRC.rglob("*.py"))
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """Each module of the package and the modules of the same package it imports."""
+    modules = {module_name(p): p for p in package.rglob("*.py")}
+    return {
+        name: {m for m in imported_modules(path.read_text(), name, path.name == "__init__.py") if m in modules} - {name}
+        for name, path in modules.items()
+    }
+
+
+def cycle_in(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of the graph, or None."""
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return path[path.index(node) :] + [node]
+        if node in done:
+            return None
+        for child in sorted(graph.get(node, ())):
+            found = visit(child, path + [node])
+            if found:
+                return found
+        done.add(node)
+        return None
+
+    return next((c for c in (visit(n, []) for n in sorted(graph)) if c), None)
+
+
+def test_the_accounts_package_has_no_import_cycle_and_an_empty_front():
+    """accounts/ is a module per concern (owner, keys, passwords, throttling, sessions, users,
+    setup) importing one another without cycles; its __init__ re-exports nothing, so every name
+    is imported from the module that holds it."""
+    graph = import_graph(SRC / "accounts")
+    assert {"leadtrail.accounts.passwords", "leadtrail.accounts.throttling", "leadtrail.accounts.users"} <= set(graph)
+    assert cycle_in(graph) is None
+    front = ast.parse((SRC / "accounts" / "__init__.py").read_text()).body
+    assert len(front) == 1 and isinstance(front[0], ast.Expr), "accounts/__init__.py holds only its docstring"
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert cycle_in({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert cycle_in({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None

@@ -11,38 +11,48 @@ from datetime import UTC, datetime, timedelta
 from support import app_client, make_settings, run_store
 from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, csrf_from, login
 
-from leadtrail import accounts
-from leadtrail.accounts import FIRST_DELAY, FREE_ATTEMPTS_PER_CLIENT, THROTTLE_WINDOW, Throttled
+from leadtrail.accounts.keys import Keys
+from leadtrail.accounts.throttling import (
+    DEVICE_LIFETIME,
+    FIRST_DELAY,
+    FREE_ATTEMPTS_PER_CLIENT,
+    MAX_ATTEMPTS_PER_ACCOUNT,
+    MAX_ATTEMPTS_PER_ADDRESS,
+    THROTTLE_WINDOW,
+    Throttled,
+    begin_attempt,
+    pair_delay,
+)
 
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
 
-def keys_for(url: str) -> accounts.Keys:
-    return accounts.Keys(make_settings(url).secret_key)
+def keys_for(url: str) -> Keys:
+    return Keys(make_settings(url).secret_key)
 
 
 def attempt(store, keys, at: datetime, address: str = "198.51.100.7", device: str | None = None, email=OWNER_EMAIL):
-    return accounts.begin_attempt(store, keys, email, address, at, device)
+    return begin_attempt(store, keys, email, address, at, device)
 
 
 # -- pure ---------------------------------------------------------------------------------------------
 
 
 def test_delays_double_after_the_free_attempts_and_stop_at_the_window():
-    delays = [accounts.pair_delay(n) for n in range(1, 14)]
+    delays = [pair_delay(n) for n in range(1, 14)]
     assert delays[:FREE_ATTEMPTS_PER_CLIENT] == [timedelta(0)] * FREE_ATTEMPTS_PER_CLIENT
     growing = delays[FREE_ATTEMPTS_PER_CLIENT:]
     assert growing[:4] == [FIRST_DELAY, FIRST_DELAY * 2, FIRST_DELAY * 4, FIRST_DELAY * 8]
-    assert max(growing) == THROTTLE_WINDOW and accounts.pair_delay(10_000) == THROTTLE_WINDOW
+    assert max(growing) == THROTTLE_WINDOW and pair_delay(10_000) == THROTTLE_WINDOW
 
 
 def test_a_device_cookie_is_bound_to_its_account_and_cannot_be_forged():
-    keys = accounts.Keys("k" * 40)
+    keys = Keys("k" * 40)
     cookie = keys.device_cookie(OWNER_EMAIL)
     assert keys.device_key(OWNER_EMAIL, cookie) is not None
     assert keys.device_key(OWNER_EMAIL.upper(), cookie) is not None  # the address as typed, normalised
     assert keys.device_key("other@studio.example", cookie) is None
-    assert accounts.Keys("x" * 40).device_key(OWNER_EMAIL, cookie) is None  # another server's key
+    assert Keys("x" * 40).device_key(OWNER_EMAIL, cookie) is None  # another server's key
     nonce, mac = cookie.split(".")
     flipped = mac[:-1] + ("B" if mac.endswith("A") else "A")
     for forged in ("", ".", nonce, f"{nonce}.", f"{nonce}.{flipped}", f"{nonce}x.{mac}", cookie + "x", "\x00" * 500):
@@ -106,7 +116,7 @@ def test_other_addresses_never_lock_the_owner_out(owner_db):
         )
 
     accepted, new_browser, known_browser, someone_elses = run_store(owner_db, work)
-    assert accepted == accounts.MAX_ATTEMPTS_PER_ACCOUNT  # the whole attack got this many guesses checked
+    assert accepted == MAX_ATTEMPTS_PER_ACCOUNT  # the whole attack got this many guesses checked
     assert isinstance(new_browser, Throttled)
     assert isinstance(known_browser, int)
     assert isinstance(someone_elses, Throttled)  # another account's cookie gives no exemption
@@ -132,7 +142,7 @@ def test_the_per_address_cap_holds_for_unknown_browsers_only(owner_db):
 
     async def work(store):
         results = []
-        for i in range(accounts.MAX_ATTEMPTS_PER_ADDRESS + 1):
+        for i in range(MAX_ATTEMPTS_PER_ADDRESS + 1):
             results.append(await attempt(store, keys, T0, "198.51.100.9", email=f"guess{i}@studio.example"))
         unknown = await attempt(store, keys, T0 + timedelta(seconds=1), "198.51.100.9")
         known = await attempt(store, keys, T0 + timedelta(seconds=1), "198.51.100.9", device)
@@ -176,13 +186,13 @@ def test_a_browser_that_signed_in_before_gets_in_during_an_attack(owner_db):
         lowered = header.lower()
         assert "httponly" in lowered and "samesite=strict" in lowered and "path=/" in lowered
         max_age = int(lowered.split("max-age=")[1].split(";")[0])
-        assert max_age == int(accounts.DEVICE_LIFETIME.total_seconds()) >= 365 * 86400
+        assert max_age == int(DEVICE_LIFETIME.total_seconds()) >= 365 * 86400
         owner.post("/cp/logout", data={"csrf_token": csrf_from(owner.get("/cp/").text)})
         assert owner.get("/cp/", follow_redirects=False).status_code == 303  # logged out
 
         async def attack(store):
             now = datetime.now(UTC)
-            for i in range(accounts.MAX_ATTEMPTS_PER_ACCOUNT + 5):
+            for i in range(MAX_ATTEMPTS_PER_ACCOUNT + 5):
                 await attempt(store, keys, now, f"203.0.113.{i}")
 
         run_store(owner_db, attack)
@@ -201,7 +211,7 @@ def test_a_tampered_device_cookie_gets_no_exemption(owner_db):
 
         async def attack(store):
             now = datetime.now(UTC)
-            for i in range(accounts.MAX_ATTEMPTS_PER_ACCOUNT + 1):
+            for i in range(MAX_ATTEMPTS_PER_ACCOUNT + 1):
                 await attempt(store, keys, now, f"203.0.113.{i}")
 
         run_store(owner_db, attack)

@@ -13,7 +13,8 @@ from browser import screenshot_path
 from support import run_store
 from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, save, seed_journeys, simple_journey
 
-from leadtrail import accounts, outcomes
+from leadtrail import outcomes
+from leadtrail.accounts.users import create_user
 
 pytestmark = pytest.mark.browser
 NOW = datetime.now(UTC)
@@ -25,7 +26,7 @@ SPAM_REASONS = [
 
 def seed(database_url: str) -> dict[str, int]:
     async def work(store):
-        await accounts.create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
+        await create_user(store, OWNER_EMAIL, OWNER_PASSWORD)
         await seed_journeys(store, 6, now=NOW - timedelta(hours=3), seed=5, spread=timedelta(days=3))
         ids = {}
         for name, minutes in (("won", 50), ("lead", 40), ("junk", 30), ("junk2", 20)):

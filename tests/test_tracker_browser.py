@@ -25,7 +25,7 @@ from browser import screenshot_path
 from pgserver import free_port
 from support import run_store
 
-from leadtrail import accounts
+from leadtrail.accounts.users import create_user
 
 pytestmark = pytest.mark.browser
 
@@ -732,7 +732,7 @@ def test_a_newsletter_visit_ten_days_ago_is_the_first_touch(site, visitor, new_p
     assert "secret" not in json.dumps(journey)
     expect_failed_requests(page_errors, "/api/track")  # the dropped sends of the old visit
 
-    run_store(site.server.database_url, lambda store: accounts.create_user(store, OWNER, OWNER_PASSWORD))
+    run_store(site.server.database_url, lambda store: create_user(store, OWNER, OWNER_PASSWORD))
     owner = new_page()
     owner.goto(site.server.url + "/cp/login")
     owner.get_by_label("E-mail address").fill(OWNER)

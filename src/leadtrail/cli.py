@@ -182,7 +182,8 @@ def user() -> None:
 @database_option
 def user_add(email: str, password_stdin: bool, database_url: str | None) -> None:
     """Create a dashboard owner account."""
-    from .accounts import AccountError, create_user
+    from .accounts.owner import AccountError
+    from .accounts.users import create_user
 
     settings = resolve(database_url=database_url)
     password = _read_password(password_stdin, "Password")
@@ -199,7 +200,9 @@ def user_add(email: str, password_stdin: bool, database_url: str | None) -> None
 @database_option
 def user_passwd(email: str, password_stdin: bool, database_url: str | None) -> None:
     """Set a new password for an owner who forgot theirs; ends all their sessions."""
-    from .accounts import AccountError, Keys, find_owner, reset_password
+    from .accounts.keys import Keys
+    from .accounts.owner import AccountError
+    from .accounts.users import find_owner, reset_password
 
     settings = resolve(database_url=database_url)
     # With the secret key at hand, the account's failed logins are forgiven too (no waiting out

@@ -9,7 +9,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from .accounts import Keys
+from .accounts.keys import Keys
 from .charts import Format
 from .diskguard import DiskGuard
 from .identity import AnonIdSigner, VerifiedCookies

@@ -28,7 +28,7 @@ def login_csrf_cookie_name(request: Request) -> str:
 
 
 def device_cookie_name(request: Request) -> str:
-    """The known-device cookie: this browser signed in to an account before (accounts.Keys)."""
+    """The known-device cookie: this browser signed in to an account before (accounts.keys.Keys)."""
     return "__Host-leadtrail_device" if secure(request) else "leadtrail_device"
 
 

@@ -13,7 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import accounts
+from ..accounts.keys import csrf_matches
+from ..accounts.owner import Owner
+from ..accounts.sessions import session_owner
 from .cookies import services_of, session_cookie_name
 from .forms import read_form, same_origin
 from .render import forbidden
@@ -24,7 +26,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 @dataclass(frozen=True)
 class Session:
-    owner: accounts.Owner
+    owner: Owner
     token: str
     csrf: str
 
@@ -35,7 +37,7 @@ async def current_session(request: Request) -> Session | None:
         return cast(Session | None, cached)
     token = request.cookies.get(session_cookie_name(request))
     services = services_of(request)
-    owner = await accounts.session_owner(services.store, token)
+    owner = await session_owner(services.store, token)
     session = Session(owner, token, services.keys.session_csrf(token)) if owner and token else None
     request.state.cp_session = session
     return session
@@ -80,7 +82,7 @@ async def check_post(request: Request, expected_csrf: str | None) -> Response | 
     if not same_origin(request):
         return forbidden(request, "This request came from another site, so it was refused.")
     form = await read_form(request)
-    if expected_csrf is None or not accounts.csrf_matches(expected_csrf, form.get("csrf_token")):
+    if expected_csrf is None or not csrf_matches(expected_csrf, form.get("csrf_token")):
         return forbidden(
             request,
             "This form had expired or was not sent from this dashboard, so nothing "

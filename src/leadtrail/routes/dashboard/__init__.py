@@ -32,7 +32,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ... import accounts
+from ...accounts.sessions import housekeeping
+from ...accounts.setup import SETUP_TTL
 from ...http.headers import CpHeaders
 from ...http.render import CP_STATIC_DIR, not_found
 from ...http.sessions import current_session
@@ -80,11 +81,11 @@ def routes(settings) -> list[BaseRoute]:
 
 async def on_startup(services) -> None:
     """Tidies expired sessions and attempts; with no owner yet, prints the one-time setup link."""
-    await accounts.housekeeping(services.store)
+    await housekeeping(services.store)
     link = await auth.announce_setup_link(services)
     if link is None:
         return
-    hours = int(accounts.SETUP_TTL.total_seconds() // 3600)
+    hours = int(SETUP_TTL.total_seconds() // 3600)
     if services.settings.log_format == "json":
         # One structured event, like every other line a log collector reads from this process.
         log.warning(

@@ -5,7 +5,7 @@
   POST /cp/account/sign-out-others      end every other session of this owner
 
 Both forms carry the session's CSRF token (owner_required checks it). A password change checks
-the current password as a login attempt is checked (accounts.change_password), ends every session
+the current password as a login attempt is checked (accounts.users.change_password), ends every session
 of the owner and gives this browser a new session id: a stolen copy of the old cookie, the likely
 reason for changing a password, stops working too.
 """
@@ -18,7 +18,11 @@ from collections.abc import Mapping
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ... import accounts
+from ...accounts import users
+from ...accounts.owner import AccountError
+from ...accounts.passwords import MAX_PASSWORD, MIN_PASSWORD
+from ...accounts.sessions import SESSION_LIFETIME, end_other_sessions
+from ...accounts.throttling import Throttled
 from ...http.cookies import device_cookie_name, services_of, session_cookie_name, set_cookie
 from ...http.forms import read_form
 from ...http.render import render, sentence, too_many_attempts
@@ -45,7 +49,7 @@ def notice_of(query: Mapping[str, str]) -> str | None:
 
 async def _page(request: Request, error: str | None = None, status: int = 200, headers: dict | None = None) -> Response:
     session = await signed_in(request)
-    details = await accounts.account_details(services_of(request).store, session.owner, session.token)
+    details = await users.account_details(services_of(request).store, session.owner, session.token)
     return render(
         request,
         "cp/account.html",
@@ -54,8 +58,8 @@ async def _page(request: Request, error: str | None = None, status: int = 200, h
             "account": details,
             "error": error,
             "notice": None if error else notice_of(request.query_params),
-            "min_password": accounts.MIN_PASSWORD,
-            "max_password": accounts.MAX_PASSWORD,
+            "min_password": MIN_PASSWORD,
+            "max_password": MAX_PASSWORD,
         },
         status,
         headers,
@@ -73,7 +77,7 @@ async def change_password(request: Request) -> Response:
     services = services_of(request)
     form = await read_form(request)
     try:
-        result = await accounts.change_password(
+        result = await users.change_password(
             services.store,
             services_of(request).keys,
             session.owner,
@@ -83,12 +87,12 @@ async def change_password(request: Request) -> Response:
             form.get("new_password_confirm", ""),
             device=request.cookies.get(device_cookie_name(request)),
         )
-    except accounts.WrongPassword as exc:
+    except users.WrongPassword as exc:
         log.info("dashboard: password change refused (wrong current password)")
         return await _page(request, sentence(str(exc)), 400)
-    except accounts.AccountError as exc:
+    except AccountError as exc:
         return await _page(request, sentence(str(exc)), 400)
-    if isinstance(result, accounts.Throttled):
+    if isinstance(result, Throttled):
         log.warning("dashboard: password change throttled (retry after %ss)", result.retry_after)
         return await _page(
             request,
@@ -98,15 +102,13 @@ async def change_password(request: Request) -> Response:
         )
     log.info("dashboard: owner %s changed their password; their other sessions ended", session.owner.id)
     response = RedirectResponse("/cp/account?changed=1", status_code=303)
-    set_cookie(
-        request, response, session_cookie_name(request), result, max_age=int(accounts.SESSION_LIFETIME.total_seconds())
-    )
+    set_cookie(request, response, session_cookie_name(request), result, max_age=int(SESSION_LIFETIME.total_seconds()))
     return response
 
 
 @owner_required
 async def sign_out_others(request: Request) -> Response:
     session = await signed_in(request)
-    ended = await accounts.end_other_sessions(services_of(request).store, session.owner, session.token)
+    ended = await end_other_sessions(services_of(request).store, session.owner, session.token)
     log.info("dashboard: owner %s signed out %s other session(s)", session.owner.id, ended)
     return RedirectResponse(f"/cp/account?signed_out={ended}", status_code=303)

@@ -2,7 +2,7 @@
 
 Before login the forms carry a signed double-submit token: a random value in a SameSite=Strict
 cookie and its HMAC in the form. Attempts are recorded before the password is checked and counted
-in the database, so every worker agrees (accounts.begin_attempt: per account and client with
+in the database, so every worker agrees (accounts.throttling: per account and client with
 growing delays, per address, per account for browsers never signed in); an unknown address and a
 wrong password get the same answer after the same argon2 work. A successful login leaves a signed
 known-device cookie (a year) that exempts this browser from other people's failures.
@@ -18,7 +18,12 @@ from urllib.parse import unquote, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ... import accounts
+from ...accounts.keys import Keys, new_token
+from ...accounts.owner import AccountError, Owner
+from ...accounts.passwords import authenticate
+from ...accounts.sessions import SESSION_LIFETIME, end_session, housekeeping, start_session
+from ...accounts.setup import redeem_setup_token, setup_token, setup_token_valid
+from ...accounts.throttling import DEVICE_LIFETIME, Throttled, begin_attempt, forgive_client
 from ...http.cookies import (
     clear_cookie,
     device_cookie_name,
@@ -61,7 +66,7 @@ def _presession(request: Request) -> tuple[str, bool]:
     value = request.cookies.get(login_csrf_cookie_name(request), "")
     if _TOKEN_SHAPE.match(value):
         return value, False
-    return accounts.new_token(), True
+    return new_token(), True
 
 
 def _form_page(
@@ -107,7 +112,7 @@ async def _demo_setup_path(request: Request, services) -> str | None:
     login page instead of finding the printed setup link; nobody else ever sees the link."""
     if not (services.settings.demo and direct_local_peer(request)):
         return None
-    token = await accounts.setup_token(services.store, accounts.Keys(services.settings.secret_key))
+    token = await setup_token(services.store, Keys(services.settings.secret_key))
     return f"/cp/setup?token={token}" if token else None
 
 
@@ -129,8 +134,8 @@ async def login(request: Request) -> Response:
     keys = services_of(request).keys
     address = client_address(request, services.settings)
     device = request.cookies.get(device_cookie_name(request))
-    attempt = await accounts.begin_attempt(store, keys, email, address, device=device)
-    if isinstance(attempt, accounts.Throttled):
+    attempt = await begin_attempt(store, keys, email, address, device=device)
+    if isinstance(attempt, Throttled):
         log.warning("dashboard: login throttled (retry after %ss)", attempt.retry_after)
         return _form_page(
             request,
@@ -139,30 +144,28 @@ async def login(request: Request) -> Response:
             429,
             {"Retry-After": str(attempt.retry_after)},
         )
-    owner = await accounts.authenticate(store, email, password)
+    owner = await authenticate(store, email, password)
     if owner is None:
         log.info("dashboard: failed login")
         # 200, as form frameworks answer a form with errors (401 would need WWW-Authenticate).
         return _form_page(request, "cp/login.html", {**context, "error": BAD_LOGIN}, 200)
-    await accounts.forgive_client(store, keys, email, address, device)
-    await accounts.housekeeping(store)
+    await forgive_client(store, keys, email, address, device)
+    await housekeeping(store)
     return await _signed_in(request, owner, target)
 
 
-async def _signed_in(request: Request, owner: accounts.Owner, target: str) -> Response:
+async def _signed_in(request: Request, owner: Owner, target: str) -> Response:
     store = services_of(request).store
     # A fresh session id at every login; the one the browser had (if any) ends here.
-    await accounts.end_session(store, request.cookies.get(session_cookie_name(request)))
-    token = await accounts.start_session(store, owner)
+    await end_session(store, request.cookies.get(session_cookie_name(request)))
+    token = await start_session(store, owner)
     response = RedirectResponse(target, status_code=303)
-    set_cookie(
-        request, response, session_cookie_name(request), token, max_age=int(accounts.SESSION_LIFETIME.total_seconds())
-    )
+    set_cookie(request, response, session_cookie_name(request), token, max_age=int(SESSION_LIFETIME.total_seconds()))
     clear_cookie(request, response, login_csrf_cookie_name(request))
     # This browser now counts as the owner's own: other people's failed logins never lock it out.
     keys = services_of(request).keys
     if keys.device_key(owner.email, request.cookies.get(device_cookie_name(request))) is None:
-        lifetime = int(accounts.DEVICE_LIFETIME.total_seconds())
+        lifetime = int(DEVICE_LIFETIME.total_seconds())
         set_cookie(request, response, device_cookie_name(request), keys.device_cookie(owner.email), lifetime)
     log.info("dashboard: owner %s logged in", owner.id)
     return response
@@ -174,7 +177,7 @@ async def logout(request: Request) -> Response:
         problem = await check_post(request, session.csrf)
         if problem:
             return problem
-        await accounts.end_session(services_of(request).store, session.token)
+        await end_session(services_of(request).store, session.token)
     response = RedirectResponse("/cp/login?bye=1", status_code=303)
     clear_cookie(request, response, session_cookie_name(request))
     return response
@@ -198,7 +201,7 @@ async def setup_page(request: Request) -> Response:
             410,
         )
     token = request.query_params.get("token", "")
-    if not await accounts.setup_token_valid(store, token):
+    if not await setup_token_valid(store, token):
         return render(
             request,
             "cp/message.html",
@@ -226,8 +229,8 @@ async def setup(request: Request) -> Response:
     if password != confirm:
         return _form_page(request, "cp/setup.html", {**context, "error": "The two passwords differ."}, 400)
     try:
-        owner = await accounts.redeem_setup_token(store, token, email, password)
-    except accounts.AccountError as exc:
+        owner = await redeem_setup_token(store, token, email, password)
+    except AccountError as exc:
         return _form_page(request, "cp/setup.html", {**context, "error": sentence(str(exc))}, 400)
     log.info("dashboard: first owner created from the setup link")
     return await _signed_in(request, owner, "/cp/?welcome=1")
@@ -236,7 +239,7 @@ async def setup(request: Request) -> Response:
 async def announce_setup_link(services) -> str | None:
     """With no owner yet, prints the one-time setup link (the same for every worker); returns it."""
     settings = services.settings
-    token = await accounts.setup_token(services.store, accounts.Keys(settings.secret_key))
+    token = await setup_token(services.store, Keys(settings.secret_key))
     if token is None:
         return None
     host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "localhost"
