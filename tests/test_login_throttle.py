@@ -23,6 +23,7 @@ from leadtrail.accounts.throttling import (
     begin_attempt,
     pair_delay,
 )
+from leadtrail.http.render import too_many_attempts
 
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -58,6 +59,14 @@ def test_a_device_cookie_is_bound_to_its_account_and_cannot_be_forged():
     for forged in ("", ".", nonce, f"{nonce}.", f"{nonce}.{flipped}", f"{nonce}x.{mac}", cookie + "x", "\x00" * 500):
         assert keys.device_key(OWNER_EMAIL, forged) is None, forged
     assert keys.device_key(OWNER_EMAIL, keys.device_cookie(OWNER_EMAIL)) != keys.device_key(OWNER_EMAIL, cookie)
+
+
+def test_the_refusal_says_when_to_try_again():
+    assert too_many_attempts(30, "logging in").endswith("logging in is paused: try again in 30 seconds.")
+    assert too_many_attempts(1, "logging in").endswith("try again in 1 second.")
+    assert too_many_attempts(119, "x").endswith("in 119 seconds.")
+    assert too_many_attempts(900, "x").endswith("in about 15 minutes.")
+    assert too_many_attempts(150, "x").endswith("in about 2 minutes.")
 
 
 # -- over the store -----------------------------------------------------------------------------------
@@ -199,6 +208,8 @@ def test_a_browser_that_signed_in_before_gets_in_during_an_attack(owner_db):
         refused = login(stranger)
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
         assert "Too many attempts" in refused.text
+        wait = int(refused.headers["retry-after"])  # the account's ceiling: up to the 15-minute window
+        assert f"try again in about {round(wait / 60)} minutes" in refused.text or f"in {wait} second" in refused.text
         again = login(owner, password=OWNER_PASSWORD)
         assert again.status_code == 303
         assert device_cookie_header(again) is None  # still valid: not churned at every login

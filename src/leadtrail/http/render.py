@@ -61,9 +61,11 @@ def sentence(text: str) -> str:
 
 
 def too_many_attempts(retry_after: int, what: str) -> str:
-    """What a throttled owner reads: `what` is paused for about N minutes."""
-    minutes = max(1, round(retry_after / 60))
-    return (
-        f"Too many attempts. For your account's safety, {what} is paused: "
-        f"try again in about {minutes} minute{'s' if minutes != 1 else ''}."
-    )
+    """What a throttled owner reads: `what` is paused for N seconds (under 2 minutes) or about N
+    minutes (the same wait as the Retry-After header)."""
+    if retry_after < 120:
+        seconds = max(1, retry_after)
+        wait = f"in {seconds} second{'s' if seconds != 1 else ''}"
+    else:
+        wait = f"in about {round(retry_after / 60)} minutes"
+    return f"Too many attempts. For your account's safety, {what} is paused: try again {wait}."
