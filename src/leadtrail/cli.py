@@ -1,4 +1,4 @@
-"""The `leadtrail` command: serve, migrate, prune, user add, user passwd, export, erase, token, notify test."""
+"""The `leadtrail` command: serve, migrate, prune, user add|list|remove|passwd, export, erase, token, notify test."""
 
 from __future__ import annotations
 
@@ -173,25 +173,68 @@ def prune(database_url: str | None) -> None:
 
 @main.group()
 def user() -> None:
-    """Dashboard owner accounts."""
+    """Dashboard accounts: owners and viewers."""
 
 
 @user.command("add")
 @click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["owner", "viewer"]),
+    default="owner",
+    show_default=True,
+    help="viewer: sees every page, changes, erases and downloads nothing",
+)
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @database_option
-def user_add(email: str, password_stdin: bool, database_url: str | None) -> None:
-    """Create a dashboard owner account."""
+def user_add(email: str, role: str, password_stdin: bool, database_url: str | None) -> None:
+    """Create a dashboard account (an owner, or with --role viewer a read-only one)."""
     from .accounts.owner import AccountError
     from .accounts.users import create_user
 
     settings = resolve(database_url=database_url)
     password = _read_password(password_stdin, "Password")
     try:
-        with_store(settings, lambda store: create_user(store, email, password))
+        with_store(settings, lambda store: create_user(store, email, password, role))
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"created owner {email.strip().lower()}")
+    click.echo(f"created {role} {email.strip().lower()}")
+
+
+@user.command("list")
+@database_option
+def user_list(database_url: str | None) -> None:
+    """List the dashboard's accounts: address, role, joined, last login."""
+    from .accounts import team
+
+    settings = resolve(database_url=database_url)
+    rows = with_store(settings, team.members)
+    if not rows:
+        click.echo("no accounts; make an owner with: leadtrail user add EMAIL", err=True)
+    for row in rows:
+        last = row["last_login_at"].isoformat(timespec="seconds") if row["last_login_at"] else "never logged in"
+        click.echo(f"{row['email']}\t{row['role']}\tjoined {row['created_at'].isoformat(timespec='seconds')}\t{last}")
+
+
+@user.command("remove")
+@click.argument("email")
+@database_option
+def user_remove(email: str, database_url: str | None) -> None:
+    """Delete an account and end its sessions (never the last owner)."""
+    from .accounts import team
+    from .accounts.owner import AccountError
+    from .accounts.users import find_owner
+
+    settings = resolve(database_url=database_url)
+
+    async def remove(store: Any) -> str:
+        return await team.remove_member(store, (await find_owner(store, email)).id)
+
+    try:
+        removed = with_store(settings, remove)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"removed {removed}; their sessions have ended")
 
 
 @user.command("passwd")

@@ -94,4 +94,4 @@ async def authenticate(store: SqlStore, email: str, password: str, now: datetime
     if hasher.check_needs_rehash(stored):
         new_hash = await hash_password(password)
     await db.record_login(store, row["id"], now or utcnow(), new_hash)
-    return Owner(int(row["id"]), row["email"])
+    return Owner(int(row["id"]), row["email"], row["role"])

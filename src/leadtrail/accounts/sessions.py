@@ -35,7 +35,7 @@ async def session_owner(store: SqlStore, token: str | None, now: datetime | None
         return None
     if now - store.decode_time(row["seen_at"]) > SESSION_TOUCH:
         await db.touch_session(store, id_hash, now)
-    return Owner(int(row["owner_id"]), row["email"])
+    return Owner(int(row["owner_id"]), row["email"], row["role"])
 
 
 async def end_session(store: SqlStore, token: str | None) -> None:

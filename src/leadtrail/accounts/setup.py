@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from ..store import SqlStore, utcnow
 from ..store import dashboard as db
 from .keys import Keys, new_token, token_hash
-from .owner import AccountError, Owner
+from .owner import OWNER, AccountError, Owner
 from .passwords import checked_owner, hash_password
 
 SETUP_TTL = timedelta(hours=24)
@@ -66,4 +66,4 @@ async def redeem_setup_token(
             raise AccountError(f"an owner with the address {address} already exists")
         await db.record_login(tx, owner_id, now, None)  # the setup page signs the new owner in
         await db.retire_setup_tokens(tx, now)
-    return Owner(owner_id, address)
+    return Owner(owner_id, address, OWNER)

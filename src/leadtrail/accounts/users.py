@@ -16,7 +16,7 @@ from ..ingest import normalise_email, valid_email
 from ..store import SqlStore, utcnow
 from ..store import dashboard as db
 from .keys import Keys
-from .owner import AccountError, Owner
+from .owner import OWNER, ROLES, AccountError, Owner
 from .passwords import checked_owner, hash_password, matches, new_password_problem, password_problem
 from .sessions import count_other_sessions, start_session
 from .throttling import Throttled, begin_attempt, forgive_account, forgive_client
@@ -26,14 +26,19 @@ class WrongPassword(AccountError):
     """The current password typed does not match (a failed login attempt, counted as one)."""
 
 
-async def create_user(store: SqlStore, email: str, password: str) -> int:
-    """Creates a dashboard owner; returns its id. Weak passwords and duplicates: AccountError."""
+async def create_user(store: SqlStore, email: str, password: str, role: str = OWNER) -> int:
+    """Creates a dashboard account (an owner unless `role` says viewer); returns its id. Weak
+    passwords, duplicates, an unknown role and a viewer before any owner: AccountError."""
+    if role not in ROLES:
+        raise AccountError(f"choose a role: {' or '.join(ROLES)}")
     address = checked_owner(email, password)
     if await db.owner_by_email(store, address) is not None:
         raise AccountError(f"an owner with the address {address} already exists")
+    if role != OWNER and not await db.owner_count(store):
+        raise AccountError("the first account must be an owner, so someone can manage the team")
     password_hash = await hash_password(password)
     now = utcnow()
-    owner_id = await db.insert_owner(store, address, password_hash, now)
+    owner_id = await db.insert_owner(store, address, password_hash, now, role)
     if owner_id is None:  # lost a race with another process creating the same address
         raise AccountError(f"an owner with the address {address} already exists")
     await db.retire_setup_tokens(store, now)
@@ -46,7 +51,7 @@ async def find_owner(store: SqlStore, email: str) -> Owner:
     row = await db.owner_by_email(store, address) if valid_email(address) else None
     if row is None:
         raise AccountError(f"no owner account has the address {email.strip()!r}")
-    return Owner(int(row["id"]), row["email"])
+    return Owner(int(row["id"]), row["email"], row["role"])
 
 
 async def account_details(store: SqlStore, owner: Owner, token: str, now: datetime | None = None) -> dict[str, Any]:

@@ -29,9 +29,11 @@ async def owner_count(db: Transaction) -> int:
     return int(await db.fetchval("cp_owner_count") or 0)
 
 
-async def insert_owner(db: Transaction, email: str, password_hash: str, now: datetime) -> int | None:
-    """The new owner's id, or None when the address is taken."""
-    value = await db.fetchval("cp_owner_insert", email=email, password_hash=password_hash, created_at=now)
+async def insert_owner(
+    db: Transaction, email: str, password_hash: str, now: datetime, role: str = "owner"
+) -> int | None:
+    """The new account's id, or None when the address is taken."""
+    value = await db.fetchval("cp_owner_insert", email=email, password_hash=password_hash, role=role, created_at=now)
     return None if value is None else int(value)
 
 

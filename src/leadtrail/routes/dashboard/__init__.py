@@ -15,10 +15,15 @@ they share (headers, cookies, sessions, forms, rendering, filters) is in leadtra
   GET  /cp/account, POST               the owner's account; POST changes the password
   POST /cp/account/sign-out-others     ends the owner's other sessions
   GET  /cp/setup?token=..., POST       create the first owner from the link printed at start-up
+  POST /cp/account/invites             owners: invite a member (the link shown once)
+  POST /cp/account/invites/{id}/revoke owners: withdraw a pending invite
+  GET  /cp/account/team/{id}/remove    owners: confirm; POST removes a member (never the last owner)
+  GET  /cp/invite/{token}, POST        join the team from an invite: choose a password, signed in
   GET  /cp/static/...                  the dashboard's CSS and JS
 
 Every response carries a strict CSP (no inline script or style), Referrer-Policy same-origin and
-no-store (static files excepted); every form carries a CSRF token.
+no-store (static files excepted); every form carries a CSRF token. Handlers are owners' unless
+marked member_required (viewers too): see http/sessions.py.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ...accounts import team
 from ...accounts.sessions import housekeeping
 from ...accounts.setup import SETUP_TTL
 from ...http.headers import CpHeaders
@@ -67,11 +73,17 @@ def routes(settings) -> list[BaseRoute]:
                 Route("/account", account.account_page, methods=["GET", "HEAD"]),
                 Route("/account", account.change_password, methods=["POST"]),
                 Route("/account/sign-out-others", account.sign_out_others, methods=["POST"]),
+                Route("/account/invites", account.create_invite, methods=["POST"]),
+                Route("/account/invites/{invite_id:int}/revoke", account.revoke_invite, methods=["POST"]),
+                Route("/account/team/{member_id:int}/remove", account.remove_confirm, methods=["GET", "HEAD"]),
+                Route("/account/team/{member_id:int}/remove", account.remove_member, methods=["POST"]),
                 Route("/login", auth.login_page, methods=["GET", "HEAD"]),
                 Route("/login", auth.login, methods=["POST"]),
                 Route("/logout", auth.logout, methods=["POST"]),
                 Route("/setup", auth.setup_page, methods=["GET", "HEAD"]),
                 Route("/setup", auth.setup, methods=["POST"]),
+                Route("/invite/{token}", auth.invite_page, methods=["GET", "HEAD"]),
+                Route("/invite/{token}", auth.accept_invite, methods=["POST"]),
                 Mount("/static", app=StaticFiles(directory=CP_STATIC_DIR), name="cp-static"),
                 Route("/{rest:path}", anything_else, methods=["GET", "HEAD", "POST"]),
             ],
@@ -82,6 +94,7 @@ def routes(settings) -> list[BaseRoute]:
 async def on_startup(services) -> None:
     """Tidies expired sessions and attempts; with no owner yet, prints the one-time setup link."""
     await housekeeping(services.store)
+    await team.housekeeping(services.store)
     link = await auth.announce_setup_link(services)
     if link is None:
         return

@@ -1,10 +1,18 @@
-"""The owner's own account: its details, changing the password, signing out other sessions.
+"""The Account page: a member's own login (details, password, other sessions) and, for owners,
+the team (accounts/team.py): members, pending invites, a new invite.
 
-  GET  /cp/account                      the page (address, created, last login, other sessions)
-  POST /cp/account                      change the password (current + new twice)
-  POST /cp/account/sign-out-others      end every other session of this owner
+  GET  /cp/account                          the page (address, role, created, last login, other
+                                            sessions; owners: the team)
+  POST /cp/account                          change the password (current + new twice)
+  POST /cp/account/sign-out-others          end every other session of this member
+  POST /cp/account/invites                  owners: a new invite; the page shows its link once
+  POST /cp/account/invites/{id}/revoke      owners: withdraw a pending invite
+  GET  /cp/account/team/{id}/remove         owners: confirm; POST removes the member (never the
+                                            last owner), their sessions ending at once
 
-Both forms carry the session's CSRF token (owner_required checks it). A password change checks
+A viewer uses the first three (their own login); the rest are owners' (owner_required).
+
+Every form carries the session's CSRF token (the guards check it). A password change checks
 the current password as a login attempt is checked (accounts.users.change_password), ends every session
 of the owner and gives this browser a new session id: a stolen copy of the old cookie, the likely
 reason for changing a password, stops working too.
@@ -14,20 +22,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ...accounts import users
-from ...accounts.owner import AccountError
+from ...accounts import team, users
+from ...accounts.owner import OWNER, ROLES, VIEWER, AccountError
 from ...accounts.passwords import MAX_PASSWORD, MIN_PASSWORD
 from ...accounts.sessions import SESSION_LIFETIME, end_other_sessions
 from ...accounts.throttling import Throttled
-from ...http.cookies import device_cookie_name, services_of, session_cookie_name, set_cookie
+from ...http.cookies import clear_cookie, device_cookie_name, services_of, session_cookie_name, set_cookie
 from ...http.forms import read_form
-from ...http.render import render, sentence, too_many_attempts
-from ...http.sessions import owner_required, signed_in
-from ...web import client_address
+from ...http.render import message, not_found, render, sentence, too_many_attempts
+from ...http.sessions import member_required, owner_required, signed_in
+from ...web import client_address, own_origin
 
 log = logging.getLogger("leadtrail.dashboard")
 
@@ -47,31 +56,59 @@ def notice_of(query: Mapping[str, str]) -> str | None:
     return None
 
 
-async def _page(request: Request, error: str | None = None, status: int = 200, headers: dict | None = None) -> Response:
+def team_notice_of(query: Mapping[str, str]) -> str | None:
+    """The team section's confirmation (?withdrawn=1|0, ?removed=1): no address in the URL."""
+    withdrawn = query.get("withdrawn")
+    if withdrawn == "1":
+        return "The invite was withdrawn: its link no longer works."
+    if withdrawn == "0":
+        return "That invite had been used or withdrawn already."
+    if query.get("removed") == "1":
+        return "The member was removed and signed out everywhere."
+    return None
+
+
+async def _page(
+    request: Request,
+    error: str | None = None,
+    status: int = 200,
+    headers: dict | None = None,
+    team_context: dict | None = None,
+) -> Response:
     session = await signed_in(request)
-    details = await users.account_details(services_of(request).store, session.owner, session.token)
-    return render(
-        request,
-        "cp/account.html",
-        {
-            "section": "account",
-            "account": details,
-            "error": error,
-            "notice": None if error else notice_of(request.query_params),
-            "min_password": MIN_PASSWORD,
-            "max_password": MAX_PASSWORD,
-        },
-        status,
-        headers,
-    )
+    store = services_of(request).store
+    details = await users.account_details(store, session.owner, session.token)
+    context: dict[str, Any] = {
+        "section": "account",
+        "account": details,
+        "error": error,
+        "notice": None if error else notice_of(request.query_params),
+        "min_password": MIN_PASSWORD,
+        "max_password": MAX_PASSWORD,
+        "role_names": team.ROLE_NAMES,
+        "role_descriptions": team.ROLE_DESCRIPTIONS,
+    }
+    if session.owner.role == OWNER:
+        everyone = await team.members(store)
+        context.update(
+            members=everyone,
+            owner_count=sum(m["role"] == OWNER for m in everyone),
+            invites=await team.pending_invites(store),
+            roles=ROLES[::-1],  # viewer first: the smaller grant
+            invite_email="",
+            invite_role=VIEWER,
+            team_notice=team_notice_of(request.query_params),
+        )
+    context.update(team_context or {})
+    return render(request, "cp/account.html", context, status, headers)
 
 
-@owner_required
+@member_required
 async def account_page(request: Request) -> Response:
     return await _page(request)
 
 
-@owner_required
+@member_required
 async def change_password(request: Request) -> Response:
     session = await signed_in(request)
     services = services_of(request)
@@ -106,9 +143,101 @@ async def change_password(request: Request) -> Response:
     return response
 
 
-@owner_required
+@member_required
 async def sign_out_others(request: Request) -> Response:
     session = await signed_in(request)
     ended = await end_other_sessions(services_of(request).store, session.owner, session.token)
     log.info("dashboard: owner %s signed out %s other session(s)", session.owner.id, ended)
     return RedirectResponse(f"/cp/account?signed_out={ended}", status_code=303)
+
+
+# -- the team (owners) ------------------------------------------------------------------------------------
+
+
+def invite_link(request: Request, token: str) -> str:
+    """Where the invitee opens the invite: BASE_URL when set, else the origin this owner's
+    browser reached the dashboard at (through a trusted proxy's X-Forwarded-* if any)."""
+    settings = services_of(request).settings
+    base = settings.base_url.rstrip("/") if settings.base_url else own_origin(request, settings)
+    return f"{base}/cp/invite/{token}"
+
+
+@owner_required
+async def create_invite(request: Request) -> Response:
+    """A new invite; its link is on the page this answers with, and nowhere else ever again."""
+    session = await signed_in(request)
+    form = await read_form(request)
+    email, role = form.get("email", "")[:320], form.get("role", "")
+    try:
+        if not email.strip():
+            raise team.TeamError("enter the e-mail address of the person to invite")
+        made = await team.create_invite(services_of(request).store, session.owner, email, role)
+    except team.TeamError as exc:
+        refused = {
+            "team_error": sentence(str(exc)),
+            "invite_email": email.strip(),
+            "invite_role": role if role in ROLES else VIEWER,
+        }
+        return await _page(request, status=400, team_context=refused)
+    log.info("dashboard: owner %s invited a new %s (invite %s)", session.owner.id, made.invite.role, made.invite.id)
+    shown = {"new_invite": made, "invite_link": invite_link(request, made.token), "team_notice": None}
+    return await _page(request, team_context=shown)
+
+
+@owner_required
+async def revoke_invite(request: Request) -> Response:
+    withdrawn = await team.revoke_invite(services_of(request).store, request.path_params["invite_id"])
+    if withdrawn:
+        log.info("dashboard: invite %s withdrawn", request.path_params["invite_id"])
+    return RedirectResponse(f"/cp/account?withdrawn={int(withdrawn)}#team", status_code=303)
+
+
+def _cannot_remove(request: Request, why: str) -> Response:
+    return message(request, "Not removed", sentence(why), 409, "/cp/account#team")
+
+
+@owner_required
+async def remove_confirm(request: Request) -> Response:
+    session = await signed_in(request)
+    store = services_of(request).store
+    member = await team.member(store, request.path_params["member_id"])
+    if member is None:
+        return not_found(request)
+    everyone = await team.members(store)
+    if member["role"] == OWNER and sum(m["role"] == OWNER for m in everyone) <= 1:
+        return _cannot_remove(request, team.last_owner_problem(member["email"]))
+    context = {
+        "section": "account",
+        "member": member,
+        "yourself": int(member["id"]) == session.owner.id,
+        "role_names": team.ROLE_NAMES,
+    }
+    return render(request, "cp/team_remove.html", context)
+
+
+@owner_required
+async def remove_member(request: Request) -> Response:
+    session = await signed_in(request)
+    member_id = request.path_params["member_id"]
+    try:
+        await team.remove_member(services_of(request).store, member_id)
+    except team.NotAMember:
+        return not_found(request)
+    except team.TeamError as exc:
+        return _cannot_remove(request, str(exc))
+    log.info("dashboard: owner %s removed member %s", session.owner.id, member_id)
+    if member_id != session.owner.id:
+        return RedirectResponse("/cp/account?removed=1#team", status_code=303)
+    request.state.cp_session = None  # this page is rendered for nobody now
+    response = render(
+        request,
+        "cp/message.html",
+        {
+            "heading": "You left the team",
+            "message": "Your account was deleted and you are signed out. The enquiries stay with the rest of the team.",
+            "back": "/cp/login",
+            "back_label": "Go to the login page",
+        },
+    )
+    clear_cookie(request, response, session_cookie_name(request))
+    return response

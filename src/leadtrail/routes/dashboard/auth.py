@@ -1,4 +1,5 @@
-"""Logging in and out, and creating the first owner from the setup link.
+"""Logging in and out, creating the first owner from the setup link, and joining the team from
+an invite link (accounts/team.py: the link's token is throttled like a password, the new member signed in).
 
 Before login the forms carry a signed double-submit token: a random value in a SameSite=Strict
 cookie and its HMAC in the form. Attempts are recorded before the password is checked and counted
@@ -18,9 +19,10 @@ from urllib.parse import unquote, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ...accounts import team
 from ...accounts.keys import Keys, new_token
 from ...accounts.owner import AccountError, Owner
-from ...accounts.passwords import authenticate
+from ...accounts.passwords import MAX_PASSWORD, MIN_PASSWORD, authenticate
 from ...accounts.sessions import SESSION_LIFETIME, end_session, housekeeping, start_session
 from ...accounts.setup import redeem_setup_token, setup_token, setup_token_valid
 from ...accounts.throttling import DEVICE_LIFETIME, Throttled, begin_attempt, forgive_client
@@ -247,3 +249,77 @@ async def announce_setup_link(services) -> str | None:
         host = f"[{host}]"
     link = f"http://{host}:{settings.port}/cp/setup?token={token}"
     return link
+
+
+# -- joining the team from an invite ----------------------------------------------------------------
+
+
+async def _open_invite(request: Request) -> team.Invite | Response:
+    """The invite behind the link, or the page that says why it does not open (404 unknown,
+    410 used, withdrawn or expired, 429 too many guesses from this client)."""
+    services = services_of(request)
+    address = client_address(request, services.settings)
+    try:
+        found = await team.open_invite(services.store, services.keys, request.path_params["token"], address)
+    except team.InviteUnusable as exc:
+        return _invite_refused(request, str(exc), exc.status)
+    if isinstance(found, Throttled):
+        log.warning("dashboard: invite link guesses throttled (retry after %ss)", found.retry_after)
+        text = too_many_attempts(found.retry_after, "opening invite links from your network")
+        return _invite_refused(request, text, 429, {"Retry-After": str(found.retry_after)})
+    return found
+
+
+def _invite_refused(request: Request, text: str, status: int, headers: dict | None = None) -> Response:
+    context = {
+        "heading": "Too many attempts" if status == 429 else "This invite link does not work",
+        "message": sentence(text),
+        "back": "/cp/login",
+        "back_label": "Log in",
+    }
+    return render(request, "cp/message.html", context, status, headers)
+
+
+async def _invite_form(request: Request, invite: team.Invite, error: str | None = None, status: int = 200) -> Response:
+    session = await current_session(request)
+    context = {
+        "invite": invite,
+        "token": request.path_params["token"],
+        "role_names": team.ROLE_NAMES,
+        "signed_in_as": session.owner.email if session else None,
+        "min_password": MIN_PASSWORD,
+        "max_password": MAX_PASSWORD,
+        "error": error,
+    }
+    return _form_page(request, "cp/invite.html", context, status)
+
+
+async def invite_page(request: Request) -> Response:
+    found = await _open_invite(request)
+    if isinstance(found, Response):
+        return found
+    return await _invite_form(request, found)
+
+
+async def accept_invite(request: Request) -> Response:
+    problem = await _presession_problem(request)
+    if problem:
+        return problem
+    found = await _open_invite(request)
+    if isinstance(found, Response):
+        return found
+    form = await read_form(request)
+    try:
+        member = await team.accept_invite(
+            services_of(request).store,
+            found,
+            request.path_params["token"],
+            form.get("password", ""),
+            form.get("password_confirm", ""),
+        )
+    except team.InviteUnusable as exc:
+        return _invite_refused(request, str(exc), exc.status)
+    except AccountError as exc:
+        return await _invite_form(request, found, sentence(str(exc)), 400)
+    log.info("dashboard: a new %s (%s) joined from invite %s", member.role, member.id, found.id)
+    return await _signed_in(request, member, "/cp/?welcome=1")

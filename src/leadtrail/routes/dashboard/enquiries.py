@@ -21,7 +21,7 @@ from ...export import LIST_CSV_COLUMNS, list_csv_row
 from ...http.cookies import services_of
 from ...http.filters import filters_from
 from ...http.render import render
-from ...http.sessions import owner_required
+from ...http.sessions import member_required, owner_required
 from ...localtime import day_start, local_date
 from ...store import dashboard as db
 from ...store import utcnow
@@ -35,7 +35,7 @@ def _cursor_of(row: dict) -> str:
     return Cursor(row["created_at"], row["id"]).encode()
 
 
-@owner_required
+@member_required
 async def enquiries(request: Request) -> Response:
     services = services_of(request)
     store = services.store

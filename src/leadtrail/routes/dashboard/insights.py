@@ -13,13 +13,13 @@ from ... import conversions, insights, totals
 from ...http.cookies import services_of
 from ...http.filters import Filters, filters_from, presets
 from ...http.render import render
-from ...http.sessions import owner_required
+from ...http.sessions import member_required
 from ...localtime import local_date
 from ...store import dashboard as db
 from ...store import utcnow
 
 
-@owner_required
+@member_required
 async def insights_page(request: Request) -> Response:
     services = services_of(request)
     store = services.store

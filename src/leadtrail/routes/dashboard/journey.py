@@ -23,7 +23,7 @@ from ...export import export_journey
 from ...http.cookies import services_of
 from ...http.forms import back_to, read_form
 from ...http.render import message, not_found, render
-from ...http.sessions import owner_required
+from ...http.sessions import member_required, owner_required
 from ...lifecycle import visible_journeys_since
 from ...store import dashboard as db
 from ...store import utcnow
@@ -41,7 +41,7 @@ async def _journey(request: Request) -> dict | None:
     return export_journey(row) if row is not None else None
 
 
-@owner_required
+@member_required
 async def journey_page(request: Request) -> Response:
     journey = await _journey(request)
     if journey is None:

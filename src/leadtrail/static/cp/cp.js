@@ -11,3 +11,21 @@ document.addEventListener("click", function (event) {
     else window.location.assign(href);
   }
 });
+// The invite link on the Account page: selected whole on focus; a Copy button where the
+// browser lets a page write to the clipboard (without it, the selected text is copied by hand).
+document.addEventListener("focusin", function (event) {
+  if (event.target.matches && event.target.matches("input[data-select-on-focus]")) event.target.select();
+});
+document.querySelectorAll("button[data-copy]").forEach(function (button) {
+  var input = document.getElementById(button.getAttribute("data-copy"));
+  if (!input || !navigator.clipboard || !window.isSecureContext) return;
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    navigator.clipboard.writeText(input.value).then(function () {
+      button.textContent = "Copied";
+    }, function () {
+      input.select();
+      button.textContent = "Select and copy";
+    });
+  });
+});

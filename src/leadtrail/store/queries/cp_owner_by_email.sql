@@ -1,1 +1,1 @@
-select id, email, password_hash from cp_owners where email = :email
+select id, email, password_hash, role from cp_owners where email = :email

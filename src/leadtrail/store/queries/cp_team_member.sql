@@ -1,0 +1,1 @@
+select id, email, role from cp_owners where id = :id

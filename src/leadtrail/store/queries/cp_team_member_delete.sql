@@ -1,0 +1,1 @@
+delete from cp_owners where id = :id
