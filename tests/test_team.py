@@ -26,7 +26,7 @@ from leadtrail.store import utcnow
 VIEWER_EMAIL = "viewer@studio.example"
 SECOND_OWNER = "partner@studio.example"
 MEMBER_PASSWORD = "seven quiet otters rowing"
-LINK = re.compile(r'id="invite-link"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*id="invite-link"')
+LINK = re.compile(r'<textarea id="invite-link"[^>]*>([^<]+)</textarea>')
 
 
 def text_of(html: str) -> str:
@@ -36,7 +36,7 @@ def text_of(html: str) -> str:
 
 def link_in(html: str) -> str | None:
     match = LINK.search(html)
-    return unescape(match.group(1) or match.group(2)) if match else None
+    return unescape(match.group(1)) if match else None
 
 
 def path_of(link: str) -> str:
@@ -104,8 +104,10 @@ def test_an_owner_invites_a_viewer_who_accepts_and_signs_in(owner_db):
         assert link is not None and "shown only now" in text_of(r.text)
         token = link.rsplit("/", 1)[1]
         assert pending(owner_db) == [VIEWER_EMAIL]
-        again = owner.get("/cp/account")
+        assert r.url.path == "/cp/account" and r.url.query == b"invited=1"  # redirected: a reload sends nothing
+        again = owner.get("/cp/account?invited=1")
         assert token not in again.text and link_in(again.text) is None  # shown once
+        assert "The invite link is shown only once" in text_of(again.text)
         assert "Pending invites" in again.text and VIEWER_EMAIL in again.text
 
         stored = run_store(owner_db, lambda store: store.fetch("cp_invite_by_hash", token_hash=keys.token_hash(token)))

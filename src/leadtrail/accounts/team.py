@@ -58,10 +58,12 @@ class InviteUnusable(TeamError):
         self.status = status
 
 
-UNKNOWN_LINK = InviteUnusable(
-    "this invite link does not work: it may be mistyped or cut short. Ask the person who invited you to send it again",
-    404,
-)
+def _unknown_link() -> InviteUnusable:
+    return InviteUnusable(
+        "this invite link does not work: it may be mistyped or cut short. "
+        "Ask the person who invited you to send it again",
+        404,
+    )
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,20 @@ async def pending_invites(store: SqlStore, now: datetime | None = None) -> list[
     ]
 
 
+async def invite_to_show(
+    store: SqlStore, token: str | None, inviter: Owner, now: datetime | None = None
+) -> Invite | None:
+    """The pending invite behind a token its maker's browser holds for the page that shows the
+    link once; None for anything else (used, withdrawn, expired, another owner's, no token)."""
+    if not plausible_token(token):
+        return None
+    try:
+        invite = await _usable(store, token, now or utcnow())
+    except InviteUnusable:
+        return None
+    return invite if invite.invited_by == inviter.email else None
+
+
 async def revoke_invite(store: SqlStore, invite_id: int, now: datetime | None = None) -> bool:
     """Withdraws a pending invite; False when there was none with that id (used, revoked, gone)."""
     async with store.transaction() as tx:
@@ -221,11 +237,11 @@ def _guess_account(address: str) -> str:
 
 async def _usable(store: SqlStore, token: str | None, now: datetime) -> Invite:
     if not plausible_token(token):
-        raise UNKNOWN_LINK
+        raise _unknown_link()
     assert token is not None
     rows = await store.fetch("cp_invite_by_hash", token_hash=token_hash(token))
     if not rows:
-        raise UNKNOWN_LINK
+        raise _unknown_link()
     row = rows[0]
     if row["used_at"] is not None:
         raise InviteUnusable(

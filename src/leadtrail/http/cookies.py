@@ -32,6 +32,11 @@ def device_cookie_name(request: Request) -> str:
     return "__Host-leadtrail_device" if secure(request) else "leadtrail_device"
 
 
+def invite_cookie_name(request: Request) -> str:
+    """A new invite's token, from the POST that made it to the one page that shows it (minutes)."""
+    return "__Host-leadtrail_invite" if secure(request) else "leadtrail_invite"
+
+
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
     response.set_cookie(
         name, value, max_age=max_age, path="/", secure=secure(request), httponly=True, samesite="strict"

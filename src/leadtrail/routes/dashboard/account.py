@@ -32,7 +32,14 @@ from ...accounts.owner import OWNER, ROLES, VIEWER, AccountError
 from ...accounts.passwords import MAX_PASSWORD, MIN_PASSWORD
 from ...accounts.sessions import SESSION_LIFETIME, end_other_sessions
 from ...accounts.throttling import Throttled
-from ...http.cookies import clear_cookie, device_cookie_name, services_of, session_cookie_name, set_cookie
+from ...http.cookies import (
+    clear_cookie,
+    device_cookie_name,
+    invite_cookie_name,
+    services_of,
+    session_cookie_name,
+    set_cookie,
+)
 from ...http.forms import read_form
 from ...http.render import message, not_found, render, sentence, too_many_attempts
 from ...http.sessions import member_required, owner_required, signed_in
@@ -40,6 +47,7 @@ from ...web import client_address, own_origin
 
 log = logging.getLogger("leadtrail.dashboard")
 
+INVITE_SHOWN_WITHIN = 600  # seconds the new invite's link waits in a cookie for its page
 CHANGED = "Your password has been changed. Every other session was signed out; this browser stays logged in."
 
 
@@ -57,7 +65,10 @@ def notice_of(query: Mapping[str, str]) -> str | None:
 
 
 def team_notice_of(query: Mapping[str, str]) -> str | None:
-    """The team section's confirmation (?withdrawn=1|0, ?removed=1): no address in the URL."""
+    """The team section's confirmation (?withdrawn=1|0, ?removed=1, ?invited=N once the link has
+    been shown): no address in the URL."""
+    if query.get("invited") in ("1", "2"):
+        return "The invite link is shown only once. If it was not copied, withdraw the invite below and make a new one."
     withdrawn = query.get("withdrawn")
     if withdrawn == "1":
         return "The invite was withdrawn: its link no longer works."
@@ -99,8 +110,21 @@ async def _page(
             invite_role=VIEWER,
             team_notice=team_notice_of(request.query_params),
         )
+    shown_token = request.cookies.get(invite_cookie_name(request))
+    if session.owner.role == OWNER and shown_token:
+        invite = await team.invite_to_show(store, shown_token, session.owner)
+        if invite is not None:
+            context.update(
+                new_invite=invite,
+                invite_link=invite_link(request, shown_token),
+                invite_replaced=request.query_params.get("invited") == "2",
+                team_notice=None,
+            )
     context.update(team_context or {})
-    return render(request, "cp/account.html", context, status, headers)
+    response = render(request, "cp/account.html", context, status, headers)
+    if shown_token is not None:
+        clear_cookie(request, response, invite_cookie_name(request))  # shown once
+    return response
 
 
 @member_required
@@ -164,7 +188,9 @@ def invite_link(request: Request, token: str) -> str:
 
 @owner_required
 async def create_invite(request: Request) -> Response:
-    """A new invite; its link is on the page this answers with, and nowhere else ever again."""
+    """A new invite. Its token goes to this browser in a cookie for a few minutes, and the page
+    it is sent back to shows the link once and clears the cookie (a reload then shows nothing,
+    where a re-sent form would have made a second invite and killed the link just copied)."""
     session = await signed_in(request)
     form = await read_form(request)
     email, role = form.get("email", "")[:320], form.get("role", "")
@@ -180,8 +206,9 @@ async def create_invite(request: Request) -> Response:
         }
         return await _page(request, status=400, team_context=refused)
     log.info("dashboard: owner %s invited a new %s (invite %s)", session.owner.id, made.invite.role, made.invite.id)
-    shown = {"new_invite": made, "invite_link": invite_link(request, made.token), "team_notice": None}
-    return await _page(request, team_context=shown)
+    response = RedirectResponse(f"/cp/account?invited={2 if made.replaced else 1}#team", status_code=303)
+    set_cookie(request, response, invite_cookie_name(request), made.token, max_age=INVITE_SHOWN_WITHIN)
+    return response
 
 
 @owner_required

@@ -14,7 +14,7 @@ document.addEventListener("click", function (event) {
 // The invite link on the Account page: selected whole on focus; a Copy button where the
 // browser lets a page write to the clipboard (without it, the selected text is copied by hand).
 document.addEventListener("focusin", function (event) {
-  if (event.target.matches && event.target.matches("input[data-select-on-focus]")) event.target.select();
+  if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
 });
 document.querySelectorAll("button[data-copy]").forEach(function (button) {
   var input = document.getElementById(button.getAttribute("data-copy"));
