@@ -644,6 +644,19 @@ def test_two_owners_removing_each_other_at_once_leave_one(owner_db):
     assert list(members(owner_db).values()) == ["owner"]
 
 
+def test_ids_past_what_a_database_holds_are_not_found(owner_db):
+    """A member or invite id of 30 digits: 404 or 'already withdrawn', never a 500."""
+    big = "9" * 30
+    with app_client(owner_db) as owner:
+        assert login(owner).status_code == 303
+        token = csrf_from(owner.get("/cp/account").text)
+        assert owner.get(f"/cp/account/team/{big}/remove").status_code == 404
+        assert owner.post(f"/cp/account/team/{big}/remove", data={"csrf_token": token}).status_code == 404
+        r = owner.post(f"/cp/account/invites/{big}/revoke", data={"csrf_token": token}, follow_redirects=False)
+        assert r.status_code == 303 and "withdrawn=0" in r.headers["location"]
+        assert owner.get("/cp/account/team/0/remove").status_code == 404
+
+
 # -- CSRF on every new form ----------------------------------------------------------------------------
 
 

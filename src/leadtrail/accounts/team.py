@@ -25,6 +25,7 @@ from typing import Any
 
 from ..ingest import normalise_email, valid_email
 from ..store import SqlStore, utcnow
+from ..store.dashboard import MAX_ID
 from .keys import Keys, new_token, token_hash
 from .owner import OWNER, ROLES, VIEWER, AccountError, Owner
 from .passwords import hash_password, new_password_problem
@@ -170,6 +171,8 @@ async def invite_to_show(
 
 async def revoke_invite(store: SqlStore, invite_id: int, now: datetime | None = None) -> bool:
     """Withdraws a pending invite; False when there was none with that id (used, revoked, gone)."""
+    if not _an_id(invite_id):
+        return False
     async with store.transaction() as tx:
         return bool(await tx.execute("cp_invite_revoke", id=invite_id, now=now or utcnow()))
 
@@ -188,7 +191,14 @@ async def members(store: SqlStore) -> list[dict[str, Any]]:
     ]
 
 
+def _an_id(value: int) -> bool:
+    """Could be a row's id (a URL's digits can be past what either database stores)."""
+    return 0 < value <= MAX_ID
+
+
 async def member(store: SqlStore, member_id: int) -> dict[str, Any] | None:
+    if not _an_id(member_id):
+        return None
     rows = await store.fetch("cp_team_member", id=member_id)
     return rows[0] if rows else None
 
@@ -196,6 +206,8 @@ async def member(store: SqlStore, member_id: int) -> dict[str, Any] | None:
 async def remove_member(store: SqlStore, member_id: int) -> str:
     """Removes an account with its sessions and the invites it made; returns its address.
     TeamError when there is no such account or it is the last owner (nothing changed)."""
+    if not _an_id(member_id):
+        raise NotAMember("that account is not on the team (any more)")
     async with store.transaction(lock_key=_TEAM_LOCK) as tx:
         rows = await tx.fetch("cp_team_member", id=member_id)
         if not rows:
