@@ -42,7 +42,7 @@ from ...web import client_address, direct_local_peer
 
 log = logging.getLogger("leadtrail.dashboard")
 
-BAD_LOGIN = "That e-mail address and password do not match an owner account."
+BAD_LOGIN = "That e-mail address and password do not match an account of this dashboard."
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 
