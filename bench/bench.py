@@ -440,6 +440,9 @@ class Run:
     rss_mb: float
     cpu: dict[str, float]
     rows: int | None = None
+    # CPU microseconds per answered request: server process tree, PostgreSQL, load generator. Less
+    # moved by other work on the machine than the rate (which is what CPU is left over).
+    us_per_request: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -468,6 +471,15 @@ def one_run(target: str, dialect: str, dbs: Databases, args, cookiefile: Path, w
                 server.url, args.duration, args.connections, prefix, cookiefile, tool=args.tool, threads=args.threads
             )
         run = Run(target, load, mon.max_rss / 2**20, mon.cpu_shares(load.loadgen_ticks))
+        if load.ok:
+            run.us_per_request = {
+                name: ticks / CLK / load.ok * 1e6
+                for name, ticks in (
+                    ("server", mon.delta["server"]),
+                    ("pg", mon.delta["pg"]),
+                    ("loadgen", load.loadgen_ticks),
+                )
+            }
         if target.startswith("leadtrail"):
             time.sleep(0.5)  # the requests wrk left in flight finish
             run.rows = dbs.count(url) - before
@@ -500,6 +512,8 @@ def ingest(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) 
         + (["prototype"] if dialect == "postgres" else [])
         + (["leadtrail-2w"] if args.workers2 else [])
     )
+    if args.targets:
+        targets = [t for t in targets if t in args.targets]
     for rnd in range(args.rounds):
         order = targets if rnd % 2 == 0 else list(reversed(targets))
         for target in order:
@@ -513,9 +527,12 @@ def ingest(dialect: str, dbs: Databases, args, cookiefile: Path, workdir: Path) 
                 f"  p99 {run.load.p99_ms:6.2f} ms  rss {run.rss_mb:5.1f} MB  errors {run.load.errors}"
                 f"  cpu server {run.cpu['server']:.0f}% pg {run.cpu['pg']:.0f}% load {run.cpu['loadgen']:.0f}%"
                 f" other {run.cpu['other']:.0f}% idle {run.cpu['idle']:.0f}%{extra}"
+                + "  us/request "
+                + " ".join(f"{k} {v:.0f}" for k, v in run.us_per_request.items())
             )
-    result.exact = exact_check(dialect, dbs, args, cookiefile, workdir)
-    log(f"  {dialect:8} exact check: {result.exact}")
+    if args.exact_seconds:
+        result.exact = exact_check(dialect, dbs, args, cookiefile, workdir)
+        log(f"  {dialect:8} exact check: {result.exact}")
     return result
 
 
@@ -541,6 +558,25 @@ def ingest_table(res: IngestResult) -> list[str]:
             f" {max(r.rss_mb for r in runs):7.1f} {sum(r.load.errors for r in runs):7d}"
         )
     lt = res.of("leadtrail")
+    bares = res.of("bare")
+    if lt and len(bares) == len(lt):
+        # Each round's leadtrail over the same round's bare server (run next to each other): the
+        # spread of these says how much the machine's background load moved the figures.
+        ratios = [a.load.rate / b.load.rate for a, b in zip(lt, bares, strict=True) if b.load.rate]
+        lines.append(
+            f"leadtrail / bare per round: {', '.join(f'{r:.3f}' for r in ratios)}"
+            f" -> median {median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})"
+        )
+    if lt and bares and lt[0].us_per_request and bares[0].us_per_request:
+        us = {
+            target: {k: median([r.us_per_request.get(k, 0.0) for r in runs]) for k in ("server", "pg", "loadgen")}
+            for target, runs in (("leadtrail", lt), ("bare", bares))
+        }
+        lines.append(
+            "CPU us per request, medians (server / PostgreSQL / load generator): "
+            + "; ".join(f"{t} {v['server']:.0f} / {v['pg']:.0f} / {v['loadgen']:.0f}" for t, v in us.items())
+            + f"; server-only ratio bare/leadtrail {us['bare']['server'] / us['leadtrail']['server']:.3f}"
+        )
     counts = ", ".join(f"{r.load.ok} 2xx / {r.rows} rows / {r.load.sent} sent" for r in lt)
     lines.append(
         f"stored rows (wrk cuts requests in flight, so 2xx <= rows <= sent): {counts}"
@@ -890,13 +926,21 @@ def main() -> None:
         action="store_true",
         help="also measure `leadtrail serve --workers 2` (reported as leadtrail-2w; the goals are for 1)",
     )
+    parser.add_argument(
+        "--targets",
+        default="",
+        help="ingest targets to run, comma-separated (bare, leadtrail, one-insert, prototype, leadtrail-2w);"
+        " default all",
+    )
+    parser.add_argument("--no-exact", action="store_true", help="skip the exact-count check after the ingest rounds")
     parser.add_argument("--pg-rows", type=int, default=None)
     parser.add_argument("--sqlite-rows", type=int, default=None)
     args = parser.parse_args()
     args.duration = args.duration or (4 if args.quick else 8)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.warmup = 2
-    args.exact_seconds = 3
+    args.exact_seconds = 0 if args.no_exact else 3
+    args.targets = {t.strip() for t in args.targets.split(",") if t.strip()}
     args.pg_rows = args.pg_rows or (1_000_000 if args.quick else 10_000_000)
     args.sqlite_rows = args.sqlite_rows or (200_000 if args.quick else 500_000)
     # 300: with 100 the p99 is the single slowest request, one hiccup of a shared machine.
