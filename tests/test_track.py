@@ -230,3 +230,55 @@ def test_one_entry_point_counts_each_answer_once_also_under_a_root_path(database
         assert bad.status_code == 400
     assert metrics.responses[("track", 204)] == 1 and metrics.responses[("track", 400)] == 1
     assert [e["page_path"] for e in buffered_events(database_url, anon)] == ["/b"]
+
+
+def test_remembered_header_verdicts_answer_each_combination_as_the_checks_do(database_url):
+    """The header checks' verdicts are remembered per combination of the headers they read: the
+    same client alternating origins, user agents, GPC, media types and (behind a trusted proxy)
+    schemes gets each answer as if nothing were remembered, in any order, also past the bound."""
+    from starlette.testclient import TestClient
+    from support import CHROME_UA, make_settings
+
+    from leadtrail.app import create_app
+
+    settings = make_settings(database_url, allowed_origins="https://shop.example", trusted_proxies="10.0.0.0/8")
+    app = create_app(settings)
+    verdicts = app.fast_routes[("POST", "/api/track")].verdicts
+    verdicts.limit = 3  # forgets often: every answer below must survive being recomputed too
+    cases = [
+        ({"Origin": "https://shop.example"}, 204, "https://shop.example", False),
+        ({"Origin": "https://evil.example"}, 403, None, None),
+        ({"Origin": "https://shop.example", "X-Forwarded-Proto": "https"}, 204, "https://shop.example", True),
+        ({"X-Forwarded-Proto": "https"}, 204, None, True),
+        ({}, 204, None, False),
+        ({"User-Agent": GOOGLEBOT}, 204, None, None),
+        ({"Sec-GPC": "1"}, 204, None, None),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415, None, None),
+        ({"Content-Encoding": "gzip"}, 415, None, None),
+    ]
+    stored = 0
+    with TestClient(app, client=("10.0.0.5", 40000), headers={"User-Agent": CHROME_UA}) as client:
+        for _ in range(3):
+            for extra, status, cors, secure in cases + cases[::-1]:
+                r = client.post(
+                    "/api/track",
+                    content=json.dumps(page_view("/")),
+                    headers={"Content-Type": "text/plain;charset=UTF-8", **extra},
+                )
+                assert r.status_code == status, (extra, r.text)
+                assert r.headers.get("access-control-allow-origin") == cors, extra
+                cookie = r.headers.get("set-cookie")
+                assert (cookie is not None) == (secure is not None), extra
+                if cookie is not None:
+                    assert ("Secure" in cookie) == secure, extra
+                    stored += 1
+        assert len(verdicts._known) <= 3
+        # A flood of made-up user agents costs no memory past the bound.
+        verdicts.limit = 512
+        for i in range(600):
+            assert (
+                client.post("/api/track", json=page_view("/"), headers={"User-Agent": f"{CHROME_UA} x{i}"}).status_code
+                == 204
+            )
+        assert len(verdicts._known) <= 512
+    assert row_counts(database_url)[0] == stored + 600

@@ -9,6 +9,7 @@ every /api/track event.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
@@ -16,6 +17,11 @@ MAX_PATH = 2048
 MAX_QUERY_VALUE = 200
 MAX_TEXT = 1000
 MAX_KEY = 64
+# A site's beacons repeat the same few paths and titles, so the costly paths of the cleaning below
+# are remembered for strings up to MEMO_LENGTH characters (the functions are pure). Longer strings
+# are cleaned each time: MEMO_SIZE x 2 x MEMO_LENGTH bounds the memory (~1-2 MB per function).
+MEMO_LENGTH = 256
+MEMO_SIZE = 2048
 EMAIL_MARK = "[email]"
 TOKEN_MARK = "[token]"
 PHONE_MARK = "[phone]"
@@ -70,12 +76,19 @@ def redact_text(s: str) -> str:
         if len(s) < 7 or not _has_phone_digits(s):
             return s
         return _PHONE.sub(_phone_sub, s)
+    return _redact_remembered(s) if len(s) <= MEMO_LENGTH else _redact(s)
+
+
+def _redact(s: str) -> str:
     s = _redact_emails(s)
     if (len(s) >= 32 or "eyJ" in s) and _TOKENISH.search(s) is not None:  # shorter text holds no token
         s = _TOKENISH.sub(_token_sub, s)
     if _has_phone_digits(s):
         s = _PHONE.sub(_phone_sub, s)
     return s
+
+
+_redact_remembered = lru_cache(maxsize=MEMO_SIZE)(_redact)
 
 
 def _has_phone_digits(s: str) -> bool:
@@ -206,6 +219,10 @@ def clean_page_path(raw: str) -> str:
     `raw` starts with "/" (the caller validated it). The result starts with "/" and has at most
     MAX_PATH characters.
     """
+    return _clean_page_path_remembered(raw) if len(raw) <= MEMO_LENGTH else _clean_page_path(raw)
+
+
+def _clean_page_path(raw: str) -> str:
     if _SPECIAL.search(raw) is None:
         # Fast path, most page views: nothing to drop and no address; only a long path can hold
         # a token (a JWT needs "eyJ" and a few dots, other tokens 32 characters), only one with
@@ -233,6 +250,9 @@ def clean_page_path(raw: str) -> str:
             return result
     # Only reachable through redaction making a near-limit path longer: drop the query first.
     return _cap_path(path)
+
+
+_clean_page_path_remembered = lru_cache(maxsize=MEMO_SIZE)(_clean_page_path)
 
 
 def _redact_query_value(value: str) -> str:

@@ -109,28 +109,7 @@ class LeanRequest:
         return cookie_parser(self.headers.get("cookie", ""))
 
     async def read(self, limit: int) -> bytes:
-        """The whole body, or HTTPProblem(413) once it exceeds `limit`. A small body comes in one
-        message: no async generator on the hot path."""
-        message = await self._receive()
-        if message["type"] == "http.request" and not message.get("more_body", False):
-            body = message.get("body", b"")
-            if len(body) > limit:
-                raise HTTPProblem(413, f"body too large: at most {limit} bytes")
-            return body
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunks = [message.get("body", b"")]
-        size = len(chunks[0])
-        while True:
-            if size > limit:
-                raise HTTPProblem(413, f"body too large: at most {limit} bytes")
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-            message = await self._receive()
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnect()
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
+        return await receive_body(self._receive, limit)
 
     async def stream(self) -> AsyncIterator[bytes]:
         while True:
@@ -145,15 +124,44 @@ class LeanRequest:
                 raise ClientDisconnect()
 
 
+async def receive_body(receive: Any, limit: int) -> bytes:
+    """The whole body from an ASGI `receive`, or HTTPProblem(413) once it exceeds `limit`. A small
+    body comes in one message: no async generator on the hot path."""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        body = message.get("body", b"")
+        if len(body) > limit:
+            raise HTTPProblem(413, f"body too large: at most {limit} bytes")
+        return body
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnect()
+    chunks = [message.get("body", b"")]
+    size = len(chunks[0])
+    while True:
+        if size > limit:
+            raise HTTPProblem(413, f"body too large: at most {limit} bytes")
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+
+
 # What the helpers below accept: a Starlette request, or the /api/track fast path's lean one.
 AnyRequest = Request | LeanRequest
 
 
 def cookie_value(request: AnyRequest, name: str) -> str | None:
-    """request.cookies.get(name), the same answer as Starlette's cookie_parser, without parsing
-    every cookie of the header in the common case: the name occurs once, as a cookie of its own,
-    and nothing is quoted. Anything else goes to cookie_parser."""
-    header = request.headers.get("cookie")
+    """request.cookies.get(name), the same answer as Starlette's cookie_parser (see cookie_in)."""
+    return cookie_in(request.headers.get("cookie"), name)
+
+
+def cookie_in(header: str | None, name: str) -> str | None:
+    """Cookie `name` of a Cookie header, the same answer as Starlette's cookie_parser, without
+    parsing every cookie of the header in the common case: the name occurs once, as a cookie of
+    its own, and nothing is quoted. Anything else goes to cookie_parser."""
     if not header:
         return None
     token = name + "="
@@ -206,8 +214,13 @@ def client_address(request: AnyRequest, settings: Settings) -> str:
     proxy, the nearest untrusted hop of X-Forwarded-For (walking from the right, as each proxy
     appends); an IPv6 address as its /64, which one subscriber holds whole and rotates within."""
     peer = request.client.host if request.client else "unknown"
+    return address_of(peer, request.headers.get("x-forwarded-for"), settings)
+
+
+def address_of(peer: str, forwarded_for: str | None, settings: Settings) -> str:
+    """client_address from the peer's address and the X-Forwarded-For header (None: not sent)."""
     if trusted_peer(peer, settings):
-        hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+        hops = [h.strip() for h in (forwarded_for or "").split(",") if h.strip()]
         peer = next((hop for hop in reversed(hops) if not trusted_peer(hop, settings)), hops[0] if hops else peer)
     return ipv6_prefix(peer) if ":" in peer else peer
 
@@ -301,15 +314,19 @@ def check_identity_encoding(request: AnyRequest) -> None:
         raise HTTPProblem(415, "send the body uncompressed", [f"got Content-Encoding {encoding!r}"])
 
 
-async def read_body(request: AnyRequest, limit: int) -> bytes:
-    """The request body, or a 413 as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length")
+def check_declared_length(declared: str | None, limit: int) -> None:
+    """HTTPProblem(413) when a Content-Length header says more than `limit`, 400 when unreadable."""
     if declared is not None:
         try:
             if int(declared) > limit:
                 raise HTTPProblem(413, f"body too large: at most {limit} bytes")
         except ValueError:
             raise HTTPProblem(400, "invalid Content-Length header") from None
+
+
+async def read_body(request: AnyRequest, limit: int) -> bytes:
+    """The request body, or a 413 as soon as it is known to exceed `limit` bytes."""
+    check_declared_length(request.headers.get("content-length"), limit)
     if type(request) is LeanRequest:
         return await request.read(limit)
     chunks = []
@@ -334,9 +351,12 @@ def drop_self_referrals(params_list: Iterable[dict[str, Any]], request: Request 
     """A referrer from the site itself (a tab reopened, a full page load) says nothing about
     where the visitor came from; the page's origin is the Origin header the browser sends."""
     origin = request.headers.get("origin")
-    if not origin:
-        return
-    origin = origin.lower()
+    if origin:
+        drop_referrals_from(params_list, origin.lower())
+
+
+def drop_referrals_from(params_list: Iterable[dict[str, Any]], origin: str) -> None:
+    """drop_self_referrals with the lower-cased Origin header."""
     for params in params_list:
         referrer = params.get("referrer")
         if referrer is not None and referrer.lower() == origin:
