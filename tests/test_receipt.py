@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-from support import app_client, page_view, run_store
+from support import anon_id_of, app_client, buffered_events, page_view, run_store
+
+from leadtrail import receipts
 
 NEWSLETTER = {"ts": 1764000000000, "page_path": "/?utm_source=newsletter&utm_medium=email", "pages": 2}
 
@@ -27,9 +29,19 @@ def test_the_receipt_shows_what_was_attached_and_nothing_else(database_url):
         assert re.fullmatch(r"/api/track/receipt/\d+\.[0-9a-f]{32}", url)
         page = client.get(url)
     assert page.status_code == 200 and "/prices" in page.text and "Email" in page.text
-    assert "remembered by your own browser" in page.text
+    assert "Remembered by your own browser" in page.text
     assert "jo@example.com" not in page.text and "<script" not in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert '<link rel="stylesheet" href="/api/track/receipt.css">' in page.text
+
+
+def test_the_receipts_stylesheet_is_served_beside_it(database_url):
+    """The receipt's CSS is under /api/track/ too, so a site proxy that forwards only /api/track*
+    shows the receipt styled."""
+    with app_client(database_url) as client:
+        css = client.get("/api/track/receipt.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert ".remove button" in css.text
 
 
 def test_tampered_unknown_and_erased_receipts_are_404(database_url):
@@ -50,8 +62,9 @@ def test_tampered_unknown_and_erased_receipts_are_404(database_url):
 
 
 def test_removing_the_history_keeps_the_enquiry(database_url):
-    """The button deletes events, browser events and remembered visits; address, form and time stay;
-    a post without the page's token changes nothing."""
+    """The button deletes events, browser events and remembered visits, and the browser's buffered
+    events; address, form and time stay; the same browser promoting again attaches nothing; a post
+    without the page's token or from another site changes nothing."""
     with app_client(database_url) as client:
         answer = _enquire(client)
         url = answer["receipt_url"]
@@ -62,7 +75,14 @@ def test_removing_the_history_keeps_the_enquiry(database_url):
         done = client.post(url, data={"token": token}, follow_redirects=False)
         assert done.status_code == 303
         after = client.get(done.headers["location"])
-    assert "removed your browsing history" in after.text and "/prices" not in after.text
+        visitor = anon_id_of(client)
+        assert buffered_events(database_url, visitor) == []  # the browser's buffered events went too
+        # The same browser sends the form again (a double submit, a late look): nothing comes back.
+        client.post("/api/track", json=page_view("/again", "b"))
+        again = client.post("/api/track/promote", json={"email": "jo@example.com", "touches": [NEWSLETTER]})
+        assert again.status_code == 200 and again.json()["journey_id"] == answer["journey_id"]
+    assert "Your browsing history was removed" in after.text and "/prices" not in after.text
+    assert "for up to 90 days" in after.text  # what the browser itself may still remember
 
     async def row(store):
         rows = await store.fetch("receipt_journey", id=answer["journey_id"])
@@ -74,13 +94,16 @@ def test_removing_the_history_keeps_the_enquiry(database_url):
 
 
 def test_the_thank_you_link_finds_this_browsers_newest_enquiry(database_url):
-    """/api/track/receipt/latest redirects to the receipt of this browser's enquiry; another browser gets 404."""
+    """/api/track/receipt/latest redirects to the receipt of this browser's enquiry; another browser
+    gets a 404 that says the enquiry may still be on its way, with a link to try again."""
     with app_client(database_url) as client:
         answer = _enquire(client)
         r = client.get("/api/track/receipt/latest", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == answer["receipt_url"]
         client.cookies.clear()
-        assert client.get("/api/track/receipt/latest").status_code == 404
+        missing = client.get("/api/track/receipt/latest")
+    assert missing.status_code == 404 and "may still be on its way" in missing.text
+    assert 'href="/api/track/receipt/latest"' in missing.text  # try again, without JavaScript
 
 
 def test_the_dashboard_says_the_enquirer_removed_their_history(owner_db):
@@ -105,3 +128,28 @@ def test_the_tracker_can_ask_for_the_receipt_of_its_enquiry(database_url):
         answer = _enquire(client)
         assert client.post("/api/track/receipt", content="").json() == {"receipt_url": answer["receipt_url"]}
         assert client.post("/api/track/receipt", headers={"Origin": "https://evil.example"}).status_code == 403
+
+
+def test_the_receipt_says_how_long_each_page_was_read_and_what_was_done_on_it():
+    """Each page with its time, its reading time (from a second up) and the other events on it in
+    the dashboard's words, once each; a visit's channel note for Direct."""
+    journey = {
+        "visits": [{"index": 0, "started_at": "2026-12-05T10:00:00+00:00", "channel": "Direct", "page_views": 2}],
+        "timeline": [
+            {"event_name": "page_view", "page_path": "/prices?x=1", "visit": 0, "at": "t1", "time_on_page_ms": 65_000},
+            {"event_name": "page_engagement", "page_path": "/prices", "visit": 0},
+            {"event_name": "file_download", "page_path": "/prices", "visit": 0},
+            {"event_name": "file_download", "page_path": "/prices", "visit": 0},
+            {"event_name": "faq_open", "page_path": "/prices", "visit": 0},
+            {"event_name": "page_view", "page_path": "/book", "visit": 0, "at": "t2", "time_on_page_ms": 400},
+        ],
+    }
+    [visit] = receipts.view(journey)["visits"]
+    assert visit["channel_note"] and "typed" in visit["channel_note"]
+    prices, book = visit["pages"]
+    assert (prices["path"], prices["read"], prices["did"]) == (
+        "/prices",
+        "1 min 5 s",
+        ["Downloaded a file", "Faq open"],
+    )
+    assert (book["path"], book["read"], book["did"]) == ("/book", None, [])

@@ -16,8 +16,12 @@ import hmac
 from datetime import datetime
 from typing import Any
 
+from . import describe
+
 PREFIX = "/api/track/receipt/"
 LATEST = PREFIX + "latest"
+STYLESHEET = "/api/track/receipt.css"
+QUIET_EVENTS = frozenset(("page_view", "page_engagement"))  # shown as the page and its reading time
 
 
 def _mac(key: bytes, message: str, size: int = 32) -> str:
@@ -60,19 +64,35 @@ def removal_token_ok(key: bytes, sig: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(removal_token(key, sig), given)
 
 
+CHANNEL_NOTES = {
+    "Direct": "no link or campaign was seen: the address typed in, a bookmark, or a link in an app",
+}
+
+
 def view(journey: dict[str, Any]) -> dict[str, Any]:
     """What the receipt shows, from an exported journey: each visit (when, channel, remembered or
-    not) with the pages of it and when each was opened. Nothing else about anyone."""
+    not) with the pages of it, when each was opened, how long it was read and what was done on it
+    (in the dashboard's words). Nothing else about anyone."""
     pages_by_visit: dict[int, list[dict[str, Any]]] = {}
     for event in journey.get("timeline") or []:
-        if event.get("event_name") == "page_view" and event.get("page_path"):
-            pages_by_visit.setdefault(event["visit"], []).append(
-                {"path": event["page_path"].split("?", 1)[0], "at": event.get("at")}
+        name, pages = event.get("event_name"), pages_by_visit.setdefault(event.get("visit", 0), [])
+        if name == "page_view" and event.get("page_path"):
+            read = event.get("time_on_page_ms")
+            pages.append(
+                {
+                    "path": event["page_path"].split("?", 1)[0],
+                    "at": event.get("at"),
+                    "read": describe.duration(read) if isinstance(read, int) and read >= 1000 else None,
+                    "did": [],
+                }
             )
+        elif name and name not in QUIET_EVENTS and pages and describe.event_label(name) not in pages[-1]["did"]:
+            pages[-1]["did"].append(describe.event_label(name))
     visits = [
         {
             "started_at": v.get("started_at"),
             "channel": v.get("channel"),
+            "channel_note": CHANNEL_NOTES.get(v.get("channel") or ""),
             "source": v.get("source"),
             "landing_page": v.get("landing_page"),
             "remembered": bool(v.get("remembered")),

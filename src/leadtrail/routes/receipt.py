@@ -14,14 +14,16 @@ from starlette.routing import BaseRoute, Route
 
 from .. import receipts
 from ..export import export_journey
+from ..http.forms import same_origin
 from ..identity import COOKIE_NAME
 from ..localtime import LocalTimes
 from ..services import Services
 from ..store import dumps, utcnow
-from ..templating import templates
+from ..templating import STATIC_DIR, templates
 from ..web import CP_HEADERS, HTTPProblem, check_origin, cors_headers, json_response, preflight, problem_response
 
 LATEST_WINDOW = timedelta(hours=1)
+STYLESHEET = STATIC_DIR / "receipt.css"
 
 
 def _headers() -> dict[str, str]:
@@ -30,7 +32,12 @@ def _headers() -> dict[str, str]:
 
 def _page(request: Request, context: dict, status: int = 200) -> Response:
     services: Services = request.app.state.services
-    base = {"fmt": LocalTimes(services.settings.tz), "css_url": "/cp/static/cp.css"}
+    base = {
+        "fmt": LocalTimes(services.settings.tz),
+        "css_url": receipts.STYLESHEET,
+        "latest_url": receipts.LATEST,
+        "memory_days": services.settings.touch_memory_days,
+    }
     return templates.TemplateResponse(request, "receipt.html", base | context, status_code=status, headers=_headers())
 
 
@@ -81,18 +88,16 @@ async def remove_history(request: Request) -> Response:
     if found is None:
         return _not_found(request)
     row, sig = found
-    site = request.headers.get("sec-fetch-site")
-    origin = request.headers.get("origin")
-    same = site in (None, "same-origin", "none") and (origin is None or origin.rstrip("/").endswith(request.url.netloc))
     form = await request.form(max_files=0, max_fields=5, max_part_size=1024)
     token = form.get("token")
     key = services.settings.secret_key.encode()
-    if not same or not receipts.removal_token_ok(key, sig, token if isinstance(token, str) else None):
+    if not same_origin(request) or not receipts.removal_token_ok(key, sig, token if isinstance(token, str) else None):
         return _page(request, {"missing": False, "refused": True, "j": row, "receipt": {"visits": []}}, 403)
     now = utcnow()
     async with services.store.transaction() as tx:
         await tx.execute("receipt_remove_history", id=row["id"], empty=dumps([]), now=now)
         await tx.execute("receipt_forget_facts", id=row["id"], empty=dumps([]))
+        await tx.execute("receipt_forget_buffer", id=row["id"])
     return RedirectResponse(request.url.path + "?removed=1", status_code=303, headers=_headers())
 
 
@@ -113,7 +118,7 @@ async def latest(request: Request) -> Response:
     """GET: a link a thank-you page can hold without any script."""
     path = await _latest_path(request)
     if path is None:
-        return _not_found(request)
+        return _page(request, {"missing": True, "latest": True}, 404)
     return RedirectResponse(path, status_code=303, headers=_headers())
 
 
@@ -129,8 +134,19 @@ async def latest_json(request: Request) -> Response:
     return json_response({"receipt_url": await _latest_path(request)}, 200, cors)
 
 
+async def stylesheet(request: Request) -> Response:
+    """The receipt's own stylesheet, under /api/track/ like the receipt: a site's proxy that
+    forwards only /api/track* serves it too."""
+    return Response(
+        STYLESHEET.read_bytes(),
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 def routes(settings) -> list[BaseRoute]:
     return [
+        Route(receipts.STYLESHEET, stylesheet, methods=["GET", "HEAD"]),
         Route(receipts.LATEST, latest, methods=["GET"]),
         Route(receipts.PREFIX.rstrip("/"), latest_json, methods=["POST"]),
         Route(receipts.PREFIX.rstrip("/"), preflight, methods=["OPTIONS"]),

@@ -209,8 +209,8 @@ class SqlStore(Transaction):
     async def save_journey(self, record: JourneyRecord, now: datetime, idempotency: timedelta) -> tuple[int, bool]:
         """Stores a promote; the same visitor and address within `idempotency` refreshes the
         earlier journey instead, keeping the browser events it had (merged by event_id with the
-        new buffer) and its form and consent when the new request has none. Returns (journey id,
-        created).
+        new buffer) and its form and consent when the new request has none; one whose history the
+        enquirer removed (their receipt) is left as it is. Returns (journey id, created).
 
         When `record.summary` is a function (of the client events stored), it is called while the
         database takes in the row (parsing thousands of events into jsonb costs PostgreSQL about as
@@ -232,6 +232,8 @@ class SqlStore(Transaction):
                 rows = await tx.fetch(
                     "find_recent_journey", email=record.email, anon_id=record.anon_id, since=now - idempotency
                 )
+                if rows and rows[0]["history_removed_at"] is not None:
+                    return int(rows[0]["id"]), False  # the enquirer removed its history: it stays removed
                 if rows:
                     existing = rows[0]["id"]
                     client_events = merge_client_events(self.decode_json(rows[0]["client_events"]), client_events)
