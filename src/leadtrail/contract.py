@@ -100,7 +100,6 @@ TS: dict[str, Any] = {
 EVENT: dict[str, Any] = {
     "type": "object",
     "required": ["event_name"],
-    "not": {"required": ["events"]},
     "properties": {
         "event_name": {"type": "string", "pattern": EVENT_NAME_PATTERN},
         "page_path": _text(MAX_PATH, pattern="^/[^\x00]*$"),
@@ -111,7 +110,9 @@ EVENT: dict[str, Any] = {
 }
 TRACK_BODY: dict[str, Any] = {
     "anyOf": [
-        EVENT,
+        # One event is the body itself, so it cannot also be a batch; inside a batch an event's
+        # unknown keys, "events" among them, are ignored like any other.
+        {**EVENT, "not": {"required": ["events"]}},
         {
             "type": "object",
             "required": ["events"],
