@@ -278,7 +278,8 @@ def _email_argument(email: str) -> str:
 @main.command()
 @click.option("--email", default=None, help="the enquirer's e-mail address (case-insensitive)")
 @click.option("--google-ads", is_flag=True, help="won enquiries with a Google click id, as Google Ads' import CSV")
-@click.option("--since", default=None, help="with --google-ads: enquiries submitted on or after YYYY-MM-DD")
+@click.option("--meta", is_flag=True, help="won enquiries with an e-mail address, as Meta's offline-events CSV")
+@click.option("--since", default=None, help="with --google-ads or --meta: enquiries submitted on or after YYYY-MM-DD")
 @click.option("--conversion-name", default=None, help="with --google-ads: your Google Ads conversion action's name")
 @click.option(
     "--hashed-email", is_flag=True, help="with --google-ads: add the SHA-256 Email column (enhanced conversions)"
@@ -287,24 +288,30 @@ def _email_argument(email: str) -> str:
 def export(
     email: str | None,
     google_ads: bool,
+    meta: bool,
     since: str | None,
     conversion_name: str | None,
     hashed_email: bool,
     database_url: str | None,
 ) -> None:
-    """Print every journey of an address as JSON (right of access), or with --google-ads the won
-    enquiries as Google Ads' conversion import CSV."""
+    """Print every journey of an address as JSON (right of access), or with --google-ads (--meta)
+    the won enquiries as Google Ads' conversion import CSV (Meta's offline-events CSV)."""
     from .export import export_journey
     from .lifecycle import visible_journeys_since
     from .store import utcnow
 
-    if google_ads == (email is not None):
-        raise click.UsageError("give either --email EMAIL or --google-ads")
-    if not google_ads and (since or conversion_name or hashed_email):
-        raise click.UsageError("--since, --conversion-name and --hashed-email go with --google-ads")
+    if [email is not None, google_ads, meta].count(True) != 1:
+        raise click.UsageError("give one of --email EMAIL, --google-ads or --meta")
+    if not google_ads and (conversion_name or hashed_email):
+        raise click.UsageError("--conversion-name and --hashed-email go with --google-ads")
+    if email is not None and since:
+        raise click.UsageError("--since goes with --google-ads or --meta")
     settings = resolve(database_url=database_url)
     if google_ads:
         _export_google_ads(settings, since, conversion_name, hashed_email)
+        return
+    if meta:
+        _export_meta(settings, since)
         return
     assert email is not None
     address = _email_argument(email)
@@ -315,10 +322,11 @@ def export(
     click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
 
 
-def _export_google_ads(settings: Settings, since: str | None, name: str | None, hashed_email: bool) -> None:
+def _won_journeys_since(settings: Settings, since: str | None) -> list[dict[str, Any]]:
+    """The won journeys submitted on or after the local day `since` (YYYY-MM-DD; None: all)."""
     from datetime import UTC, datetime
 
-    from . import adexport, outcomes
+    from . import outcomes
     from .localtime import day_start
 
     start = datetime(1970, 1, 1, tzinfo=UTC)
@@ -328,7 +336,19 @@ def _export_google_ads(settings: Settings, since: str | None, name: str | None, 
         except ValueError:
             raise click.BadParameter(f"{since!r} is not a day as YYYY-MM-DD", param_hint="--since") from None
         start = day_start(day, settings.tz)
-    journeys = with_store(settings, lambda store: outcomes.won_journeys(store, start))
+    return with_store(settings, lambda store: outcomes.won_journeys(store, start))
+
+
+def _export_meta(settings: Settings, since: str | None) -> None:
+    from . import adexport
+
+    click.echo(adexport.meta_csv(_won_journeys_since(settings, since), settings.currency), nl=False)
+
+
+def _export_google_ads(settings: Settings, since: str | None, name: str | None, hashed_email: bool) -> None:
+    from . import adexport
+
+    journeys = _won_journeys_since(settings, since)
     text = adexport.google_ads_csv(
         journeys,
         settings.tz,

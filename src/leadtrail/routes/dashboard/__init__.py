@@ -5,6 +5,7 @@ they share (headers, cookies, sessions, forms, rendering, filters) is in leadtra
   GET  /cp/                            enquiries, newest first (search, date range, keyset pages)
   GET  /cp/export.csv                  the same list as CSV (same filters, streamed)
   GET  /cp/export/google-ads.csv       won enquiries with a Google click id (conversion import)
+  GET  /cp/export/meta.csv             won enquiries with an e-mail address (Meta offline events)
   GET  /cp/journeys/{id}               one journey: summary, the path as a picture, events
   GET  /cp/journeys/{id}.json          that journey as `leadtrail export` shows it (download)
   GET  /cp/journeys/{id}/person.json   every journey of that address (right of access)
@@ -63,6 +64,7 @@ def routes(settings) -> list[BaseRoute]:
                 Route("/", enquiries.enquiries, methods=["GET", "HEAD"]),
                 Route("/export.csv", enquiries.export_csv, methods=["GET"]),
                 Route("/export/google-ads.csv", enquiries.export_google_ads, methods=["GET"]),
+                Route("/export/meta.csv", enquiries.export_meta, methods=["GET"]),
                 Route("/journeys/{journey_id:int}", journey.journey_page, methods=["GET", "HEAD"]),
                 Route("/journeys/{journey_id:int}.json", journey.journey_json, methods=["GET"]),
                 Route("/journeys/{journey_id:int}/person.json", journey.person_json, methods=["GET"]),

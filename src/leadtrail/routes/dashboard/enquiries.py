@@ -1,8 +1,9 @@
-"""The enquiry list (and its spam list), its CSV, and Google Ads' conversion import CSV.
+"""The enquiry list (and its spam list), its CSV, and the ad platforms' conversion files.
 
 GET /cp/                         enquiries, newest first (search, date range, keyset pages); ?list=spam
 GET /cp/export.csv               the same list as CSV (same filters, streamed)
 GET /cp/export/google-ads.csv    won enquiries with a Google click id (?since=YYYY-MM-DD)
+GET /cp/export/meta.csv          won enquiries with an e-mail address, Meta's offline events (?since=YYYY-MM-DD)
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from ...http.filters import filters_from
 from ...http.render import render
 from ...http.sessions import member_required, owner_required
 from ...localtime import day_start, local_date
+from ...settings import Settings
 from ...store import dashboard as db
 from ...store import utcnow
 from ...store.dashboard import Cursor
@@ -111,9 +113,8 @@ async def export_csv(request: Request) -> Response:
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers=_attachment(name))
 
 
-@owner_required
-async def export_google_ads(request: Request) -> Response:
-    """Won enquiries with a Google click id, as Google Ads' conversion import CSV (?since=YYYY-MM-DD)."""
+async def _ad_export(request: Request, platform: str, to_csv: Callable[[list[dict], Settings], str]) -> Response:
+    """The won enquiries submitted on or after ?since=YYYY-MM-DD (a local day) as `platform`'s file."""
     settings = services_of(request).settings
     raw = request.query_params.get("since", "")
     try:
@@ -121,6 +122,19 @@ async def export_google_ads(request: Request) -> Response:
     except ValueError:
         return Response("since: use a day as YYYY-MM-DD\n", 400, media_type="text/plain")
     journeys = await outcomes.won_journeys(services_of(request).store, start)
-    text = adexport.google_ads_csv(journeys, settings.tz, settings.timezone, settings.currency)
-    name = f"leadtrail-google-ads-{local_date(utcnow(), settings.tz).isoformat()}.csv"
-    return Response(text, media_type="text/csv; charset=utf-8", headers=_attachment(name))
+    name = f"leadtrail-{platform}-{local_date(utcnow(), settings.tz).isoformat()}.csv"
+    return Response(to_csv(journeys, settings), media_type="text/csv; charset=utf-8", headers=_attachment(name))
+
+
+@owner_required
+async def export_google_ads(request: Request) -> Response:
+    """Won enquiries with a Google click id, as Google Ads' conversion import CSV (?since=YYYY-MM-DD)."""
+    return await _ad_export(
+        request, "google-ads", lambda rows, s: adexport.google_ads_csv(rows, s.tz, s.timezone, s.currency)
+    )
+
+
+@owner_required
+async def export_meta(request: Request) -> Response:
+    """Won enquiries with an e-mail address, as Meta's offline-events CSV (?since=YYYY-MM-DD)."""
+    return await _ad_export(request, "meta", lambda rows, s: adexport.meta_csv(rows, s.currency))
