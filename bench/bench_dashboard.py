@@ -10,6 +10,11 @@ asserts nothing. Goal: list p95 < 150 ms, journey page < 100 ms on both database
 
 Run:  .venv/bin/python bench/bench_dashboard.py [--journeys 100000] [--only sqlite|postgres]
       [--keep DIR]  (reuse a filled SQLite file in DIR between runs)
+      [--pg-url URL]  (use, and fill when it holds fewer journeys, this PostgreSQL database
+                       instead of a throwaway server: reuse between runs)
+      [--cases TEXT]  (time only the requests whose name contains TEXT, e.g. 'insights: last';
+                       'insights data' for load_insights alone; the CSV export runs with 'csv')
+      [--repeat N]    (run the chosen cases N times, printing each run: spread between runs)
 
 Measured 2026-11-27 on a shared 2-CPU container (other test runs alongside), 100,000 journeys
 over a year (SQLite 638 MiB, PostgreSQL 15 348 MiB), p50 / p95 ms:
@@ -155,7 +160,7 @@ def totals_rows(ids: list[int]):
     ]
 
 
-def bench_insights_data(url: str, rounds: int) -> None:
+def bench_insights_data(url: str, rounds: int, cases: str | None = None) -> None:
     """totals.load_insights (GET /api/v1/insights' document) at both models, 30 days and a year."""
     from support import make_settings
 
@@ -169,13 +174,15 @@ def bench_insights_data(url: str, rounds: int) -> None:
             month = ((NOW - timedelta(days=30)).date(), NOW.date())
             for label, (first, last) in (("30 days", month), ("whole year", year)):
                 for model in ("last_touch", "first_touch"):
+                    name = f"insights data: {label}, {model}"
+                    if not wanted(name, cases):
+                        continue
                     samples = []
                     for i in range(rounds + 3):
                         t0 = time.perf_counter()
                         await totals.load_insights(store, first, last, UTC, model)
                         if i >= 3:
                             samples.append((time.perf_counter() - t0) * 1000)
-                    name = f"insights data: {label}, {model}"
                     print(
                         f"  {name:44} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f} "
                         f"{max(samples):8.1f} {len(samples):4}"
@@ -240,6 +247,10 @@ async def fill_postgres(url: str, n: int) -> None:
     await migrate(url)
     conn = await asyncpg.connect(url)
     try:
+        have = await conn.fetchval("select count(*) from submission_journeys")
+        if have >= n:
+            print(f"  PostgreSQL already holds {have:,} journeys", file=sys.stderr)
+            return
         started = time.perf_counter()
         batch = []
         for i, row in enumerate(journeys(n), 1):
@@ -260,12 +271,16 @@ async def fill_postgres(url: str, n: int) -> None:
         await conn.close()
 
 
+def wanted(name: str, cases: str | None) -> bool:
+    return cases is None or cases.lower() in name.lower()
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def bench_app(url: str, label: str, rounds: int) -> None:
+def bench_app(url: str, label: str, rounds: int, cases: str | None = None) -> None:
     from starlette.testclient import TestClient
     from support import CHROME_UA, make_settings, run_store
     from test_dashboard_helpers import login
@@ -285,14 +300,14 @@ def bench_app(url: str, label: str, rounds: int) -> None:
         ids = [int(m) for m in re.findall(r'href="/cp/journeys/(\d+)"', first.text)]
         # Page 50: follow the "older" cursor 49 times, then time that URL.
         url50 = "/cp/"
-        for _ in range(49):
+        for _ in range(49 if wanted("list: page 50", cases) else 0):
             page = client.get(url50)
             match = re.search(r'href="(/cp/\?[^"]*before=[^"]+)"', page.text)
             url50 = match.group(1).replace("&amp;", "&")
         sample_ids = random.Random(3).sample(range(1, max(ids) + 1), 40) + ids[:10]
         month_ago = (NOW - timedelta(days=30)).date().isoformat()
         quarter = ((NOW - timedelta(days=200)).date().isoformat(), (NOW - timedelta(days=110)).date().isoformat())
-        cases = [
+        table = [
             ("list: first page", lambda i: "/cp/"),
             ("list: search 'olivia.4'", lambda i: f"/cp/?q=olivia.{4 + i % 5}"),
             ("list: search '@proton.me'", lambda i: "/cp/?q=%40proton.me"),
@@ -306,22 +321,29 @@ def bench_app(url: str, label: str, rounds: int) -> None:
             ("insights: whole year", lambda i: f"/cp/insights?from={(NOW - SPREAD).date().isoformat()}"),
         ]
         print(f"\n{label}")
-        print(f"  {'request':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}   n")
-        for name, make_url in cases:
+        # cpu ms: this process's CPU per request (all its threads; not the PostgreSQL server's),
+        # the median: less moved by other programs' load on a shared machine than the times are.
+        print(f"  {'request':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}   n {'cpu ms':>8}")
+        for name, make_url in table:
+            if not wanted(name, cases):
+                continue
             n = rounds if not name.startswith("insights") else max(5, rounds // 5)
             for i in range(3):
                 client.get(make_url(i))  # warm caches and prepared statements
-            samples = []
+            samples, cpu = [], []
             for i in range(n):
                 target = make_url(i)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 response = client.get(target)
                 samples.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
                 assert response.status_code == 200, (target, response.status_code)
             print(
                 f"  {name:32} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f} "
-                f"{max(samples):8.1f} {n:4}"
+                f"{max(samples):8.1f} {n:4} {statistics.median(cpu):8.1f}"
             )
+        if not wanted("CSV export, last 30 days", cases):
+            return
         t0 = time.perf_counter()
         response = client.get(f"/cp/export.csv?from={month_ago}")
         rows = response.text.count("\n") - 1
@@ -334,6 +356,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     parser.add_argument("--keep", help="directory for a SQLite file reused between runs")
+    parser.add_argument("--pg-url", help="a PostgreSQL database to fill (when short of journeys) and reuse")
+    parser.add_argument("--cases", help="time only the requests whose name contains this text")
+    parser.add_argument("--repeat", type=int, default=1, help="run the chosen cases this many times")
     args = parser.parse_args()
     print(
         f"leadtrail dashboard benchmark: {args.journeys:,} journeys over {SPREAD.days} days, "
@@ -347,10 +372,17 @@ def main() -> None:
         print(f"filling SQLite {path}", file=sys.stderr)
         fill_sqlite(path, args.journeys)
         size = os.path.getsize(path) / 2**20
-        bench_app(f"sqlite:///{path}", f"SQLite ({size:,.0f} MiB file)", args.rounds)
-        bench_insights_data(f"sqlite:///{path}", max(5, args.rounds // 3))
+        for _ in range(args.repeat):
+            bench_app(f"sqlite:///{path}", f"SQLite ({size:,.0f} MiB file)", args.rounds, args.cases)
+            bench_insights_data(f"sqlite:///{path}", max(5, args.rounds // 3), args.cases)
 
-    if args.only in (None, "postgres"):
+    if args.only in (None, "postgres") and args.pg_url:
+        print("filling PostgreSQL", file=sys.stderr)
+        asyncio.run(fill_postgres(args.pg_url, args.journeys))
+        for _ in range(args.repeat):
+            bench_app(args.pg_url, "PostgreSQL (--pg-url)", args.rounds, args.cases)
+            bench_insights_data(args.pg_url, max(5, args.rounds // 3), args.cases)
+    elif args.only in (None, "postgres"):
         from pgserver import PgServer
 
         server = PgServer()
@@ -362,8 +394,9 @@ def main() -> None:
             asyncio.run(fill_postgres(url, args.journeys))
             size = server.psql("select pg_database_size('bench') / 1048576")
             version = server.psql("show server_version")
-            bench_app(url, f"PostgreSQL {version} ({size} MiB database)", args.rounds)
-            bench_insights_data(url, max(5, args.rounds // 3))
+            for _ in range(args.repeat):
+                bench_app(url, f"PostgreSQL {version} ({size} MiB database)", args.rounds, args.cases)
+                bench_insights_data(url, max(5, args.rounds // 3), args.cases)
         finally:
             server.destroy()
 
