@@ -51,6 +51,10 @@ class NotAMember(TeamError):
     """No account has that id (removed meanwhile, or never was)."""
 
 
+class NotAnOwner(TeamError):
+    """The account asking to invite is not an owner (any more): a viewer, or removed meanwhile."""
+
+
 class InviteUnusable(TeamError):
     """The link does not open an invite (the message says why) and the page answers `status`."""
 
@@ -91,6 +95,12 @@ def last_owner_problem(email: str) -> str:
     )
 
 
+def inviter_problem(still_member: bool) -> str:
+    if still_member:
+        return "only an owner can invite someone to the team"
+    return "your account is no longer on the team, so it cannot invite anyone"
+
+
 def role_problem(role: str) -> str | None:
     return None if role in ROLES else f"choose a role: {' or '.join(ROLES)}"
 
@@ -119,7 +129,8 @@ async def create_invite(
     store: SqlStore, inviter: Owner, email: str, role: str, now: datetime | None = None
 ) -> NewInvite:
     """An invite for `email` as `role`, made by an owner. TeamError (nothing changed) when the
-    address is not one, the role unknown, or the address has an account already."""
+    address is not one, the role unknown, or the address has an account already; NotAnOwner when
+    the inviter is not an owner in the database at this moment (a viewer, or removed)."""
     now = now or utcnow()
     address = _address(email)
     problem = role_problem(role)
@@ -127,6 +138,12 @@ async def create_invite(
         raise TeamError(problem)
     token = new_token()
     async with store.transaction(lock_key=_TEAM_LOCK) as tx:
+        # Checked here, under the team lock, not only by the route's guard: an invite can never
+        # grant more than its maker holds at this moment (a viewer, or an owner removed since
+        # the guard looked, makes none; the latter would otherwise break the foreign key).
+        maker = await tx.fetch("cp_team_member", id=inviter.id)
+        if not maker or maker[0]["role"] != OWNER:
+            raise NotAnOwner(inviter_problem(bool(maker)))
         if await tx.fetch("cp_owner_by_email", email=address):
             raise TeamError(f"the address {address} already has an account on this dashboard")
         replaced = await tx.execute("cp_invites_revoke_email", email=address, now=now)
