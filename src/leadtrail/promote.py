@@ -17,8 +17,8 @@ from .ingest import PromoteRequest
 from .journeys import list_columns, summarize
 from .lifecycle import event_cutoff
 from .services import Services
-from .store import JourneyRecord, dumps
-from .store.base import SNAPSHOT_LIMIT
+from .store import JourneyRecord
+from .store.base import SNAPSHOT_LIMIT, SpamVerdict
 from .timestamps import iso
 from .webhook import JourneyCreated, journey_link
 
@@ -72,6 +72,8 @@ class Saved(NamedTuple):
     created: bool
     server_events: list[dict]  # the snapshot of the visitor's buffer
     summary: dict[str, Any]  # journeys.summarize() of what was stored: the list's columns, the webhook, the e-mail
+    created_at: datetime  # the journey's creation time (its receipt is signed with it)
+    status: str  # a new journey's: open, or spam when its score reached SPAM_THRESHOLD
 
 
 async def save_snapshot(
@@ -81,10 +83,12 @@ async def save_snapshot(
     client_events: list[dict],
     now: datetime,
     server_events: list[dict] | None = None,
+    caller: Caller | None = None,
 ) -> Saved:
     """Snapshots the visitor's buffer with the client events into a journey. Its summary is
     computed once, of the client events and remembered visits as stored (merged with an earlier
-    promote's on a refresh), while the database takes in the row."""
+    promote's on a refresh), while the database takes in the row; so is a new journey's spam
+    score when `caller` is given (the late look's refresh passes none: it never creates)."""
     started = time.perf_counter()
     if server_events is None:
         server_events = await buffered_until_enquiry(services, anon_id, now)
@@ -96,6 +100,15 @@ async def save_snapshot(
         summary.update(summarize(snapshot, stored_client_events, now, touches=stored_touches))
         return list_columns(summary)
 
+    verdicts: list[SpamVerdict] = []
+
+    def spam_verdict(same_email: int, same_visitor: int) -> SpamVerdict:
+        assert caller is not None
+        evidence = evidence_of(services, req, anon_id, snapshot, client_events, caller, now, same_email, same_visitor)
+        score, reasons = spam.score(evidence)
+        verdicts.append(SpamVerdict(score, reasons, score >= services.settings.spam_threshold))
+        return verdicts[-1]
+
     record = JourneyRecord(
         email=req.email,
         anon_id=anon_id,
@@ -105,8 +118,15 @@ async def save_snapshot(
         consent=req.consent,
         summary=columns,
         touches=req.touches,
+        spam=spam_verdict if caller is not None else None,
     )
-    journey_id, created = await services.store.save_journey(record, now, IDEMPOTENCY_WINDOW)
+    try:
+        saved = await services.store.save_promoted(record, now, IDEMPOTENCY_WINDOW)
+    except BaseException:
+        if verdicts and caller is not None and caller.visitor_address:
+            services.client_bursts.forget(caller.address)  # not saved: a retry is not a second enquiry
+        raise
+    journey_id, created = saved.id, saved.created
     outcome = "created" if created else "refreshed"
     # Never the e-mail address: the journey id is how an owner finds it.
     log.info(
@@ -122,7 +142,14 @@ async def save_snapshot(
             "save_ms": round((time.perf_counter() - started) * 1000 - snapshot_ms, 1),
         },
     )
-    return Saved(journey_id, created, server_events, summary)
+    if verdicts and verdicts[-1].score:
+        log.info(
+            "journey %d spam score %d",
+            journey_id,
+            verdicts[-1].score,
+            extra={"journey_id": journey_id, "spam_score": verdicts[-1].score},
+        )
+    return Saved(journey_id, created, server_events, summary, saved.created_at, saved.status)
 
 
 async def refresh_late(
@@ -169,43 +196,22 @@ class Promoted:
     created: bool
     server_events: int
     status: str
+    created_at: datetime  # the journey's creation time: its receipt's signature covers it
 
 
-async def file_spam(
-    services: Services, req: PromoteRequest, anon_id: str | None, journey_id: int, evidence: spam.Evidence
-) -> str:
-    """Scores a new journey; stores the score and reasons when there is anything to say, and files
-    it as spam at SPAM_THRESHOLD. Returns its status."""
-    score, reasons = spam.score(evidence)
-    if not score:
-        return "open"
-    filed = score >= services.settings.spam_threshold
-    async with services.store.transaction() as tx:
-        await tx.execute("journey_set_spam", id=journey_id, score=score, reasons=dumps(reasons), spam=filed)
-    log.info("journey %d spam score %d", journey_id, score, extra={"journey_id": journey_id, "spam_score": score})
-    return "spam" if filed else "open"
-
-
-async def evidence_of(
+def evidence_of(
     services: Services,
     req: PromoteRequest,
     anon_id: str | None,
-    journey_id: int,
     server_events: list[dict],
     client_events: list[dict],
     caller: Caller,
     now: datetime,
+    same_email: int,
+    same_visitor: int,
 ) -> spam.Evidence:
-    store = services.store
-    day_ago = now - timedelta(days=1)
-    same_email = int(
-        await store.fetchval("count_recent_journeys_of_email", email=req.email, since=day_ago, id=journey_id) or 0
-    )
-    same_visitor = 0
-    if anon_id is not None:
-        same_visitor = int(
-            await store.fetchval("count_recent_journeys_of_visitor", anon_id=anon_id, since=day_ago, id=journey_id) or 0
-        )
+    """A new journey's spam evidence; `same_email` and `same_visitor` are the journeys the address
+    and the visitor made in the last day before this one (store.save_promoted counts them)."""
     page_views, to_enquiry, form_page = spam.page_evidence(
         server_events, client_events, req.touches, int(now.timestamp() * 1000)
     )
@@ -222,7 +228,7 @@ async def evidence_of(
             bool(req.touches),
         ),
         same_email=same_email,
-        same_visitor=same_visitor,
+        same_visitor=same_visitor if anon_id is not None else 0,
         same_client=services.client_bursts.count(caller.address) if caller.visitor_address else 0,
     )
 
@@ -230,21 +236,17 @@ async def evidence_of(
 async def promote(
     services: Services, req: PromoteRequest, anon_id: str | None, caller: Caller, now: datetime
 ) -> Promoted:
-    """The whole promote after the request is parsed and allowed: save, score, notify, look late.
-    Raises StoreUnavailable when the database does not answer (nothing is acknowledged then)."""
+    """The whole promote after the request is parsed and allowed: save and score (one
+    transaction), notify, look late. Raises StoreUnavailable when the database does not answer
+    (nothing is acknowledged then)."""
     client_events = req.client_events
-    saved = await save_snapshot(services, req, anon_id, client_events, now)
-    journey_id, created, server_events = saved.journey_id, saved.created, saved.server_events
-    status = "open"
-    if created:
-        evidence = await evidence_of(services, req, anon_id, journey_id, server_events, client_events, caller, now)
-        status = await file_spam(services, req, anon_id, journey_id, evidence)
-    services.metrics.journeys["created" if created else "refreshed"] += 1
-    if created and status != "spam":
+    saved = await save_snapshot(services, req, anon_id, client_events, now, caller=caller)
+    services.metrics.journeys["created" if saved.created else "refreshed"] += 1
+    if saved.created and saved.status != "spam":
         announce(services, req, saved, caller, now)
     if anon_id is not None and client_events:
-        services.spawn(refresh_late(services, req, anon_id, client_events, now, len(server_events)))
-    return Promoted(journey_id, created, len(server_events), status)
+        services.spawn(refresh_late(services, req, anon_id, client_events, now, len(saved.server_events)))
+    return Promoted(saved.journey_id, saved.created, len(saved.server_events), saved.status, saved.created_at)
 
 
 def announce(services: Services, req: PromoteRequest, saved: Saved, caller: Caller, now: datetime) -> None:

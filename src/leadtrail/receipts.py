@@ -36,14 +36,6 @@ def receipt_path(key: bytes, journey_id: int, created_at: datetime) -> str:
     return f"{PREFIX}{journey_id}.{signature(key, journey_id, created_at)}"
 
 
-async def receipt_url(services: Any, journey_id: int) -> str | None:
-    """The receipt path of a stored journey (for the promote's answer)."""
-    created = await services.store.fetchval("receipt_created", id=journey_id)
-    if created is None:
-        return None
-    return receipt_path(services.settings.secret_key.encode(), journey_id, services.store.decode_time(created))
-
-
 def parse_token(token: str) -> tuple[int, str] | None:
     """(journey id, signature) from the last path segment, or None when it has not that shape."""
     raw_id, dot, sig = token.partition(".")

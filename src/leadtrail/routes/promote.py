@@ -79,7 +79,6 @@ async def promote(request: Request) -> Response:
         )
         try:
             done = await workflow.promote(services, req, anon_id, caller, now)
-            receipt_url = await receipts.receipt_url(services, done.journey_id)
         except StoreUnavailable:
             raise HTTPProblem(503, "storage unavailable; retry later", headers={"Retry-After": "2"}) from None
     except HTTPProblem as problem:
@@ -97,8 +96,10 @@ async def promote(request: Request) -> Response:
         body_out["client_events_dropped"] = req.client_events_dropped
     if req.touches_dropped:
         body_out["touches_dropped"] = req.touches_dropped
-    if receipt_url:
-        body_out["receipt_url"] = receipt_url
+    # Signed with the journey's creation time, which the save returned: no query of its own.
+    body_out["receipt_url"] = receipts.receipt_path(
+        services.settings.secret_key.encode(), done.journey_id, done.created_at
+    )
     return json_response(body_out, status, cors)
 
 

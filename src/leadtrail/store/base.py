@@ -50,6 +50,23 @@ class JourneyRecord:
     # the database writes
     summary: dict[str, Any] | Callable[[list[dict[str, Any]], list[dict[str, Any]]], dict[str, Any]]
     touches: list[dict[str, Any]] = field(default_factory=list)  # the browser's remembered earlier visits
+    # A new journey's spam verdict from the journeys its address and its visitor made in the last
+    # day (counted under the promote's lock, in the statement that looks for a journey to refresh),
+    # written in the same transaction as the journey; None: not scored (status open, score 0).
+    spam: Callable[[int, int], SpamVerdict] | None = None
+
+
+class SpamVerdict(NamedTuple):
+    score: int  # 0-100
+    reasons: list[str]
+    spam: bool  # filed as spam (the score reached SPAM_THRESHOLD)
+
+
+class SavedJourney(NamedTuple):
+    id: int
+    created: bool  # False: an earlier journey of the same visitor and address was refreshed
+    created_at: datetime  # the journey's own creation time (what its receipt is signed with)
+    status: str  # open or spam for a new journey; an earlier one's is not read ("open")
 
 
 def merge_client_events(earlier: Any, later: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -207,14 +224,22 @@ class SqlStore(Transaction):
         return int(await self.fetchval("count_visitor_events", anon_id=anon_id, since=since))
 
     async def save_journey(self, record: JourneyRecord, now: datetime, idempotency: timedelta) -> tuple[int, bool]:
+        """save_promoted() as (journey id, created)."""
+        saved = await self.save_promoted(record, now, idempotency)
+        return saved.id, saved.created
+
+    async def save_promoted(self, record: JourneyRecord, now: datetime, idempotency: timedelta) -> SavedJourney:
         """Stores a promote; the same visitor and address within `idempotency` refreshes the
         earlier journey instead, keeping the browser events it had (merged by event_id with the
         new buffer) and its form and consent when the new request has none; one whose history the
-        enquirer removed (their receipt) is left as it is. Returns (journey id, created).
+        enquirer removed (their receipt) is left as it is.
 
-        When `record.summary` is a function (of the client events stored), it is called while the
-        database takes in the row (parsing thousands of events into jsonb costs PostgreSQL about as
-        long as the summary costs Python), and its result is written in the same transaction."""
+        One transaction, one statement per step: the lock on (visitor, address); one look for the
+        journey to refresh and, for a new one, the counts its spam score needs; the row; its
+        summary and spam score; the commit. When `record.summary` is a function (of the client
+        events stored), it is called, and then `record.spam` for a new journey, while the database
+        takes in the row (parsing thousands of events into jsonb costs PostgreSQL about as long as
+        the summary costs Python); their result is written in the same transaction."""
         later = callable(record.summary)
         summary: dict[str, Any] = {} if later else record.summary  # type: ignore[assignment]
         values = dict(
@@ -227,17 +252,22 @@ class SqlStore(Transaction):
         touches = record.touches
         lock_key = f"{record.anon_id}|{record.email}" if record.anon_id else None
         async with self.transaction(lock_key=lock_key) as tx:
-            existing = None
-            if record.anon_id:
-                rows = await tx.fetch(
-                    "find_recent_journey", email=record.email, anon_id=record.anon_id, since=now - idempotency
-                )
-                if rows and rows[0]["history_removed_at"] is not None:
-                    return int(rows[0]["id"]), False  # the enquirer removed its history: it stays removed
-                if rows:
-                    existing = rows[0]["id"]
-                    client_events = merge_client_events(self.decode_json(rows[0]["client_events"]), client_events)
-                    touches = merge_touches(self.decode_json(rows[0].get("touches")), touches)
+            existing, created_at = None, now
+            rows = await tx.fetch(
+                "find_recent_journey",
+                email=record.email,
+                anon_id=record.anon_id,
+                since=now - idempotency,
+                day_ago=now - timedelta(days=1),
+            )
+            look = rows[0]
+            if look["id"] is not None:
+                existing, created_at = int(look["id"]), self.decode_time(look["created_at"])
+                if look["history_removed_at"] is not None:
+                    # the enquirer removed its history: it stays removed
+                    return SavedJourney(existing, False, created_at, "open")
+                client_events = merge_client_events(self.decode_json(look["client_events"]), client_events)
+                touches = merge_touches(self.decode_json(look["touches"]), touches)
             client_events = cap_client_events(client_events)
             values["client_events"] = dumps(client_events)
             values["touches"] = dumps(touches)
@@ -247,23 +277,32 @@ class SqlStore(Transaction):
                 write = tx.fetchval(
                     "insert_journey", email=record.email, anon_id=record.anon_id, created_at=now, **values
                 )
-            if not later:
+            verdict = None
+            if not later and (existing is not None or record.spam is None):
                 written = await write
             else:
                 task = asyncio.ensure_future(write)
                 await asyncio.sleep(0)  # one step of the task: the statement is on its way
                 try:
-                    summary = record.summary(client_events, touches)  # type: ignore[operator]
+                    if later:
+                        summary = record.summary(client_events, touches)  # type: ignore[operator]
+                    if existing is None and record.spam is not None:
+                        verdict = record.spam(int(look["same_email"]), int(look["same_visitor"]))
                 finally:
                     written = await task
             journey_id = int(existing if existing is not None else written)
-            if later:
+            if later or verdict is not None:
+                scored = verdict if verdict is not None and verdict.score > 0 else None
                 await tx.execute(
                     "set_journey_summary",
                     id=journey_id,
+                    score=scored.score if scored else None,
+                    reasons=dumps(scored.reasons) if scored else None,
+                    spam=bool(scored and scored.spam),
                     **{column: summary.get(column) for column in self.JOURNEY_LIST_COLUMNS},
                 )
-            return journey_id, existing is None
+            status = "spam" if verdict is not None and verdict.score > 0 and verdict.spam else "open"
+            return SavedJourney(journey_id, existing is None, created_at, status)
 
     def journey_out(self, row: dict[str, Any]) -> dict[str, Any]:
         out = dict(row)

@@ -1,1 +1,0 @@
-select created_at from submission_journeys where id = :id
