@@ -134,3 +134,54 @@ def test_a_promote_that_was_not_saved_is_not_counted_against_its_network_address
     bursts.forget("203.0.113.9")
     bursts.forget("198.51.100.1")  # never seen: nothing happens
     assert bursts.count("203.0.113.9", now=101.0) == 3
+
+
+def _page_evidence_per_event(server_events, client_events, touches, submitted_ms):
+    """spam.page_evidence as it was: every stored time parsed (the reference for the fast path)."""
+    from leadtrail.timestamps import epoch_ms
+
+    views = [epoch_ms(e.get("created_at")) for e in server_events if e.get("event_name") == "page_view"]
+    views += [epoch_ms(e.get("ts")) for e in client_events if e.get("event_name") == "page_view"]
+    starts = [epoch_ms(e.get("created_at")) for e in server_events[:1]]
+    starts += [epoch_ms(e.get("ts")) for e in client_events] + [epoch_ms(t.get("ts")) for t in touches]
+    known_views = [t for t in views if t is not None and t <= submitted_ms]
+    known_starts = [t for t in starts if t is not None and t <= submitted_ms] + known_views
+    first = min(known_starts) if known_starts else None
+    last = max(known_views) if known_views else None
+    return (
+        len(views) + sum(int(t.get("pages") or 1) for t in touches),
+        None if first is None else submitted_ms - first,
+        None if last is None else submitted_ms - last,
+    )
+
+
+def test_page_evidence_reads_only_the_extremes_and_agrees_with_reading_every_event():
+    """The spam score's page evidence parses the first and last stored time when every time is in
+    the storage form, and every one otherwise; either way the answer is what parsing every event
+    gives, for snapshots in order or not, with times after the submission, unreadable times and
+    times in other forms among them."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from leadtrail import spam
+    from leadtrail.timestamps import iso
+
+    rng = random.Random(9)
+    base = datetime(2026, 12, 5, 10, tzinfo=UTC)
+    submitted_ms = int((base + timedelta(hours=2)).timestamp() * 1000)
+    odd = ["2026-12-05T13:00:00+01:00", "2026-13-05T10:00:00.000000+00:00", "", None, 17, "2026-12-05 09:00:00"]
+    for case in range(400):
+        n = rng.choice([0, 1, 2, 3, 10, 200])
+        times = [iso(base + timedelta(seconds=rng.randrange(-3600, 3 * 3600))) for _ in range(n)]
+        if case % 2 == 0:
+            times.sort()
+        if case % 3 == 0 and times:
+            times[rng.randrange(len(times))] = rng.choice(odd)
+        if case % 5 == 0:
+            times = [t for t in times if not isinstance(t, str) or t <= iso(base + timedelta(hours=2))]
+        server = [{"event_name": rng.choice(["page_view", "page_view", "click"]), "created_at": t} for t in times]
+        client = [{"event_name": "page_view", "ts": submitted_ms - rng.randrange(0, 10**7)} for _ in range(case % 3)]
+        touches = [{"ts": submitted_ms - 10**9, "pages": 2}] if case % 4 == 0 else []
+        assert spam.page_evidence(server, client, touches, submitted_ms) == _page_evidence_per_event(
+            server, client, touches, submitted_ms
+        ), (case, times)

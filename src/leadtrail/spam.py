@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -112,7 +113,8 @@ def page_evidence(
     """(page views, ms from the first known event, ms from the last page view) before the
     enquiry, from both capture paths and the browser's remembered visits. Cheap (one pass, no
     reconstruction): a page seen by both paths counts twice, which only matters as "none"."""
-    views = [epoch_ms(e.get("created_at")) for e in server_events if e.get("event_name") == "page_view"]
+    server_views = [e.get("created_at") for e in server_events if e.get("event_name") == "page_view"]
+    views = _first_and_last_ms(server_views, submitted_ms)
     views += [epoch_ms(e.get("ts")) for e in client_events if e.get("event_name") == "page_view"]
     starts = [epoch_ms(e.get("created_at")) for e in server_events[:1]]
     starts += [epoch_ms(e.get("ts")) for e in client_events] + [epoch_ms(t.get("ts")) for t in touches]
@@ -120,11 +122,29 @@ def page_evidence(
     known_starts = [t for t in starts if t is not None and t <= submitted_ms] + known_views
     first = min(known_starts) if known_starts else None
     last = max(known_views) if known_views else None
+    client_views = sum(1 for e in client_events if e.get("event_name") == "page_view")
     return (
-        len(views) + sum(int(t.get("pages") or 1) for t in touches),
+        len(server_views) + client_views + sum(int(t.get("pages") or 1) for t in touches),
         None if first is None else submitted_ms - first,
         None if last is None else submitted_ms - last,
     )
+
+
+# Lines of the storage form (timestamps.iso): fixed width, UTC, so text order is time order.
+_STORAGE_LINES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:[0-5]\d:[0-5]\d\.\d{6}\+00:00\n)*", re.ASCII)
+
+
+def _first_and_last_ms(stored: list[object], submitted_ms: int) -> list[int | None]:
+    """Milliseconds of the stored times: all of them, or only the earliest and the latest when that
+    gives the same earliest and latest at or before `submitted_ms`. A snapshot's times are all in
+    the storage form, so one check of them all and two parses replace a parse per event (the
+    parses were most of a promote's spam scoring at 2,000 buffered events)."""
+    if len(stored) > 2 and all(type(v) is str for v in stored):
+        if _STORAGE_LINES.fullmatch("\n".join(stored) + "\n"):  # type: ignore[arg-type]
+            earliest, latest = epoch_ms(min(stored)), epoch_ms(max(stored))  # type: ignore[type-var]
+            if earliest is not None and latest is not None and latest <= submitted_ms:
+                return [earliest, latest]
+    return [epoch_ms(v) for v in stored]
 
 
 @dataclass
