@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 for p in (ROOT / "src", ROOT / "tests"):
     sys.path.insert(0, str(p))
 
+import orjson  # noqa: E402
 from test_dashboard_helpers import OWNER_EMAIL, OWNER_PASSWORD, make_journey  # noqa: E402
 
 from leadtrail.store import dumps, iso  # noqa: E402
@@ -117,7 +118,22 @@ TOTAL_CHANNELS = [
 TOTAL_PAGES = [f"/page-{i}" for i in range(150)] + ["/", "/prices", "/contact", "/book"]
 
 
-def totals_rows(ids: list[int]):
+def sample_parts(n: int) -> list[str]:
+    """Each journey's insights sample part (journey_facts.sample, JSON) in insert order, as the
+    facts refresh computes it: the same journeys as journeys(n), rebuilt from their stored events."""
+    from leadtrail.totals import sample_facts
+
+    out = []
+    started = time.perf_counter()
+    for i, row in enumerate(journeys(n), 1):
+        at = row[4]
+        out.append(dumps(sample_facts(orjson.loads(row[2]), orjson.loads(row[3]), at, at)))
+        if i % 20000 == 0:
+            print(f"  {i:>7,}/{n:,} sample parts ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+    return out
+
+
+def totals_rows(ids: list[int], samples: list[str]):
     """A year of daily totals (every channel/source, 150+ pages a day) and each journey's facts
     (first touch from its summary, a random last touch, a few pages seen), as totals.py keeps them."""
     rng = random.Random(5)
@@ -131,12 +147,21 @@ def totals_rows(ids: list[int]):
             landings.append((day, page, rng.randint(0, 200)))
             views.append((day, page, rng.randint(1, 900)))
     facts = []
-    for journey_id in ids:
+    for journey_id, sample in zip(ids, samples, strict=True):
         first = rng.choice(TOTAL_CHANNELS)
         last = rng.choice(TOTAL_CHANNELS)
         pages = sorted(rng.sample(TOTAL_PAGES, rng.randint(1, 6)))
         facts.append(
-            (journey_id, iso(NOW), *first, rng.choice(TOTAL_PAGES), *last, rng.choice(TOTAL_PAGES), dumps(pages))
+            (
+                journey_id,
+                iso(NOW),
+                *first,
+                rng.choice(TOTAL_PAGES),
+                *last,
+                rng.choice(TOTAL_PAGES),
+                dumps(pages),
+                sample,
+            )
         )
     return [
         ("totals_visits", ("day", "channel", "source", "visits"), visits),
@@ -154,6 +179,7 @@ def totals_rows(ids: list[int]):
                 "last_source",
                 "last_landing",
                 "pages",
+                "sample",
             ),
             facts,
         ),
@@ -217,6 +243,14 @@ def fill_sqlite(path: str, n: int) -> None:
     have = conn.execute("select count(*) from submission_journeys").fetchone()[0]
     if have >= n:
         print(f"  SQLite already holds {have:,} journeys", file=sys.stderr)
+        if conn.execute("select count(*) from journey_facts where sample is null").fetchone()[0]:
+            # Filled before journey_facts.sample (migration 2026-12-07-1): add it.
+            ids = [r[0] for r in conn.execute("select id from submission_journeys order by id")]
+            conn.execute("begin")
+            conn.executemany(
+                "update journey_facts set sample = ? where journey_id = ?", zip(sample_parts(n), ids, strict=True)
+            )
+            conn.execute("commit")
         return
     sql = f"insert into submission_journeys ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
     started = time.perf_counter()
@@ -234,7 +268,7 @@ def fill_sqlite(path: str, n: int) -> None:
     conn.execute("commit")
     ids = [r[0] for r in conn.execute("select id from submission_journeys order by id")]
     conn.execute("begin")
-    for table, columns, rows in totals_rows(ids):
+    for table, columns, rows in totals_rows(ids, sample_parts(n)):
         conn.executemany(f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})", rows)
     conn.execute("commit")
     conn.execute("analyze")
@@ -250,6 +284,15 @@ async def fill_postgres(url: str, n: int) -> None:
         have = await conn.fetchval("select count(*) from submission_journeys")
         if have >= n:
             print(f"  PostgreSQL already holds {have:,} journeys", file=sys.stderr)
+            if await conn.fetchval("select count(*) from journey_facts where sample is null"):
+                # Filled before journey_facts.sample (migration 2026-12-07-1): add it.
+                ids = [r[0] for r in await conn.fetch("select id from submission_journeys order by id")]
+                await conn.execute("create temporary table samples (journey_id bigint, sample text)")
+                await conn.copy_records_to_table("samples", records=list(zip(ids, sample_parts(n), strict=True)))
+                await conn.execute(
+                    "update journey_facts f set sample = s.sample from samples s where s.journey_id = f.journey_id"
+                )
+                await conn.execute("vacuum analyze journey_facts")
             return
         started = time.perf_counter()
         batch = []
@@ -262,7 +305,7 @@ async def fill_postgres(url: str, n: int) -> None:
         if batch:
             await conn.copy_records_to_table("submission_journeys", records=batch, columns=COLUMNS)
         ids = [r[0] for r in await conn.fetch("select id from submission_journeys order by id")]
-        for table, columns, rows in totals_rows(ids):
+        for table, columns, rows in totals_rows(ids, sample_parts(n)):
             if table == "journey_facts":
                 rows = [(r[0], datetime.fromisoformat(r[1]), *r[2:]) for r in rows]
             await conn.copy_records_to_table(table, records=rows, columns=columns)

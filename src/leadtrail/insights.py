@@ -2,8 +2,9 @@
 and a sample of journeys, and the page's charts from those figures.
 
 `figures()` turns the per-day rows, the time/visit buckets and the top landing pages into the
-page's numbers (channels, periods, histograms); `analyse_sample()` reads a sample of journeys for
-page-level figures (CPU-bound: the route runs it on a thread); `charts()` draws both.
+page's numbers (channels, periods, histograms); `analyse_samples()` adds up the page-level figures
+of a sample of journeys (each journey's part, `journey_sample()`, is kept in journey_facts.sample,
+so the page reads no events; `analyse_sample()` rebuilds it from the events); `charts()` draws both.
 routes/dashboard/insights.py is the HTTP adapter: it runs the queries and renders the page.
 """
 
@@ -163,45 +164,87 @@ def histograms(buckets: list[dict[str, Any]]) -> tuple[list[tuple[str, int]], in
     )
 
 
-def analyse_sample(rows: list[dict]) -> dict[str, Any]:
-    """Page-level figures from a sample of journeys, rebuilt by export.export_journey (CPU-bound:
-    run on a thread): pages seen (each once per journey, the form's own page left out), the
-    commonest paths by channel and by landing page, how many enquirers had events only their
-    browser saw."""
+def journey_sample(rebuilt: dict[str, Any]) -> dict[str, Any]:
+    """Pure: what one journey adds to the sample's figures, from its reconstruct() (as
+    export.export_journey rebuilds it: its timeline, visits and summary): the pages read before
+    the enquiry (each once, without the one the form was sent from: every enquirer saw it;
+    sorted), its first four channels and first three landing pages (with "…" when there were
+    more visits), how many of its events only the browser saw. Small and JSON-ready:
+    journey_facts.sample keeps it, so the page reads no events (analyse_samples adds them up)."""
+    viewed = [
+        (e.get("page_path") or "").split("#", 1)[0].split("?", 1)[0]
+        for e in rebuilt["timeline"]
+        if e.get("event_name") == "page_view" and e.get("page_path")
+    ]
+    visits = rebuilt["visits"]
+    return {
+        "pages": sorted(set(viewed) - set(viewed[-1:])),
+        "channels": [v.get("channel") or "Unassigned" for v in visits[:4]] + (["…"] if len(visits) > 4 else []),
+        "landings": [v.get("landing_page") or "(unknown)" for v in visits[:3]] + (["…"] if len(visits) > 3 else []),
+        "client_only": rebuilt["summary"].get("client_only_events") or 0,
+    }
+
+
+def sample_of_row(row: dict) -> dict[str, Any]:
+    """Pure: journey_sample of a journey row as the store returns it (JSON decoded, ISO times),
+    rebuilt as export.export_journey rebuilds it."""
+    return journey_sample(export_journey(row))
+
+
+def stale_samples(rows: list[dict[str, Any]]) -> list[int]:
+    """Pure: the ids among the sample's rows (store.dashboard.insights_sample_facts) whose kept
+    part is missing or older than the journey's last write: those are rebuilt from their events."""
+    return [
+        row["id"]
+        for row in rows
+        if row["sample"] is None or row["computed_at"] is None or row["computed_at"] < row["written"]
+    ]
+
+
+def samples_of_rows(rows: list[dict]) -> dict[int, dict[str, Any]]:
+    """Pure (CPU-bound: run on a thread): journey id -> sample_of_row, for journey rows."""
+    return {row["id"]: sample_of_row(row) for row in rows}
+
+
+def sample_parts(rows: list[dict[str, Any]], rebuilt: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pure: each sample row's part in the rows' order, the rebuilt one where there is one (a
+    journey deleted in between has neither and is left out)."""
+    stale = set(stale_samples(rows))
+    parts = [rebuilt.get(row["id"]) if row["id"] in stale else row["sample"] for row in rows]
+    return [part for part in parts if part is not None]
+
+
+def analyse_samples(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pure: page-level figures from the journey_sample of each journey of the sample (newest
+    first): pages seen (each once per journey, the form's own page left out), the commonest
+    paths by channel and by landing page, how many enquirers had events only their browser saw."""
     pages: Counter[str] = Counter()
     channel_paths: Counter[tuple[str, ...]] = Counter()
     landing_paths: Counter[tuple[str, ...]] = Counter()
     hidden = 0
     hidden_events = 0
-    for row in rows:
-        journey = export_journey(row)
-        viewed = [
-            (e.get("page_path") or "").split("#", 1)[0].split("?", 1)[0]
-            for e in journey["timeline"]
-            if e.get("event_name") == "page_view" and e.get("page_path")
-        ]
-        # The pages read before the enquiry, without the one the form was sent from (every enquirer saw it).
-        pages.update(set(viewed) - set(viewed[-1:]))
-        visits = journey["visits"]
-        if visits:
-            channel_paths[
-                tuple(v.get("channel") or "Unassigned" for v in visits[:4]) + (("…",) if len(visits) > 4 else ())
-            ] += 1
-            landing_paths[
-                tuple(v.get("landing_page") or "(unknown)" for v in visits[:3]) + (("…",) if len(visits) > 3 else ())
-            ] += 1
-        client_only = journey["summary"].get("client_only_events") or 0
-        if client_only:
+    for one in samples:
+        pages.update(one["pages"])
+        if one["channels"]:
+            channel_paths[tuple(one["channels"])] += 1
+            landing_paths[tuple(one["landings"])] += 1
+        if one["client_only"]:
             hidden += 1
-            hidden_events += client_only
+            hidden_events += one["client_only"]
     return {
-        "n": len(rows),
+        "n": len(samples),
         "pages": pages.most_common(12),
         "channel_paths": channel_paths.most_common(8),
         "landing_paths": landing_paths.most_common(8),
         "hidden": hidden,
         "hidden_events": hidden_events,
     }
+
+
+def analyse_sample(rows: list[dict]) -> dict[str, Any]:
+    """Page-level figures (analyse_samples) from a sample of journey rows with their events,
+    rebuilt by export.export_journey (CPU-bound: run on a thread)."""
+    return analyse_samples([sample_of_row(row) for row in rows])
 
 
 def page_charts(fig: dict[str, Any], analysis: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,8 @@ under 2 s, a SQLite lock wait at most busy_timeout = 5 s) and clock skew between
 PostgreSQL; every ROLLUP_INTERVAL seconds, so a visit counts within SETTLE + ROLLUP_INTERVAL.
 
 journey_facts: per enquiry, the first and last touch and the pages seen, from reconstruct(),
-refreshed in the same periodic task, so insights never read events.
+refreshed in the same periodic task, so insights never read events; and (sample) the Insights
+page's part of the journey in its sample of the newest enquiries (insights.journey_sample).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from . import conversions, journeys
+from . import conversions, insights, journeys
 from .localtime import day_range, local_date, offset_segments
 from .settings import Settings
 from .store import SqlStore, StoreUnavailable, dumps, iso, utcnow
@@ -199,12 +200,20 @@ async def prune_before(store: SqlStore, cutoff: datetime) -> datetime | None:
 def journey_facts(events: Any, client_events: Any, submitted_at: Any, touches: Any = ()) -> dict:
     """Pure: first and last touch (remembered visits included) and the distinct pages seen
     (viewed), from reconstruct()."""
-    rebuilt = journeys.reconstruct(
+    return facts_of(_rebuild(events, client_events, submitted_at, touches))
+
+
+def _rebuild(events: Any, client_events: Any, submitted_at: Any, touches: Any = ()) -> dict:
+    return journeys.reconstruct(
         events if isinstance(events, list) else [],
         client_events if isinstance(client_events, list) else [],
         submitted_at,
         touches=touches if isinstance(touches, list) else [],
     )
+
+
+def facts_of(rebuilt: dict) -> dict:
+    """Pure: journey_facts from a journey's reconstruct()."""
     summary = rebuilt["summary"]
     first, last = summary["first_touch"] or {}, summary["last_touch"] or {}
     pages = sorted(
@@ -225,24 +234,38 @@ def journey_facts(events: Any, client_events: Any, submitted_at: Any, touches: A
     }
 
 
+def sample_facts(events: Any, client_events: Any, created_at: datetime, updated_at: datetime | None) -> dict:
+    """Pure: the Insights page's part of one journey of its sample (insights.journey_sample), as
+    the page has always rebuilt it (export.export_journey of the row it reads: submitted at its
+    last write, updated_at, without the remembered visits)."""
+    return insights.journey_sample(journeys.reconstruct(events, client_events, updated_at or created_at))
+
+
 def _facts_rows(store: SqlStore, rows: list[dict]) -> list[list]:
     out = []
     for row in rows:
         created = store.decode_time(row["created_at"])
-        facts = journey_facts(
-            store.decode_json(row["events"]),
-            store.decode_json(row["client_events"]),
-            created,
-            store.decode_json(row["touches"]) if "touches" in row else [],
-        )
-        stamp = row["updated_at"] if row["updated_at"] is not None else row["created_at"]
+        updated = store.decode_time(row["updated_at"]) if row["updated_at"] is not None else None
+        events, client_events = store.decode_json(row["events"]), store.decode_json(row["client_events"])
+        touches = store.decode_json(row["touches"]) if "touches" in row else []
+        rebuilt = _rebuild(events, client_events, created, touches)
+        facts = facts_of(rebuilt)
+        if (
+            not touches
+            and (updated is None or updated == created)
+            and all(isinstance(x, list) for x in (events, client_events))
+        ):
+            sample = insights.journey_sample(rebuilt)  # the same reconstruct: do it once
+        else:
+            sample = sample_facts(events, client_events, created, updated)
         out.append(
             [
                 row["id"],
-                iso(store.decode_time(stamp)),
+                iso(updated or created),
                 *(facts[k] for k in ("first_channel", "first_source", "first_landing")),
                 *(facts[k] for k in ("last_channel", "last_source", "last_landing")),
                 dumps(facts["pages"]),
+                dumps(sample),
             ]
         )
     return out

@@ -4,8 +4,8 @@ one journey, insights. Functions over a store (or a transaction of one) and name
 
 The list is keyset-paginated on (created_at desc, id desc) and never reads the events of the rows
 it lists; a search scans only the e-mail index, then fetches the page it found. Insights aggregate
-in SQL over the summary columns (covered by cp_journeys_insights_idx); page-level figures read the
-events of a bounded sample of the newest journeys.
+in SQL over the summary columns (covered by cp_journeys_insights_idx); page-level figures come from
+a bounded sample of the newest journeys, each journey's part kept in journey_facts.sample.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from ..localtime import offset_segments
-from .base import SqlStore, Transaction
+from .base import SqlStore, Transaction, dumps
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 MAX_ID = 2**62
@@ -308,8 +308,23 @@ async def insights_landing_pages(store: SqlStore, since: datetime, until: dateti
     return await store.fetch("cp_insights_landing_pages", since=since, until=until, limit=limit)
 
 
-async def insights_sample(store: SqlStore, since: datetime, until: datetime, sample: int) -> list[dict[str, Any]]:
-    """The newest `sample` journeys of the range with their events (page-level insights are
-    rebuilt from these: bounded work whatever the range holds)."""
-    rows = await store.fetch("cp_insights_sample", since=since, until=until, sample=sample)
+async def insights_sample_facts(store: SqlStore, since: datetime, until: datetime, sample: int) -> list[dict[str, Any]]:
+    """The newest `sample` journeys of the range, newest first, without their events: id, when
+    they were last written (`written`: updated_at, else created_at), their insights sample part
+    (`sample`, decoded; None when not computed) and when it was computed (`computed_at`)."""
+    rows = await store.fetch("cp_insights_sample_facts", since=since, until=until, sample=sample)
+    return [
+        {
+            "id": row["id"],
+            "written": store.decode_time(row["updated_at"] if row["updated_at"] is not None else row["created_at"]),
+            "computed_at": None if row["computed_at"] is None else store.decode_time(row["computed_at"]),
+            "sample": None if row["sample"] is None else store.decode_json(row["sample"]),
+        }
+        for row in rows
+    ]
+
+
+async def insights_sample_rows(store: SqlStore, ids: list[int]) -> list[dict[str, Any]]:
+    """These journeys with their events (the sample's journeys whose part must be rebuilt)."""
+    rows = await store.fetch("cp_insights_sample_rows", ids=dumps(ids))
     return [store.journey_out(row) for row in rows]

@@ -15,8 +15,8 @@ from ...http.filters import Filters, filters_from, presets
 from ...http.render import render
 from ...http.sessions import member_required
 from ...localtime import local_date
+from ...store import SqlStore, utcnow
 from ...store import dashboard as db
-from ...store import utcnow
 
 
 @member_required
@@ -26,19 +26,18 @@ async def insights_page(request: Request) -> Response:
     f = filters_from(request, default_days=30)
     since, until = f.list_filter.since, f.list_filter.until
     tz, now = services.settings.tz, utcnow()
-    by_day, buckets, landing, sample = await asyncio.gather(
+    by_day, buckets, landing, analysis = await asyncio.gather(
         db.insights_by_day(store, since, until, tz, now),
         db.insights_buckets(store, since, until),
         db.insights_landing_pages(store, since, until, insights.LANDING_PAGES),
-        db.insights_sample(store, since, until, insights.SAMPLE),
+        _sample_analysis(store, since, until),
     )
     today = local_date(now, tz)
     days = (insights.as_date(r["day"]) for r in by_day)
     first, last = insights.shown_range(f.start, f.end, local_date(since, tz), today, days)
     figures = insights.figures(by_day, buckets, landing, first, last)
     median_ms = await db.insights_median_time(store, since, until, figures["timed"])
-    analysis = await asyncio.to_thread(insights.analyse_sample, sample)
-    conversion = await _conversions(request, f, local_date(since, tz), last, now)
+    conversions_of = await _conversions(request, f, local_date(since, tz), last, now)
     return render(
         request,
         "cp/insights.html",
@@ -51,9 +50,21 @@ async def insights_page(request: Request) -> Response:
             "analysis": analysis,
             "sample_size": insights.SAMPLE,
             "presets": presets(today),
-            **conversion,
+            **conversions_of,
         },
     )
+
+
+async def _sample_analysis(store: SqlStore, since: datetime, until: datetime) -> dict:
+    """insights.analyse_samples of the newest journeys of the range: each journey's part as
+    journey_facts keeps it, rebuilt from the events only where that is missing or out of date."""
+    rows = await db.insights_sample_facts(store, since, until, insights.SAMPLE)
+    stale = insights.stale_samples(rows)
+    rebuilt = {}
+    if stale:
+        journeys = await db.insights_sample_rows(store, stale)
+        rebuilt = await asyncio.to_thread(insights.samples_of_rows, journeys)
+    return insights.analyse_samples(insights.sample_parts(rows, rebuilt))
 
 
 async def _conversions(request: Request, f: Filters, first: date, last: date, now: datetime) -> dict:
