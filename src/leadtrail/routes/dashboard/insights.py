@@ -26,18 +26,29 @@ async def insights_page(request: Request) -> Response:
     f = filters_from(request, default_days=30)
     since, until = f.list_filter.since, f.list_filter.until
     tz, now = services.settings.tz, utcnow()
-    by_day, buckets, landing, analysis = await asyncio.gather(
-        db.insights_by_day(store, since, until, tz, now),
-        db.insights_buckets(store, since, until),
-        db.insights_landing_pages(store, since, until, insights.LANDING_PAGES),
-        _sample_analysis(store, since, until),
-    )
-    today = local_date(now, tz)
-    days = (insights.as_date(r["day"]) for r in by_day)
-    first, last = insights.shown_range(f.start, f.end, local_date(since, tz), today, days)
-    figures = insights.figures(by_day, buckets, landing, first, last)
-    median_ms = await db.insights_median_time(store, since, until, figures["timed"])
-    conversions_of = await _conversions(request, f, local_date(since, tz), last, now)
+    today, since_day = local_date(now, tz), local_date(since, tz)
+    # With a start day (filters_from gives one here) the days shown do not depend on the data, so
+    # every read runs at once (SQLite's reader threads, PostgreSQL's pool); the conversion figures
+    # are read again below only if the data moved the last day.
+    _, guessed_last = insights.shown_range(f.start, f.end, since_day, today, ())
+    conversion = asyncio.ensure_future(_conversions(request, f, since_day, guessed_last, now))
+    sample = asyncio.ensure_future(_sample_analysis(store, since, until))
+    try:
+        by_day, buckets, landing = await asyncio.gather(
+            db.insights_by_day(store, since, until, tz, now),
+            db.insights_buckets(store, since, until),
+            db.insights_landing_pages(store, since, until, insights.LANDING_PAGES),
+        )
+        days = (insights.as_date(r["day"]) for r in by_day)
+        first, last = insights.shown_range(f.start, f.end, since_day, today, days)
+        figures = insights.figures(by_day, buckets, landing, first, last)
+        median_ms, analysis, conversions_of = await asyncio.gather(
+            db.insights_median_time(store, since, until, figures["timed"]), sample, conversion
+        )
+    finally:
+        _settle(conversion, sample)
+    if max(since_day, last) != max(since_day, guessed_last):
+        conversions_of = await _conversions(request, f, since_day, last, now)
     return render(
         request,
         "cp/insights.html",
@@ -53,6 +64,16 @@ async def insights_page(request: Request) -> Response:
             **conversions_of,
         },
     )
+
+
+def _settle(*tasks: asyncio.Future) -> None:
+    """After a failed read: the page's other reads are cancelled, and a failure of theirs is taken
+    (not logged as never retrieved); the first failure is the one raised."""
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()
 
 
 async def _sample_analysis(store: SqlStore, since: datetime, until: datetime) -> dict:
