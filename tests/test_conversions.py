@@ -297,7 +297,7 @@ def test_facts_follow_a_journey_and_go_with_it(database_url):
         assert await totals.refresh_facts(store) == 0
         await store.erase_email("gone@example.com")
         return await store.fetchval("facts_stale", limit=10), await store.fetch(
-            "conv_page_enquirers", since=at - timedelta(days=1), until=NOW + timedelta(days=1)
+            "conv_enquiry_groups", since=at - timedelta(days=1), until=NOW + timedelta(days=1), first=False
         )
 
     stale, pages = run_store(database_url, work)

@@ -297,6 +297,25 @@ async def refresh_all_facts(store: SqlStore, query: str = "facts_stale") -> int:
 # -- the insights read -------------------------------------------------------------------------------
 
 
+def enquiry_groups(rows: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """Pure: conv_enquiry_groups' rows as conversions.insights_document takes them: enquiries by
+    (channel, source), by landing page (page_path) and the enquirers of each page (page_path,
+    enquirers)."""
+    by_channel, by_landing, pages = [], [], []
+    for row in rows:
+        if row["kind"] == "channel":
+            by_channel.append({"channel": row["key"], "source": row["source"], **_outcomes(row)})
+        elif row["kind"] == "landing":
+            by_landing.append({"page_path": row["key"], **_outcomes(row)})
+        else:
+            pages.append({"page_path": row["key"], "enquirers": row["n"]})
+    return by_channel, by_landing, pages
+
+
+def _outcomes(row: dict) -> dict:
+    return {"n": row["n"], "won": row["won"], "value": row["value"]}
+
+
 async def load_insights(
     store: SqlStore, first: date, last: date, tz: tzinfo, model: str = conversions.DEFAULT_MODEL, now=None
 ) -> dict:
@@ -317,13 +336,12 @@ async def load_insights(
         store.fetch("conv_totals_visits", **days),
         store.fetch("conv_totals_landings", **days),
         store.fetch("conv_totals_views", **days),
-        store.fetch("conv_enquiries_by_channel", **credit),
-        store.fetch("conv_enquiries_by_landing", **credit),
-        store.fetch("conv_page_enquirers", **span),
+        store.fetch("conv_enquiry_groups", **credit),
         *(store.fetch("conv_enquiries_by_day", since=s.since, until=s.until, shift=s.offset_seconds) for s in segments),
     )
-    visits, landings, views, by_channel, by_landing, pages = results[:6]
-    per_day = [row for rows in results[6:] for row in rows]
+    visits, landings, views = results[:3]
+    by_channel, by_landing, pages = enquiry_groups(results[3])
+    per_day = [row for rows in results[4:] for row in rows]
     return conversions.insights_document(
         visits, landings, views, by_channel, by_landing, per_day, pages, conversions.days_between(first, last)
     )
