@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEAD_BYTES = 32 * 1024
 HEAD_TIMEOUT = 10.0
@@ -31,15 +31,6 @@ _431 = (
 ) + _431_BODY
 
 
-class _EarlyAnswerCloses(RequestResponseCycle):
-    """A response that starts while the request body is still arriving ends the connection."""
-
-    async def send(self, message: Any) -> None:
-        if self.more_body and not self.response_started:
-            self.keep_alive = False  # uvicorn then writes `connection: close` and closes when done
-        await super().send(message)
-
-
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     max_head_bytes = MAX_HEAD_BYTES
     head_timeout = HEAD_TIMEOUT
@@ -50,14 +41,25 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True  # the next bytes belong to a request head
         self._head_bytes = 0  # of the head being read, in earlier chunks
         self._tail = b""  # the last bytes of the previous chunk (a CRLFCRLF split across two)
+        # When the head being awaited started (the connection opened, or its first byte came);
+        # None while a request is being answered or a kept-alive connection waits for its next.
+        self._head_since: float | None = None
+        # One timer per connection, not one per request: it checks _head_since when it fires and
+        # is armed again for what is left (arming and cancelling a timer for every request cost
+        # more than the rest of this class).
         self._head_timer: asyncio.TimerHandle | None = None
+        # The request's own keep-alive, held back while its body is still arriving (see
+        # on_headers_complete); False once the server is shutting down.
+        self._keep_alive_after_body = True
+        self._shutting_down = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.max_connections:
             transport.abort()  # over the cap: no answer, the descriptor comes back at once
             return
-        self._arm_head_timer()
+        self._head_since = self.loop.time()
+        self._arm_head_timer(self.head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
@@ -77,21 +79,36 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             if end < 0:
                 self._head_bytes = size
                 self._tail = data[-3:]
-            if self._head_timer is None:
-                self._arm_head_timer()
+            if self._head_since is None:
+                self._head_since = self.loop.time()
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
-        self._cancel_head_timer()
+        self._head_since = None
+        previous = self.cycle
         super().on_headers_complete()
-        if self.cycle is not None and type(self.cycle) is RequestResponseCycle:
-            self.cycle.__class__ = _EarlyAnswerCloses
+        cycle = self.cycle
+        if cycle is not None and cycle is not previous:
+            # A response that starts while the request body is still arriving ends the
+            # connection: until the body is read in full (on_message_complete) the request is
+            # not kept alive, so uvicorn writes `connection: close` and closes once it is sent.
+            # (Said through the cycle's own flag rather than by wrapping its `send`: changing the
+            # class of uvicorn's cycle object made each of its attribute reads slower.)
+            self._keep_alive_after_body = cycle.keep_alive and not self._shutting_down
+            cycle.keep_alive = False
 
     def on_message_complete(self) -> None:
         self._in_head = True  # what follows is the next request's head (pipelined or kept alive)
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_started:
+            cycle.keep_alive = self._keep_alive_after_body and not self._shutting_down
         super().on_message_complete()
+
+    def shutdown(self) -> None:
+        self._shutting_down = True
+        super().shutdown()
 
     def on_response_complete(self) -> None:
         cycle = self.cycle
@@ -106,21 +123,31 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.write(_431)
             self.transport.close()
 
-    def _arm_head_timer(self) -> None:
+    def _arm_head_timer(self, delay: float) -> None:
         self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        self._head_timer = self.loop.call_later(delay, self._head_timer_fired)
 
     def _cancel_head_timer(self) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
-    def _head_timed_out(self) -> None:
+    def _head_timer_fired(self) -> None:
         self._head_timer = None
-        if not self._in_head or self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        since = self._head_since
+        if since is None or not self._in_head:
+            self._arm_head_timer(self.head_timeout)  # no head awaited now: look again later
+            return
+        left = since + self.head_timeout - self.loop.time()
+        if left > 0:
+            self._arm_head_timer(left)
             return
         if self.cycle is not None and not self.cycle.response_complete:
-            self._arm_head_timer()  # a pipelined head waits while the previous answer is made
+            # A pipelined head waits while the previous answer is made: its time starts again.
+            self._head_since = self.loop.time()
+            self._arm_head_timer(self.head_timeout)
             return
         self.transport.close()
 
