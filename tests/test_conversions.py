@@ -346,3 +346,26 @@ def test_insights_page_shows_conversion_tables_and_switches_the_model(owner_db):
     assert ">4<" in email_last and ">1<" in email_last and "25.0%" in email_last  # 4 visits, 1 enquiry
     assert "25.0%" in organic_first and "25.0%" not in channel_row(first.text, "Email")
     assert 'aria-current="true">First touch' in first.text and 'aria-current="true">Last touch' in odd.text
+
+
+def test_a_rate_above_one_reads_as_over_100_percent_with_the_reason():
+    """With first-touch credit (or visits before the totals began) a row can have more enquiries
+    than visits; the page says "over 100%" with the reason instead of "300.0%"; the API keeps the
+    plain quotient the contract defines."""
+    from leadtrail.templating import templates
+
+    macro = templates.env.get_template("cp/_macros.html").module.rate  # type: ignore[attr-defined]
+    assert str(macro(0.25)) == "25.0%" and str(macro(1.0)) == "100.0%" and str(macro(None)) == "–"
+    over = str(macro(3.0))
+    assert "over 100%" in over and "300" not in over and "earlier" in over
+    document = conversions.insights_document(
+        [{"day": "2026-12-01", "channel": "Email", "source": "", "visits": 1}],
+        [],
+        [],
+        [{"channel": "Email", "source": "", "n": 3, "won": 0, "value": None}],
+        [],
+        [],
+        [],
+        ["2026-12-01"],
+    )
+    assert document["channels"][0]["conversion_rate"] == 3.0
