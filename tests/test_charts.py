@@ -224,6 +224,7 @@ def test_nice_max_rounds_up_to_a_tick_that_divides_it():
     """7 -> 8 in steps of 2; 0 -> an empty axis of 4; 1234 -> 1250 in steps of 250."""
     assert figures.nice_max(7) == (8, 2)
     assert figures.nice_max(0) == (4, 1)
+    assert [figures.nice_max(n) for n in (1, 2, 5, 6)] == [(1, 1), (2, 1), (5, 1), (6, 2)]  # counts: no 0.2 steps
     assert figures.nice_max(1234) == (1250, 250)
 
 

@@ -59,9 +59,12 @@ class StackedBars:
 
 
 def nice_max(value: float) -> tuple[float, float]:
-    """A round axis maximum at or above value, and its tick step (4-6 ticks)."""
+    """A round axis maximum at or above value, and its tick step (4-6 ticks). Every axis here
+    counts things, so the step is never below 1 (2 enquiries: 0, 1, 2, not 0, 0.5, ... 2)."""
     if value <= 0:
         return 4, 1
+    if value <= 5:
+        return math.ceil(value), 1
     exponent = 10 ** math.floor(math.log10(value))
     for step in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10):
         tick = step * exponent
