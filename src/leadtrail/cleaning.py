@@ -70,13 +70,25 @@ _LOCAL_REV = re.compile(r"[\w.!#$%&'*+=?^`{|}~-]++")
 def redact_text(s: str) -> str:
     """The one redaction of every stored string: e-mail addresses (plain or percent-encoded),
     secret-looking tokens (JWTs, long random ids) and phone numbers become markers."""
+    done = _redacted.get(s)  # params keys and titles repeat: one lookup instead of the scans
+    if done is not None:
+        return done
     if len(s) < 32 and "@" not in s and "%" not in s and "eyJ" not in s and "\uff20" not in s:
         # Short plain text, nearly every key, title and value: no address, no token; a phone
         # number needs seven digits.
-        if len(s) < 7 or not _has_phone_digits(s):
-            return s
-        return _PHONE.sub(_phone_sub, s)
-    return _redact_remembered(s) if len(s) <= MEMO_LENGTH else _redact(s)
+        done = s if len(s) < 7 or not _has_phone_digits(s) else _PHONE.sub(_phone_sub, s)
+    else:
+        done = _redact(s)
+    if len(s) <= MEMO_LENGTH:
+        if len(_redacted) >= MEMO_SIZE:
+            _redacted.clear()
+        _redacted[s] = done
+    return done
+
+
+# redact_text's answers for strings of up to MEMO_LENGTH characters (it is pure); forgotten all at
+# once when MEMO_SIZE are held.
+_redacted: dict[str, str] = {}
 
 
 def _redact(s: str) -> str:
@@ -86,9 +98,6 @@ def _redact(s: str) -> str:
     if _has_phone_digits(s):
         s = _PHONE.sub(_phone_sub, s)
     return s
-
-
-_redact_remembered = lru_cache(maxsize=MEMO_SIZE)(_redact)
 
 
 def _has_phone_digits(s: str) -> bool:

@@ -143,6 +143,8 @@ def _check(obj: Any, where: str | int, problems: list[str]) -> tuple | None:
             for key, value in params.items():
                 if type(key) is not str or not 0 < len(key) <= MAX_KEY or "\x00" in key:
                     problems.append(f"{_prefix(where)}params: key {str(key)[:MAX_KEY]!r} {KEY_RULE}")
+                elif type(value) is str and len(value) <= MAX_VALUE and "\x00" not in value:
+                    pass  # the common case, without a call
                 elif not _value_ok(value):
                     if type(value) is int:  # beyond 64 bits: becomes a float below
                         big_ints = True

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from ..bots import is_bot
 from ..contract import MAX_TRACK_BODY
-from ..identity import COOKIE_NAME, anon_cookie_header
+from ..identity import COOKIE_NAME, VerifiedCookies, anon_cookie_header
 from ..ingest import IngestError, parse_track_body
 from ..services import Services
 from ..settings import Settings
@@ -144,7 +144,17 @@ class HeaderVerdicts:
         self.limit = limit
 
     def of(self, scope: dict[str, Any], headers: dict[bytes, bytes]) -> Verdict:
-        key: tuple[Any, ...] = (scope.get("scheme"), *map(headers.get, VERDICT_HEADERS))
+        get = headers.get  # VERDICT_HEADERS, spelled out (cheaper than a map over them)
+        key: tuple[Any, ...] = (
+            scope.get("scheme"),
+            get(b"content-type"),
+            get(b"content-encoding"),
+            get(b"origin"),
+            get(b"host"),
+            get(b"sec-fetch-site"),
+            get(b"sec-gpc"),
+            get(b"user-agent"),
+        )
         if self._settings.trusted_networks:
             client = scope.get("client")
             key += (client[0] if client else None, *map(headers.get, PROXY_VERDICT_HEADERS))
@@ -156,6 +166,37 @@ class HeaderVerdicts:
                     self._known.clear()
                 self._known[key] = verdict
         return verdict
+
+
+class KnownVisitors:
+    """The anon_id a Cookie header carries, verified, remembered per raw header value: a returning
+    visitor's browser sends the same header with each event, so one lookup replaces decoding it,
+    finding the cookie and the verified-value lookup (the answer is a pure function of the header
+    and the key). Headers without a valid anon_id are not remembered (they mint a new id); bounded
+    like HeaderVerdicts."""
+
+    MAX_KEY_BYTES = 1024
+    __slots__ = ("_cookies", "_known", "limit")
+
+    def __init__(self, cookies: VerifiedCookies, limit: int = 20_000) -> None:
+        self._cookies = cookies
+        self._known: dict[bytes, tuple[str, str]] = {}
+        self.limit = limit
+
+    def of(self, header: bytes | None) -> tuple[str, str] | None:
+        """(anon_id, cookie value) of the header's valid anon_id cookie, or None."""
+        known = self._known.get(header) if header is not None else None
+        if known is None:
+            presented = cookie_in(_text(header), COOKIE_NAME)
+            anon_id = self._cookies.verify(presented)
+            if anon_id is None:
+                return None
+            known = (anon_id, cast(str, presented))
+            if header is not None and len(header) <= self.MAX_KEY_BYTES:
+                if len(self._known) >= self.limit:
+                    self._known.clear()
+                self._known[header] = known
+        return known
 
 
 def first_values(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
@@ -176,7 +217,7 @@ _new_tuple = tuple.__new__
 
 
 async def respond(
-    scope: dict[str, Any], receive: Any, services: Services, verdicts: HeaderVerdicts
+    scope: dict[str, Any], receive: Any, services: Services, verdicts: HeaderVerdicts, visitors: KnownVisitors
 ) -> tuple[int, Headers, bytes]:
     """(status, raw headers, body) for one POST /api/track."""
     headers = first_values(scope["headers"])
@@ -198,12 +239,11 @@ async def respond(
             raise HTTPProblem(exc.status, exc.message, exc.details) from None
         if verdict.ignored:
             return 204, list(verdict.cors), b""
-        presented = cookie_in(_text(headers.get(b"cookie")), COOKIE_NAME)
-        anon_id = services.cookies.verify(presented)
-        if anon_id is None:
+        known = visitors.of(headers.get(b"cookie"))
+        if known is None:
             anon_id, value = services.signer.mint()
         else:
-            value = cast(str, presented)  # verified: the same id and signature, renewed below
+            anon_id, value = known  # verified: the same id and signature, renewed below
             check_rate(services.anon_limiter, anon_id, "visitor")
         cookie = _set_cookie(value, settings.event_ttl, verdict.secure)
         if verdict.origin:
@@ -230,16 +270,17 @@ class TrackEndpoint:
     """POST /api/track as a plain ASGI app; `extra_headers` go on every response (what the
     middleware it skips would add)."""
 
-    __slots__ = ("services", "extra_headers", "verdicts")
+    __slots__ = ("services", "extra_headers", "verdicts", "visitors")
 
     def __init__(self, services: Services, extra_headers: Headers) -> None:
         self.services = services
         self.extra_headers = extra_headers
         self.verdicts = HeaderVerdicts(services.settings)
+        self.visitors = KnownVisitors(services.cookies)
 
     async def __call__(self, scope, receive, send) -> None:
         try:
-            status, headers, body = await respond(scope, receive, self.services, self.verdicts)
+            status, headers, body = await respond(scope, receive, self.services, self.verdicts, self.visitors)
         except ClientDisconnect:
             return  # nobody is listening, and nothing was stored
         self.services.metrics.response("track", status)

@@ -67,11 +67,18 @@ class GroupCommitter:
     async def submit(self, rows: Sequence[Any]) -> None:
         """Returns once `rows` are committed; raises `unavailable` when their batch failed or they
         could not be written in time."""
+        await self.enqueue(rows)
+
+    def enqueue(self, rows: Sequence[Any]) -> asyncio.Future[None]:
+        """submit() without a coroutine of its own (the hot path awaits the future directly):
+        queues `rows` and returns the future that completes once they are committed (or fails
+        with `unavailable`). Raises `unavailable` at once when the committer is closing."""
         if self._closing:
             raise self._unavailable("the server is shutting down")
-        if self._loop is None:
-            self._start()
         loop = self._loop
+        if loop is None:
+            self._start()
+            loop = self._loop
         assert loop is not None and self._wakeup is not None
         future: asyncio.Future[None] = loop.create_future()
         self._queue.append((rows, future, loop.time() + self.budget))
@@ -79,7 +86,7 @@ class GroupCommitter:
             self._wakeup.set()
         # Not shielded: a cancelled request (client gone) cancels only its own wait; its rows may
         # still be written, which is harmless since nobody was told otherwise.
-        await future
+        return future
 
     def _take_batch(self) -> tuple[list[Any], list[tuple[Sequence[Any], asyncio.Future[None]]], float]:
         rows: list[Any] = []
