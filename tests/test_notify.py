@@ -144,7 +144,9 @@ def test_a_human_enquiry_is_emailed_over_starttls_with_its_journey(
         assert "jane.doe@example.com" in body and "booking" in body
         assert "Paid Search" in body and "google" in body
         assert "/services" in body and "weddings" in body  # the pages; the campaign of the visit
-        assert "2 min 30 s" in body  # time to enquiry: from the landing page
+        # time to enquiry: from the landing page 150 s before the test's clock reading, to the
+        # promote a moment later (seconds later on a loaded machine)
+        assert re.search(r"\b2 min [3-5]\d s\b", body), body
         assert "1 visit" in body and "3 pages viewed" in body
         assert link in body
         assert "GMT" in body or "BST" in body  # times in TIMEZONE

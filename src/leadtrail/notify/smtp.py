@@ -19,10 +19,12 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+import aiosmtplib.protocol
 
 from .mail import redact_addresses
 
 ATTEMPT_TIMEOUT = 30.0  # seconds for each step (connect, each command) of one attempt
+CLOSE_WAIT = 1.0  # seconds at most for the event loop to finish closing a connection
 
 
 class SendFailed(Exception):
@@ -120,9 +122,11 @@ async def send(server: SmtpServer, message: EmailMessage) -> bool:
         timeout=timeout,
         local_hostname=socket.gethostname() or "localhost",
     )
+    protocol: aiosmtplib.protocol.SMTPProtocol | None = None
     try:
         async with asyncio.timeout(timeout * 4):  # connect, hello, TLS, login, data: bounded as a whole too
             await client.connect()
+            protocol = client.protocol
             try:
                 encrypted = client.get_transport_info("sslcontext") is not None
                 if server.username is not None:
@@ -142,3 +146,21 @@ async def send(server: SmtpServer, message: EmailMessage) -> bool:
                         client.close()
     except Exception as exc:
         raise _reason(exc, server) from None
+    finally:
+        await _closed(protocol)
+
+
+async def _closed(protocol: aiosmtplib.protocol.SMTPProtocol | None) -> None:
+    """Gives the event loop the turns it needs to finish closing the connection (a TLS close takes
+    several: close_notify, then the socket), so that a caller closing its loop right after
+    (`asyncio.run` in `leadtrail notify test`) leaves no open socket to the garbage collector.
+    Bounded by CLOSE_WAIT; the protocol drops its transport once the connection is lost."""
+    if protocol is None:  # the connection failed: aiosmtplib closed a plain socket, one turn
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return
+    deadline = asyncio.get_running_loop().time() + CLOSE_WAIT
+    # aiosmtplib offers no event to await for "connection lost" (its callback belongs to the
+    # client), so a bounded poll of the protocol's transport
+    while protocol.transport is not None and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
