@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
@@ -369,3 +370,19 @@ def test_a_rate_above_one_reads_as_over_100_percent_with_the_reason():
         ["2026-12-01"],
     )
     assert document["channels"][0]["conversion_rate"] == 3.0
+
+
+def test_insights_page_offers_owners_the_ad_platform_files_of_its_range(owner_db):
+    """The Insights page links both ad-platform files from the range's first day; the links work."""
+    from support import app_client
+    from test_dashboard_helpers import login
+
+    with app_client(owner_db) as client:
+        assert login(client).status_code == 303
+        page = client.get("/cp/insights", params={"from": "2026-11-01", "to": "2026-11-30"})
+        assert page.status_code == 200
+        links = re.findall(r'href="(/cp/export/[^"]+)"', page.text)
+        assert links == ["/cp/export/google-ads.csv?since=2026-11-01", "/cp/export/meta.csv?since=2026-11-01"]
+        for link in links:
+            answer = client.get(link)
+            assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")

@@ -492,6 +492,7 @@ def test_a_viewer_sees_no_button_that_changes_or_downloads(owner_db):
         "/outcome",
         "/export.csv",
         "/export/google-ads.csv",
+        "/export/meta.csv",
         ".json",
         "/erase",
         "/cp/account/invites",
@@ -511,7 +512,15 @@ def test_a_viewer_sees_no_button_that_changes_or_downloads(owner_db):
         assert login(viewer, VIEWER_EMAIL, MEMBER_PASSWORD).status_code == 303
         assert login(owner).status_code == 303
         assert marks(viewer) == set()
-        assert marks(owner) >= {"/outcome", "/export.csv", ".json", "/erase", "/cp/account/invites", "Invite someone"}
+        assert marks(owner) >= {
+            "/outcome",
+            "/export.csv",
+            "/export/meta.csv",
+            ".json",
+            "/erase",
+            "/cp/account/invites",
+            "Invite someone",
+        }
         journey = text_of(viewer.get(f"/cp/journeys/{ids['journey']}").text)
         assert "Open" in journey and "lead@example.com" in journey  # the status is still shown
 
