@@ -31,6 +31,13 @@ _431 = (
 ) + _431_BODY
 
 
+# uvicorn's per-request callbacks, called directly from the overrides below (cheaper than super()).
+_data_received = HttpToolsProtocol.data_received
+_on_headers_complete = HttpToolsProtocol.on_headers_complete
+_on_message_complete = HttpToolsProtocol.on_message_complete
+_on_response_complete = HttpToolsProtocol.on_response_complete
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     max_head_bytes = MAX_HEAD_BYTES
     head_timeout = HEAD_TIMEOUT
@@ -81,14 +88,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._tail = data[-3:]
             if self._head_since is None:
                 self._head_since = self.loop.time()
-        super().data_received(data)
+        _data_received(self, data)
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
         self._head_since = None
         previous = self.cycle
-        super().on_headers_complete()
+        _on_headers_complete(self)
         cycle = self.cycle
         if cycle is not None and cycle is not previous:
             # A response that starts while the request body is still arriving ends the
@@ -104,7 +111,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is not None and not cycle.response_started:
             cycle.keep_alive = self._keep_alive_after_body and not self._shutting_down
-        super().on_message_complete()
+        _on_message_complete(self)
 
     def shutdown(self) -> None:
         self._shutting_down = True
@@ -115,7 +122,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if cycle is not None and cycle.more_body and not self.transport.is_closing():
             self.transport.close()  # answered before the body was read in full: stop reading it
             return
-        super().on_response_complete()
+        _on_response_complete(self)
 
     def _refuse_head(self) -> None:
         self._cancel_head_timer()

@@ -314,7 +314,7 @@ def check_identity_encoding(request: AnyRequest) -> None:
         raise HTTPProblem(415, "send the body uncompressed", [f"got Content-Encoding {encoding!r}"])
 
 
-def check_declared_length(declared: str | None, limit: int) -> None:
+def check_declared_length(declared: str | bytes | None, limit: int) -> None:
     """HTTPProblem(413) when a Content-Length header says more than `limit`, 400 when unreadable."""
     if declared is not None:
         try:

@@ -37,7 +37,6 @@ from ..web import (
     check_rate,
     cookie_in,
     cors_headers,
-    drop_referrals_from,
     gpc_opt_out,
     is_https,
     media_type,
@@ -69,15 +68,26 @@ def _problem(problem: HTTPProblem, cors: Headers, cookie: bytes | None = None) -
 
 
 _COOKIE_PARTS: dict[tuple[int, bool], tuple[bytes, bytes]] = {}
+# Set-Cookie values made, per (value, max_age, secure): a returning visitor's is the same each
+# time. Bounded: forgotten all at once at _SET_COOKIES_LIMIT.
+_SET_COOKIES: dict[tuple[str, int, bool], bytes] = {}
+_SET_COOKIES_LIMIT = 20_000
 
 
 def _set_cookie(value: str, max_age: int, secure: bool) -> bytes:
     """anon_cookie_header(...) as bytes, from parts made once per (max_age, secure)."""
-    parts = _COOKIE_PARTS.get((max_age, secure))
-    if parts is None:
-        head, _, tail = anon_cookie_header("\x00", max_age, secure).partition("\x00")
-        parts = _COOKIE_PARTS[(max_age, secure)] = (head.encode("latin-1"), tail.encode("latin-1"))
-    return parts[0] + value.encode("latin-1") + parts[1]
+    key = (value, max_age, secure)
+    made = _SET_COOKIES.get(key)
+    if made is None:
+        parts = _COOKIE_PARTS.get((max_age, secure))
+        if parts is None:
+            head, _, tail = anon_cookie_header("\x00", max_age, secure).partition("\x00")
+            parts = _COOKIE_PARTS[(max_age, secure)] = (head.encode("latin-1"), tail.encode("latin-1"))
+        made = parts[0] + value.encode("latin-1") + parts[1]
+        if len(_SET_COOKIES) >= _SET_COOKIES_LIMIT:
+            _SET_COOKIES.clear()
+        _SET_COOKIES[key] = made
+    return made
 
 
 class Verdict(NamedTuple):
@@ -231,7 +241,7 @@ async def respond(
             client = scope.get("client")
             address = address_of(client[0] if client else "unknown", _text(headers.get(b"x-forwarded-for")), settings)
             check_rate(services.address_limiter, address, "address")
-        check_declared_length(_text(headers.get(b"content-length")), MAX_TRACK_BODY)
+        check_declared_length(headers.get(b"content-length"), MAX_TRACK_BODY)  # int() reads bytes too
         body = await receive_body(receive, MAX_TRACK_BODY)
         try:
             events = parse_track_body(body)
@@ -246,10 +256,19 @@ async def respond(
             anon_id, value = known  # verified: the same id and signature, renewed below
             check_rate(services.anon_limiter, anon_id, "visitor")
         cookie = _set_cookie(value, settings.event_ttl, verdict.secure)
-        if verdict.origin:
-            drop_referrals_from([e.params for e in events], verdict.origin)
+        origin = verdict.origin
+        if origin:
+            # drop_referrals_from, without a list of the events' params first
+            for event in events:
+                referrer = event[2].get("referrer")
+                if referrer is not None and referrer.lower() == origin:
+                    del event[2]["referrer"]
         now = utcnow()
-        rows = [_new_tuple(EventRow, (anon_id, e[0], e[1], dumps(e[2]), now)) for e in events]
+        if len(events) == 1:  # a beacon's one event: no comprehension
+            event = events[0]
+            rows = [_new_tuple(EventRow, (anon_id, event[0], event[1], dumps(event[2]), now))]
+        else:
+            rows = [_new_tuple(EventRow, (anon_id, e[0], e[1], dumps(e[2]), now)) for e in events]
         try:
             await services.store.add_events(rows)
         except StoreUnavailable:
