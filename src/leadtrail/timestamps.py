@@ -6,7 +6,8 @@ PostgreSQL's timestamptz comes back as a datetime). Python code holds aware UTC 
 
 - `iso(at)`: a datetime in the storage form (naive datetimes are UTC).
 - `parse(value)`: an aware datetime from the storage form, any ISO 8601 text, a datetime or a
-  date (its UTC midnight); None for None or what does not parse.
+  date (its UTC midnight); None for None or what does not parse. `instant(value)`: the same for
+  a value that must be one (a stored column), ValueError otherwise.
 - `epoch_us(value)` / `iso_us(us)`: the same as integers (µs since the epoch), fast for the
   thousands of events of a journey: the storage form is read without building a datetime per
   event (minutes are cached; events cluster in time).
@@ -29,6 +30,8 @@ _STORAGE_FORM = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d):([0-5]\d)\.(\d{6})\+00:
 
 def iso(at: datetime) -> str:
     """Fixed-width ISO 8601 in UTC to the microsecond: the storage form."""
+    if at.tzinfo is UTC:  # what utcnow() makes (every event's created_at): no conversion
+        return at.isoformat(timespec="microseconds")
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -46,6 +49,15 @@ def parse(value: str | date | datetime | None) -> datetime | None:
     except (TypeError, ValueError, AttributeError):
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def instant(value: str | date | datetime) -> datetime:
+    """`parse` for a value that must be an instant (a stored time: text on SQLite, a datetime on
+    PostgreSQL); ValueError for anything else."""
+    parsed = parse(value)
+    if parsed is None:
+        raise ValueError(f"not an instant: {value!r}")
+    return parsed
 
 
 @lru_cache(maxsize=4096)

@@ -164,8 +164,8 @@ class SqliteStore(SqlStore):
             return
         # Flattened here, on the event loop: the writer thread only binds, steps and commits.
         params: list[Any] = []
-        for r in rows:
-            params += (r.anon_id, r.event_name, r.page_path, r.params, iso(r.created_at))
+        for anon_id, event_name, page_path, event_params, created_at in rows:
+            params += (anon_id, event_name, page_path, event_params, iso(created_at))
         # More rows than one statement may bind: one statement per slice, still one transaction.
         statements = [(_insert_sql(len(chunk) // 5), chunk) for chunk in _slices(params)]
         async with self._write_lock:
