@@ -24,7 +24,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from . import timestamps
@@ -91,7 +91,7 @@ def conversion_row(
     if click is None:
         return None
     kind, click_id = click
-    at = datetime.fromisoformat(journey["submitted_at"]).astimezone(tz)
+    at = timestamps.instant(journey["submitted_at"]).astimezone(tz)
     row: list[object] = [click_id if kind == k else "" for k in CLICK_IDS]
     row += [name, at.strftime("%Y-%m-%d %H:%M:%S"), *_value_and_currency(journey, currency)]
     if with_email:

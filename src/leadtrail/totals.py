@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from . import conversions, insights, journeys
+from . import conversions, insights, journeys, timestamps
 from .localtime import day_range, local_date, offset_segments
 from .settings import Settings
 from .store import SqlStore, StoreUnavailable, dumps, iso, utcnow
@@ -65,10 +65,6 @@ def base_path(path: object) -> str | None:
     return path.split("#", 1)[0].split("?", 1)[0] if isinstance(path, str) else None
 
 
-def _instant(at: Any) -> datetime:
-    return datetime.fromisoformat(at) if isinstance(at, str) else at
-
-
 def _day(at: datetime, tz: tzinfo) -> str:
     return local_date(at, tz).isoformat()
 
@@ -81,7 +77,7 @@ def visit_starts(candidates: list[dict], previous: dict[str, Any]) -> list[dict]
     starts = []
     for row in candidates:
         earlier = previous.get(row["anon_id"]) if row["prev"] is None else None
-        if earlier is None or _instant(row["created_at"]) - _instant(earlier) > journeys.VISIT_GAP:
+        if earlier is None or timestamps.instant(row["created_at"]) - timestamps.instant(earlier) > journeys.VISIT_GAP:
             starts.append(row)
     return starts
 
@@ -96,7 +92,7 @@ def count_visit(counts: Counts, events: list[dict], tz: tzinfo) -> None:
     if not visits or visits[0]["started_at"] is None:
         return
     visit = visits[0]
-    day = _day(_instant(visit["started_at"]), tz)
+    day = _day(timestamps.instant(visit["started_at"]), tz)
     counts.visits[(day, visit["channel"], visit["source"] or "")] += 1
     if visit["landing_page"] is not None:
         counts.landings[(day, visit["landing_page"])] += 1
