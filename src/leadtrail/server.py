@@ -35,7 +35,6 @@ _431 = (
 _data_received = HttpToolsProtocol.data_received
 _on_headers_complete = HttpToolsProtocol.on_headers_complete
 _on_message_complete = HttpToolsProtocol.on_message_complete
-_on_response_complete = HttpToolsProtocol.on_response_complete
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -100,7 +99,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if cycle is not None and cycle is not previous:
             # A response that starts while the request body is still arriving ends the
             # connection: until the body is read in full (on_message_complete) the request is
-            # not kept alive, so uvicorn writes `connection: close` and closes once it is sent.
+            # not kept alive, so uvicorn writes `connection: close` and closes the connection once
+            # the answer is sent (the rest of the body is not read on).
             # (Said through the cycle's own flag rather than by wrapping its `send`: changing the
             # class of uvicorn's cycle object made each of its attribute reads slower.)
             self._keep_alive_after_body = cycle.keep_alive and not self._shutting_down
@@ -116,13 +116,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def shutdown(self) -> None:
         self._shutting_down = True
         super().shutdown()
-
-    def on_response_complete(self) -> None:
-        cycle = self.cycle
-        if cycle is not None and cycle.more_body and not self.transport.is_closing():
-            self.transport.close()  # answered before the body was read in full: stop reading it
-            return
-        _on_response_complete(self)
 
     def _refuse_head(self) -> None:
         self._cancel_head_timer()

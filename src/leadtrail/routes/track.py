@@ -15,8 +15,10 @@ without decoding a dozen headers and running five checks per request.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
+import orjson
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
@@ -26,7 +28,7 @@ from ..identity import COOKIE_NAME, VerifiedCookies, anon_cookie_header
 from ..ingest import IngestError, parse_track_body
 from ..services import Services
 from ..settings import Settings
-from ..store import EventRow, StoreUnavailable, dumps, utcnow
+from ..store import EventRow, StoreUnavailable
 from ..web import (
     HTTPProblem,
     LeanRequest,
@@ -71,7 +73,7 @@ _COOKIE_PARTS: dict[tuple[int, bool], tuple[bytes, bytes]] = {}
 # Set-Cookie values made, per (value, max_age, secure): a returning visitor's is the same each
 # time. Bounded: forgotten all at once at _SET_COOKIES_LIMIT.
 _SET_COOKIES: dict[tuple[str, int, bool], bytes] = {}
-_SET_COOKIES_LIMIT = 20_000
+_SET_COOKIES_LIMIT = 10_000
 
 
 def _set_cookie(value: str, max_age: int, secure: bool) -> bytes:
@@ -183,12 +185,13 @@ class KnownVisitors:
     visitor's browser sends the same header with each event, so one lookup replaces decoding it,
     finding the cookie and the verified-value lookup (the answer is a pure function of the header
     and the key). Headers without a valid anon_id are not remembered (they mint a new id); bounded
-    like HeaderVerdicts."""
+    like HeaderVerdicts: at most `limit` headers of at most MAX_KEY_BYTES each (a few MB at worst;
+    a longer header, one carrying many of the site's own cookies, is read as before)."""
 
-    MAX_KEY_BYTES = 1024
+    MAX_KEY_BYTES = 512
     __slots__ = ("_cookies", "_known", "limit")
 
-    def __init__(self, cookies: VerifiedCookies, limit: int = 20_000) -> None:
+    def __init__(self, cookies: VerifiedCookies, limit: int = 10_000) -> None:
         self._cookies = cookies
         self._known: dict[bytes, tuple[str, str]] = {}
         self.limit = limit
@@ -224,13 +227,18 @@ def _text(value: bytes | None) -> str | None:
 
 
 _new_tuple = tuple.__new__
+_now = datetime.now
+_dumps = orjson.dumps  # store.dumps(value) is _dumps(value).decode()
 
 
 async def respond(
     scope: dict[str, Any], receive: Any, services: Services, verdicts: HeaderVerdicts, visitors: KnownVisitors
 ) -> tuple[int, Headers, bytes]:
     """(status, raw headers, body) for one POST /api/track."""
-    headers = first_values(scope["headers"])
+    raw = scope["headers"]
+    headers = dict(raw)  # first_values(raw), without a call when no header is repeated
+    if len(headers) != len(raw):
+        headers = first_values(raw)
     verdict = verdicts.of(scope, headers)
     if verdict.problem is not None:
         return _problem(verdict.problem, verdict.cors)
@@ -263,12 +271,12 @@ async def respond(
                 referrer = event[2].get("referrer")
                 if referrer is not None and referrer.lower() == origin:
                     del event[2]["referrer"]
-        now = utcnow()
+        now = _now(UTC)  # store.utcnow(), without a call of its own
         if len(events) == 1:  # a beacon's one event: no comprehension
             event = events[0]
-            rows = [_new_tuple(EventRow, (anon_id, event[0], event[1], dumps(event[2]), now))]
+            rows = [_new_tuple(EventRow, (anon_id, event[0], event[1], _dumps(event[2]).decode(), now))]
         else:
-            rows = [_new_tuple(EventRow, (anon_id, e[0], e[1], dumps(e[2]), now)) for e in events]
+            rows = [_new_tuple(EventRow, (anon_id, e[0], e[1], _dumps(e[2]).decode(), now)) for e in events]
         try:
             await services.store.add_events(rows)
         except StoreUnavailable:
