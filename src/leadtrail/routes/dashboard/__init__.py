@@ -19,6 +19,8 @@ they share (headers, cookies, sessions, forms, rendering, filters) is in leadtra
   POST /cp/account/invites             owners: invite a member (the link shown once)
   POST /cp/account/invites/{id}/revoke owners: withdraw a pending invite
   GET  /cp/account/team/{id}/remove    owners: confirm; POST removes a member (never the last owner)
+  POST /cp/account/tokens              owners: a new API token, shown once
+  POST /cp/account/tokens/revoke       owners: revoke an API token by name
   GET  /cp/invite/{token}, POST        join the team from an invite: choose a password, signed in
   GET  /cp/static/...                  the dashboard's CSS and JS
 
@@ -79,6 +81,8 @@ def routes(settings) -> list[BaseRoute]:
                 Route("/account/invites/{invite_id:int}/revoke", account.revoke_invite, methods=["POST"]),
                 Route("/account/team/{member_id:int}/remove", account.remove_confirm, methods=["GET", "HEAD"]),
                 Route("/account/team/{member_id:int}/remove", account.remove_member, methods=["POST"]),
+                Route("/account/tokens", account.create_token, methods=["POST"]),
+                Route("/account/tokens/revoke", account.revoke_token, methods=["POST"]),
                 Route("/login", auth.login_page, methods=["GET", "HEAD"]),
                 Route("/login", auth.login, methods=["POST"]),
                 Route("/logout", auth.logout, methods=["POST"]),

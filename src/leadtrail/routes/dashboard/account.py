@@ -9,6 +9,9 @@ the team (accounts/team.py): members, pending invites, a new invite.
   POST /cp/account/invites/{id}/revoke      owners: withdraw a pending invite
   GET  /cp/account/team/{id}/remove         owners: confirm; POST removes the member (never the
                                             last owner), their sessions ending at once
+  POST /cp/account/tokens                   owners: a new API token (tokens.py), shown in this
+                                            answer only (no-store, never in a URL or a cookie)
+  POST /cp/account/tokens/revoke            owners: revoke the live token named in the form
 
 A viewer uses the first three (their own login); the rest are owners' (owner_required).
 
@@ -27,6 +30,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ... import tokens
 from ...accounts import team, users
 from ...accounts.owner import OWNER, ROLES, VIEWER, AccountError
 from ...accounts.passwords import MAX_PASSWORD, MIN_PASSWORD
@@ -43,6 +47,7 @@ from ...http.cookies import (
 from ...http.forms import read_form
 from ...http.render import forbidden, message, not_found, render, sentence, too_many_attempts
 from ...http.sessions import member_required, owner_required, signed_in
+from ...store import utcnow
 from ...web import client_address, own_origin
 
 log = logging.getLogger("leadtrail.dashboard")
@@ -79,6 +84,16 @@ def team_notice_of(query: Mapping[str, str]) -> str | None:
     return None
 
 
+def token_notice_of(query: Mapping[str, str]) -> str | None:
+    """The API tokens section's confirmation (?revoked=1|0)."""
+    revoked = query.get("revoked")
+    if revoked == "1":
+        return "The token was revoked: requests with it are refused from now on."
+    if revoked == "0":
+        return "There is no live token of that name (revoked already?)."
+    return None
+
+
 async def _page(
     request: Request,
     error: str | None = None,
@@ -109,6 +124,10 @@ async def _page(
             invite_email="",
             invite_role=VIEWER,
             team_notice=team_notice_of(request.query_params),
+            api_tokens=await tokens.list_tokens(store),
+            token_notice=token_notice_of(request.query_params),
+            token_name="",
+            token_name_rule=tokens.NAME_RULE,
         )
     shown_token = request.cookies.get(invite_cookie_name(request))
     if session.owner.role == OWNER and shown_token:
@@ -270,3 +289,34 @@ async def remove_member(request: Request) -> Response:
     )
     clear_cookie(request, response, session_cookie_name(request))
     return response
+
+
+# -- API tokens (owners) -----------------------------------------------------------------------------------
+
+
+@owner_required
+async def create_token(request: Request) -> Response:
+    """A new token for /api/v1/, shown in this answer only: the page is not stored (no-store), and
+    the value is in no URL, cookie or log. A re-sent form is refused (the name is taken), so a
+    reload cannot make a second token unseen."""
+    session = await signed_in(request)
+    form = await read_form(request)
+    name = form.get("name", "").strip()[:200]
+    try:
+        if not name:
+            raise ValueError("enter a name for the token, e.g. the integration that will use it")
+        value = await tokens.create_token(services_of(request).store, name, utcnow())
+    except ValueError as exc:  # TokenNameTaken included
+        return await _page(request, status=400, team_context={"token_error": sentence(str(exc)), "token_name": name})
+    log.info("dashboard: owner %s created an API token", session.owner.id)
+    return await _page(request, team_context={"new_token": value, "new_token_name": name})
+
+
+@owner_required
+async def revoke_token(request: Request) -> Response:
+    session = await signed_in(request)
+    form = await read_form(request)
+    revoked = await tokens.revoke_token(services_of(request).store, form.get("name", "")[:200], utcnow())
+    if revoked:
+        log.info("dashboard: owner %s revoked an API token", session.owner.id)
+    return RedirectResponse(f"/cp/account?revoked={int(revoked)}#tokens", status_code=303)
