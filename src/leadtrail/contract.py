@@ -34,6 +34,7 @@ MAX_DETAILS = 20  # problems listed in one error answer
 TS_MIN = 946_684_800_000  # 2000-01-01T00:00:00Z in ms: a client time before it is a clock gone wrong
 TS_MAX = 4_102_444_800_000  # 2100-01-01T00:00:00Z in ms
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+MAX_ID = 2**62  # (19 digits) the highest row id a URL, cursor or receipt may name (both databases store 64-bit ids)
 MAX_PAGE = 100  # journeys in one GET /api/v1/journeys page
 MAX_VALUE_AMOUNT = 1e12  # an enquiry's value, in CURRENCY
 
@@ -50,6 +51,17 @@ EMAIL_SPACE = " \t\r\n"  # what a typed address may carry around it (trimmed bef
 TYPED_EMAIL_PATTERN = "^[ \t\r\n]*" + EMAIL_PATTERN[1:-1] + "[ \t\r\n]*$"
 STATUSES = ("open", "won", "lost", "spam")
 MODELS = ("last_touch", "first_touch")
+
+
+def whole_number(text: str | None, digits: int = 19) -> int | None:
+    """A number written as 1-`digits` ASCII digits (an id, a page size, a count in a URL), else None.
+    int() alone would take what no URL should carry and fail on some of it: signs, spaces and
+    underscores ("+1", " 1", "1_0"), other scripts' digits ("１２"), and digits str.isdigit()
+    knows but int() refuses ("²", a ValueError) or more than int() reads (4,300: a ValueError)."""
+    if not text or len(text) > digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
 
 # --- the messages of each rule (what a 400's details say after "field: ") ----------------------
 NAME_RULE = "must be 1-64 characters of letters, digits, _ . : -"

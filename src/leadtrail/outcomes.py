@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from .contract import AMOUNT_RULE, MAX_VALUE_AMOUNT, STATUS_RULE, STATUSES
+from .contract import AMOUNT_RULE, MAX_ID, MAX_VALUE_AMOUNT, STATUS_RULE, STATUSES
 from .store.base import SqlStore, Transaction
 
 
@@ -111,7 +111,10 @@ def outcome_out(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def set_outcome(db: Transaction, journey_id: int, outcome: Outcome, currency: str) -> dict[str, Any] | None:
-    """Sets the journey's status and value (in `currency`); its outcome as stored, or None when unknown."""
+    """Sets the journey's status and value (in `currency`); its outcome as stored, or None when unknown
+    (an id past what either database stores, from a URL's digits, included: no query for it)."""
+    if not 0 < journey_id <= MAX_ID:
+        return None
     changed = await db.execute(
         "journey_set_outcome", id=journey_id, status=outcome.status, value=outcome.value, currency=currency
     )

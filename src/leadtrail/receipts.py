@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import datetime
 from typing import Any
 
 from . import describe
+from .contract import MAX_ID, whole_number
 
 PREFIX = "/api/track/receipt/"
 LATEST = PREFIX + "latest"
 STYLESHEET = "/api/track/receipt.css"
 QUIET_EVENTS = frozenset(("page_view", "page_engagement"))  # shown as the page and its reading time
+_MAC = re.compile(r"[0-9a-f]{32}")  # what _mac() gives: hmac.compare_digest takes no other text
 
 
 def _mac(key: bytes, message: str, size: int = 32) -> str:
@@ -37,11 +40,13 @@ def receipt_path(key: bytes, journey_id: int, created_at: datetime) -> str:
 
 
 def parse_token(token: str) -> tuple[int, str] | None:
-    """(journey id, signature) from the last path segment, or None when it has not that shape."""
+    """(journey id, signature) from the last path segment, or None when it has not the shape
+    receipt_path gives (the id's digits as written there, the signature's 32 lower-case hex)."""
     raw_id, dot, sig = token.partition(".")
-    if not dot or not raw_id.isdigit() or len(raw_id) > 18 or len(sig) != 32 or not sig.isalnum():
+    journey_id = whole_number(raw_id)
+    if not dot or journey_id is None or not 0 < journey_id <= MAX_ID or str(journey_id) != raw_id:
         return None
-    return int(raw_id), sig
+    return (journey_id, sig) if _MAC.fullmatch(sig) else None
 
 
 def valid(key: bytes, journey_id: int, created_at: datetime, sig: str) -> bool:
@@ -53,7 +58,9 @@ def removal_token(key: bytes, sig: str) -> str:
 
 
 def removal_token_ok(key: bytes, sig: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(removal_token(key, sig), given)
+    if given is None or _MAC.fullmatch(given) is None:  # compare_digest raises on non-ASCII text
+        return False
+    return hmac.compare_digest(removal_token(key, sig), given)
 
 
 CHANNEL_NOTES = {

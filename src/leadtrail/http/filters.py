@@ -9,20 +9,28 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
+from ..contract import DAY_MAX, DAY_MIN
 from ..lifecycle import visible_journeys_since
 from ..localtime import day_end, day_start, local_date
 from ..store import utcnow
 from ..store.dashboard import FAR_FUTURE, ListFilter
 from .cookies import services_of
 
+FIRST_DAY, LAST_DAY = date.fromisoformat(DAY_MIN), date.fromisoformat(DAY_MAX)
+
 
 def parse_day(raw: str | None) -> date | None:
+    """A day from YYYY-MM-DD (anything after the tenth character ignored), None when it is none.
+    A day outside the span of accepted client times (contract.DAY_MIN..DAY_MAX) is taken as that
+    span's end: no journey is outside it, and a far year (0001, 9999) overflows the local-day
+    arithmetic of the filters and the insights (their UTC instants, the days of a chart)."""
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw.strip()[:10])
+        day = date.fromisoformat(raw.strip()[:10])
     except ValueError:
         return None
+    return min(max(day, FIRST_DAY), LAST_DAY)
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,17 @@ def encode_cursor(created_at: str, journey_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """(created_at, id) of a cursor encode_cursor made; a 400 for anything else (it must encode back
+    to itself: no other spelling of the time or the id, no bytes after them)."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, journey_id = text.partition("|")
-        return datetime.fromisoformat(at).astimezone(UTC), int(journey_id)
+        at, _, raw_id = text.partition("|")
+        journey_id = contract.whole_number(raw_id)
+        if journey_id is None or not 0 < journey_id <= contract.MAX_ID or not at.isprintable():
+            raise ValueError(cursor)
+        if encode_cursor(at, journey_id) != cursor:
+            raise ValueError(cursor)
+        return datetime.fromisoformat(at).astimezone(UTC), journey_id
     except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise HTTPProblem(400, "invalid query", ["cursor: use next_cursor from the previous page as it is"]) from None
 
@@ -68,9 +75,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return contract.MAX_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= contract.MAX_PAGE:
+    limit = contract.whole_number(raw, 3)
+    if limit is None or not 1 <= limit <= contract.MAX_PAGE:
         raise HTTPProblem(400, "invalid query", [f"limit: must be a whole number from 1 to {contract.MAX_PAGE}"])
-    return int(raw)
+    return limit
 
 
 def _status(raw: str | None) -> str | None:
@@ -82,7 +90,7 @@ def _status(raw: str | None) -> str | None:
 async def list_journeys(request: Request, services: Services) -> Response:
     query = _query(request, contract.JOURNEYS_QUERY)
     since, limit, status = _since(query.get("since")), _limit(query.get("limit")), _status(query.get("status"))
-    cursor_at, cursor_id = decode_cursor(query["cursor"]) if "cursor" in query else (FAR_FUTURE, 2**62)
+    cursor_at, cursor_id = decode_cursor(query["cursor"]) if "cursor" in query else (FAR_FUTURE, contract.MAX_ID)
     store = services.store
     rows = await store.fetch(
         "api_journeys_page",
@@ -101,9 +109,10 @@ async def list_journeys(request: Request, services: Services) -> Response:
 
 def _journey_id(request: Request) -> int:
     raw = request.path_params["id"]
-    if not raw.isdigit() or not 0 < int(raw) < 2**62:
+    journey_id = contract.whole_number(raw)
+    if journey_id is None or not 0 < journey_id <= contract.MAX_ID:
         raise HTTPProblem(404, "no such journey", [f"id: {raw[:20]!r} is not a journey id"])
-    return int(raw)
+    return journey_id
 
 
 async def get_journey(request: Request, services: Services) -> Response:

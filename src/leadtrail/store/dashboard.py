@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from ..contract import whole_number
 from ..localtime import offset_segments
 from .base import SqlStore, Transaction, dumps
 
@@ -175,13 +176,14 @@ class Cursor:
         if not raw or len(raw) > 40:
             return None
         head, _, tail = raw.partition(".")
-        if not (head.isdigit() and tail.isdigit()):
+        journey_id, us = whole_number(head, 20), whole_number(tail, 20)
+        if journey_id is None or us is None:
             return None
         try:
-            at = datetime.fromtimestamp(int(tail) / 1_000_000, tz=UTC)
+            at = datetime.fromtimestamp(us / 1_000_000, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
-        return cls(at, min(int(head), MAX_ID))
+        return cls(at, min(journey_id, MAX_ID))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from ... import adexport, outcomes
+from ...contract import whole_number
 from ...export import LIST_CSV_COLUMNS, list_csv_row
 from ...http.cookies import services_of
 from ...http.filters import filters_from
@@ -59,7 +60,7 @@ async def enquiries(request: Request) -> Response:
         total = await db.count_journeys(store, f.list_filter, COUNT_CAP + 1)
     elif first_page and not more:
         total = len(rows)
-    erased = request.query_params.get("erased")
+    erased = whole_number(request.query_params.get("erased"), 9)
     spam_count = await db.count_journeys(
         store, dataclasses.replace(f.list_filter, spam=True, search=None), COUNT_CAP + 1
     )
@@ -80,7 +81,7 @@ async def enquiries(request: Request) -> Response:
             "count_cap": COUNT_CAP,
             "first_page": first_page,
             "export_query": f.query(),
-            "erased": int(erased) if erased and erased.isascii() and erased.isdigit() else None,
+            "erased": erased,
             "welcome": bool(request.query_params.get("welcome")),
             "retention": services.settings.journey_retention,
         },
