@@ -494,6 +494,29 @@ def summarize(
     return _summary(events, ordered, remembered, visits, submitted_us)
 
 
+def outline(
+    server_events: list[dict],
+    client_events: list[dict],
+    submitted_at: datetime,
+    *,
+    site_hosts: Iterable[str] = (),
+    touches: object = (),
+) -> dict:
+    """reconstruct() at summarize()'s cost: the same visits and summary, and as `timeline` only
+    the page views (event_name and page_path, in timeline order), all that the journey's facts
+    (totals.facts_of) and its insights sample part (insights.journey_sample) read. The promote
+    computes it once for the list's columns and the journey's facts."""
+    submitted_us = _instant_us(submitted_at)
+    events, ordered, remembered, visits = _visits(
+        server_events, client_events, submitted_us, touches, _own_hosts(site_hosts)
+    )
+    return {
+        "timeline": [{"event_name": e.name, "page_path": e.path} for e in ordered if e.name == "page_view"],
+        "visits": visits,
+        "summary": _summary(events, ordered, remembered, visits, submitted_us),
+    }
+
+
 def list_columns(summary: dict) -> dict:
     """A summary as the enquiry list's columns (what a promote stores with the journey)."""
     first = summary.get("first_touch") or {}

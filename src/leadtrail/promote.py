@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from . import spam
+from . import spam, totals
 from .bots import is_bot
 from .ingest import PromoteRequest
-from .journeys import list_columns, summarize
+from .journeys import list_columns, outline
 from .lifecycle import event_cutoff
 from .services import Services
 from .store import JourneyRecord
@@ -88,17 +88,30 @@ async def save_snapshot(
     """Snapshots the visitor's buffer with the client events into a journey. Its summary is
     computed once, of the client events and remembered visits as stored (merged with an earlier
     promote's on a refresh), while the database takes in the row; so is a new journey's spam
-    score when `caller` is given (the late look's refresh passes none: it never creates)."""
+    score when `caller` is given (the late look's refresh passes none: it never creates), and the
+    journey's facts (totals.promoted_facts, from the same outline), written in the same
+    transaction: the periodic facts refresh has nothing left to rebuild for it."""
     started = time.perf_counter()
     if server_events is None:
         server_events = await buffered_until_enquiry(services, anon_id, now)
     snapshot_ms = (time.perf_counter() - started) * 1000
     summary: dict[str, Any] = {}
     snapshot = server_events
+    stored: list[Any] = []  # the client events and remembered visits stored, and their outline
 
     def columns(stored_client_events: list[dict], stored_touches: list[dict]) -> dict[str, Any]:
-        summary.update(summarize(snapshot, stored_client_events, now, touches=stored_touches))
+        outlined = outline(snapshot, stored_client_events, now, touches=stored_touches)
+        stored[:] = [stored_client_events, stored_touches, outlined]
+        summary.update(outlined["summary"])
         return list_columns(summary)
+
+    def facts(created_at: datetime) -> list | None:
+        try:
+            stored_client_events, stored_touches, outlined = stored
+            return totals.promoted_facts(snapshot, stored_client_events, stored_touches, created_at, now, outlined)
+        except Exception:  # never the promote's failure: the periodic refresh computes them
+            log.exception("journey facts not computed at the promote")
+            return None
 
     verdicts: list[SpamVerdict] = []
 
@@ -119,6 +132,7 @@ async def save_snapshot(
         summary=columns,
         touches=req.touches,
         spam=spam_verdict if caller is not None else None,
+        facts=facts,
     )
     try:
         saved = await services.store.save_promoted(record, now, IDEMPOTENCY_WINDOW)

@@ -254,17 +254,40 @@ def _facts_rows(store: SqlStore, rows: list[dict]) -> list[list]:
             sample = insights.journey_sample(rebuilt)  # the same reconstruct: do it once
         else:
             sample = sample_facts(events, client_events, created, updated)
-        out.append(
-            [
-                row["id"],
-                iso(updated or created),
-                *(facts[k] for k in ("first_channel", "first_source", "first_landing")),
-                *(facts[k] for k in ("last_channel", "last_source", "last_landing")),
-                dumps(facts["pages"]),
-                dumps(sample),
-            ]
-        )
+        out.append([row["id"], *_facts_row(updated or created, facts, sample)])
     return out
+
+
+def _facts_row(computed_at: datetime, facts: dict, sample: dict) -> list:
+    """facts_upsert's row of one journey without its id."""
+    return [
+        iso(computed_at),
+        *(facts[k] for k in ("first_channel", "first_source", "first_landing")),
+        *(facts[k] for k in ("last_channel", "last_source", "last_landing")),
+        dumps(facts["pages"]),
+        dumps(sample),
+    ]
+
+
+def promoted_facts(
+    events: list[dict],
+    client_events: list[dict],
+    touches: list[dict],
+    created_at: datetime,
+    written_at: datetime,
+    outlined: dict,
+) -> list:
+    """Pure: the facts_upsert row (without the journey id) that _facts_rows would compute for a
+    journey a promote has just written (created at `created_at`, last written, updated_at, at
+    `written_at`, the same instant for a new journey) with these events, client events and
+    remembered visits as stored, from `outlined`, the promote's journeys.outline() of them at
+    `written_at` with the touches. A new journey without remembered visits needs no other
+    rebuild; a refreshed one is rebuilt at its creation time (the facts), one with remembered
+    visits without them (the sample), as _facts_rows does."""
+    same = written_at == created_at
+    at_creation = outlined if same else journeys.outline(events, client_events, created_at, touches=touches)
+    sample_of = outlined if not touches else journeys.outline(events, client_events, written_at)
+    return _facts_row(written_at, facts_of(at_creation), insights.journey_sample(sample_of))
 
 
 async def refresh_facts(store: SqlStore, limit: int = FACTS_BATCH, query: str = "facts_stale") -> int:

@@ -54,6 +54,11 @@ class JourneyRecord:
     # day (counted under the promote's lock, in the statement that looks for a journey to refresh),
     # written in the same transaction as the journey; None: not scored (status open, score 0).
     spam: Callable[[int, int], SpamVerdict] | None = None
+    # The journey's facts (journey_facts) as totals.promoted_facts gives them, a function of its
+    # creation time called after the summary, written in the same transaction so the periodic
+    # refresh has nothing to do for it; it returns None when they could not be computed (that
+    # refresh computes them then).
+    facts: Callable[[datetime], list[Any] | None] | None = None
 
 
 class SpamVerdict(NamedTuple):
@@ -241,7 +246,8 @@ class SqlStore(Transaction):
         summary and spam score; the commit. When `record.summary` is a function (of the client
         events stored), it is called, and then `record.spam` for a new journey, while the database
         takes in the row (parsing thousands of events into jsonb costs PostgreSQL about as long as
-        the summary costs Python); their result is written in the same transaction."""
+        the summary costs Python); their result is written in the same transaction, and so are
+        the journey's facts when `record.facts` is given (one more statement)."""
         later = callable(record.summary)
         summary: dict[str, Any] = {} if later else record.summary  # type: ignore[assignment]
         values = dict(
@@ -279,9 +285,10 @@ class SqlStore(Transaction):
                 write = tx.fetchval(
                     "insert_journey", email=record.email, anon_id=record.anon_id, created_at=now, **values
                 )
-            verdict = None
+            verdict, facts = None, None
             if not later and (existing is not None or record.spam is None):
                 written = await write
+                facts = record.facts(created_at) if record.facts is not None else None
             else:
                 task = asyncio.ensure_future(write)
                 await asyncio.sleep(0)  # one step of the task: the statement is on its way
@@ -290,6 +297,8 @@ class SqlStore(Transaction):
                         summary = record.summary(client_events, touches)  # type: ignore[operator]
                     if existing is None and record.spam is not None:
                         verdict = record.spam(int(look["same_email"]), int(look["same_visitor"]))
+                    if record.facts is not None:
+                        facts = record.facts(created_at)
                 finally:
                     written = await task
             journey_id = int(existing if existing is not None else written)
@@ -303,6 +312,8 @@ class SqlStore(Transaction):
                     spam=bool(scored and scored.spam),
                     **{column: summary.get(column) for column in self.JOURNEY_LIST_COLUMNS},
                 )
+            if facts is not None:
+                await tx.execute("facts_upsert", rows=dumps([[journey_id, *facts]]))
             status = "spam" if verdict is not None and verdict.score > 0 and verdict.spam else "open"
             return SavedJourney(journey_id, existing is None, created_at, status)
 
