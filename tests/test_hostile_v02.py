@@ -2,7 +2,8 @@
 tester would send it: the /api/v1/ journeys list (since, status, limit, cursor), one journey, its
 outcome, insights (from, to, model); the receipt page, its removal button and the tracker's
 receipt lookup; the Google Ads and Meta files (?since=); the dashboard's outcome form (the spam
-list's move-back included), list and insights filters; invites (made and accepted).
+list's move-back included), list and insights filters; invites (made and accepted); the promote's
+touches and honeypot.
 
 Each parameter or field gets: empty, 100 KB (8 KB in a URL: httpx refuses a URL over 64 KiB and
 servers cut a request line long before), NUL and control characters, invalid UTF-8 and lone
@@ -98,6 +99,7 @@ TEXTS = [
     "%",
     "_",
 ]
+JSON = {"Content-Type": "application/json"}
 # Sent as they are: percent-encodings a browser or a fuzzer may put in a URL.
 RAW_ENCODED = ["%ff", "%ed%a0%80", "%c0%af", "%00", "%0d%0a", "%25", "%2e%2e%2f", "%C2%B2"]
 
@@ -1065,3 +1067,64 @@ def test_invite_links_that_are_no_invite(site):
             r = site.send(method, f"/cp/invite/{token}", client=guest(site), data={"password": "x"})
             # 403 for a POST without the page's form token; 429 once this client's guesses are throttled
             assert r.status_code in ((403, 404, 429) if method == "POST" else (404, 429)), (token[:20], r.status_code)
+
+
+# -- the promote's 0.2 fields: touches and honeypot ----------------------------------------------------
+
+
+TOUCH = {"ts": 1764000000000, "page_path": "/?utm_source=newsletter", "pages": 1}
+PROMOTE_REFUSALS: list[tuple[str, bytes]] = [
+    ("touches object", orjson.dumps({"touches": {"ts": 1}})),
+    ("touches string", orjson.dumps({"touches": "[]"})),
+    ("touches number", orjson.dumps({"touches": 1})),
+    ("21 touches", orjson.dumps({"touches": [TOUCH] * 21})),
+    ("honeypot string", orjson.dumps({"honeypot": "yes"})),
+    ("honeypot number", orjson.dumps({"honeypot": 1})),
+    ("honeypot object", orjson.dumps({"honeypot": {}})),
+    ("ts 1e309", b'{"touches": [{"ts": 1e309, "page_path": "/", "pages": 1}]}'),
+    ("ts 10**400", b'{"touches": [{"ts": 1' + b"0" * 400 + b', "page_path": "/", "pages": 1}]}'),
+    ("lone surrogate", b'{"touches": [{"ts": 1764000000000, "page_path": "/\\ud800", "pages": 1}]}'),
+    ("duplicate key", b'{"touches": [{"ts": 1764000000000, "ts": 1, "page_path": "/", "pages": 1}]}'),
+    ("NaN", b'{"touches": [{"ts": NaN, "page_path": "/", "pages": 1}]}'),
+]
+
+
+@pytest.mark.parametrize("fields", [b for _, b in PROMOTE_REFUSALS], ids=[n for n, _ in PROMOTE_REFUSALS])
+def test_promotes_with_bad_touches_or_honeypot_are_400(site, fields):
+    """touches that is not an array of at most 20, a honeypot that is not a boolean, or a body that is
+    not strict JSON: a 400 naming the field, and no journey."""
+    body = b'{"email": "hostile@example.com", ' + fields[1:]
+    r = site.send("POST", "/api/track/promote", client=guest(site), content=body, headers=JSON)
+    assert r.status_code == 400, r.text
+
+
+BAD_TOUCHES = [
+    [TOUCH],
+    {**TOUCH, "ts": 2**64},
+    {**TOUCH, "ts": -0.0},
+    {**TOUCH, "ts": 1764000000000.5},
+    {**TOUCH, "ts": "1764000000000"},
+    {**TOUCH, "ts": 0},
+    {**TOUCH, "ts": 4102444800001},  # 2100-01-01T00:00:00.001Z
+    {**TOUCH, "pages": 0},
+    {**TOUCH, "pages": 2**64},
+    {**TOUCH, "pages": True},
+    {**TOUCH, "page_path": "/\x00"},
+    {**TOUCH, "page_path": "/" + LONG},
+    {**TOUCH, "page_path": "relative"},
+    {**TOUCH, "page_path": None},
+    {**TOUCH, "referrer": {"a": 1}},
+    {**TOUCH, "referrer": "https://" + "a" * 100_000},
+    {**TOUCH, "referrer": "https://a\x00.example/"},
+    None,
+    "visit",
+]
+
+
+@pytest.mark.parametrize("touch", BAD_TOUCHES, ids=range(len(BAD_TOUCHES)))
+def test_a_bad_remembered_visit_is_dropped_on_its_own(site, touch):
+    """One bad entry among good ones: the promote succeeds, the entry counted in touches_dropped."""
+    body = {"email": f"touch-{uuid.uuid4().hex[:8]}@example.com", "touches": [TOUCH, touch]}
+    r = site.send("POST", "/api/track/promote", client=guest(site), json=body)
+    assert r.status_code == 201, r.text
+    assert (r.json()["touches"], r.json()["touches_dropped"]) == (1, 1), r.text
