@@ -143,7 +143,8 @@ class Tables:
             import asyncpg
 
             self.loop = asyncio.new_event_loop()
-            threading.Thread(target=self.loop.run_forever, daemon=True).start()
+            self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+            self.thread.start()
             self.pg = self._run(asyncpg.connect(url))
 
     def _run(self, coro):
@@ -167,6 +168,8 @@ class Tables:
         else:
             self._run(self.pg.close())
             self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
 
 
 class Site:
