@@ -5,6 +5,7 @@ build step of its own, so the limits are checked here rather than templated in).
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,28 @@ def test_the_tracker_buffer_fits_one_promote():
 def test_the_tracker_remembers_no_more_touches_than_a_promote_takes():
     """The visits the tracker keeps (and sends with a promote) never exceed MAX_TOUCHES, which would refuse it."""
     assert _one(r"touches\.splice\(1, touches\.length - (\d+)\)") <= contract.MAX_TOUCHES
+
+
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("2026-12-07", date(2026, 12, 7)),
+        ("2000-01-01", date(2000, 1, 1)),
+        ("2099-12-31", date(2099, 12, 31)),
+        ("2024-02-29", date(2024, 2, 29)),
+        ("2026-02-29", None),
+        ("2026-02-30", None),
+        ("20261207", None),  # date.fromisoformat takes it; the contract's YYYY-MM-DD does not
+        ("2026-W49-1", None),
+        ("2026-12-7", None),
+        ("1999-12-31", None),
+        ("2100-01-01", None),
+        ("+02026-12-07", None),
+        ("2026-12-07 ", None),
+        ("２０２６-12-07", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_day_is_exactly_yyyy_mm_dd_within_the_span(text, day):
+    assert contract.day(text) == day

@@ -102,7 +102,7 @@ def test_meta_export_since_keeps_later_days_and_a_bad_day_is_a_usage_error(datab
     assert {r["order_id"] for r in rows_of(recent.stdout)} == {str(ids["won-value"]), str(ids["won-no-value"])}
     future = cli(database_url, "--meta", "--since", (NOW + timedelta(days=2)).date().isoformat())
     assert future.exit_code == 0 and future.stdout.strip() == HEADER
-    for bad in ("soon", "2026-13-01", "01/12/2026"):
+    for bad in ("soon", "2026-13-01", "01/12/2026", "20261201", "2026-W49-1", "2026-2-3", "1999-12-31"):
         result = cli(database_url, "--meta", "--since", bad)
         assert result.exit_code == 2 and "YYYY-MM-DD" in result.output, bad
     for args in (("--meta", "--google-ads"), ("--meta", "--email", "a@example.com"), ("--meta", "--hashed-email")):
@@ -132,7 +132,10 @@ def test_meta_download_is_for_owners_only(owner_db):
         since = (NOW - timedelta(days=1)).date().isoformat()
         recent = owner.get("/cp/export/meta.csv", params={"since": since})
         assert {row["order_id"] for row in rows_of(recent.text)} == {str(ids["won-value"]), str(ids["won-no-value"])}
-        assert owner.get("/cp/export/meta.csv", params={"since": "soon"}).status_code == 400
+        for bad in ("soon", "20261201", "2026-W49-1", "2026-02-30", "0001-01-01", "9999-12-31"):
+            refused = owner.get("/cp/export/meta.csv", params={"since": bad})
+            assert refused.status_code == 400 and "YYYY-MM-DD" in refused.text, bad
+            assert owner.get("/cp/export/google-ads.csv", params={"since": bad}).status_code == 400, bad
 
 
 def test_meta_email_hash_matches_metas_documented_example():

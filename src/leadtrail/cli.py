@@ -326,15 +326,14 @@ def _won_journeys_since(settings: Settings, since: str | None) -> list[dict[str,
     """The won journeys submitted on or after the local day `since` (YYYY-MM-DD; None: all)."""
     from datetime import UTC, datetime
 
-    from . import outcomes
+    from . import contract, outcomes
     from .localtime import day_start
 
     start = datetime(1970, 1, 1, tzinfo=UTC)
     if since is not None:
-        try:
-            day = datetime.strptime(since, "%Y-%m-%d").date()
-        except ValueError:
-            raise click.BadParameter(f"{since!r} is not a day as YYYY-MM-DD", param_hint="--since") from None
+        day = contract.day(since)
+        if day is None:
+            raise click.BadParameter(f"{since!r} {contract.DAY_RULE}", param_hint="--since")
         start = day_start(day, settings.tz)
     return with_store(settings, lambda store: outcomes.won_journeys(store, start))
 

@@ -12,6 +12,8 @@ where the API lists each one. The declarations below are plain data, so both con
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 # --- limits -----------------------------------------------------------------------------------
@@ -337,6 +339,20 @@ JOURNEYS_QUERY: dict[str, tuple[dict[str, Any], str]] = {
 DAY_MIN, DAY_MAX = "2000-01-01", "2099-12-31"
 DAY_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 DAY_RULE = f"must be a day as YYYY-MM-DD, from {DAY_MIN} to {DAY_MAX}"
+_DAY_TEXT = re.compile(DAY_PATTERN)
+
+
+def day(text: str | None) -> date | None:
+    """A day written exactly as YYYY-MM-DD between DAY_MIN and DAY_MAX, else None (what
+    date.fromisoformat also takes, such as 20260101 or 2026-W01-1, is not one; nor is 2026-02-30)."""
+    if not text or _DAY_TEXT.fullmatch(text) is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 _DAY = {"type": "string", "format": "date", "pattern": DAY_PATTERN}
 INSIGHTS_QUERY: dict[str, tuple[dict[str, Any], str]] = {
     "from": (_DAY, "first day (YYYY-MM-DD, in TIMEZONE), included"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,7 +27,6 @@ Handler = Callable[[Request, Services], Awaitable[Response]]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 DEFAULT_INSIGHT_DAYS = 30
-_DAY = re.compile(contract.DAY_PATTERN)
 
 
 def _query(request: Request, allowed: dict[str, Any]) -> dict[str, str]:
@@ -149,12 +147,10 @@ def insights_days(query: dict[str, str], settings: Settings, now: datetime) -> t
     days: dict[str, date] = {}
     for name in ("from", "to"):
         if name in query:
-            if _DAY.fullmatch(query[name]) is None:
+            given = contract.day(query[name])
+            if given is None:
                 raise HTTPProblem(400, "invalid query", [f"{name}: {contract.DAY_RULE}"])
-            try:
-                days[name] = date.fromisoformat(query[name])
-            except ValueError:
-                raise HTTPProblem(400, "invalid query", [f"{name}: {contract.DAY_RULE}"]) from None
+            days[name] = given
     last = days.get("to", today)
     first = days["from"] if "from" in days else last - timedelta(days=DEFAULT_INSIGHT_DAYS - 1)
     if first > last:

@@ -12,12 +12,12 @@ import csv
 import dataclasses
 import io
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ... import adexport, outcomes
+from ... import adexport, contract, outcomes
 from ...contract import whole_number
 from ...export import LIST_CSV_COLUMNS, list_csv_row
 from ...http.cookies import services_of
@@ -118,10 +118,10 @@ async def _ad_export(request: Request, platform: str, to_csv: Callable[[list[dic
     """The won enquiries submitted on or after ?since=YYYY-MM-DD (a local day) as `platform`'s file."""
     settings = services_of(request).settings
     raw = request.query_params.get("since", "")
-    try:
-        start = day_start(date.fromisoformat(raw), settings.tz) if raw else datetime(1970, 1, 1, tzinfo=UTC)
-    except ValueError:
-        return Response("since: use a day as YYYY-MM-DD\n", 400, media_type="text/plain")
+    since = contract.day(raw)
+    if raw and since is None:
+        return Response(f"since: {contract.DAY_RULE}\n", 400, media_type="text/plain")
+    start = day_start(since, settings.tz) if since else datetime(1970, 1, 1, tzinfo=UTC)
     journeys = await outcomes.won_journeys(services_of(request).store, start)
     name = f"leadtrail-{platform}-{local_date(utcnow(), settings.tz).isoformat()}.csv"
     return Response(to_csv(journeys, settings), media_type="text/csv; charset=utf-8", headers=_attachment(name))
