@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import make_settings, run_store
 
-from leadtrail import conversions, lifecycle, totals
+from leadtrail import conversions, insights, lifecycle, totals
 from leadtrail.store import EventRow, JourneyRecord, dumps
 
 DAYS = ["2026-06-01", "2026-06-02"]
@@ -386,3 +386,21 @@ def test_insights_page_offers_owners_the_ad_platform_files_of_its_range(owner_db
         for link in links:
             answer = client.get(link)
             assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+
+
+def test_the_insights_page_draws_at_most_ten_years_and_says_so(owner_db):
+    """A 27-year range (the widest days the filters read) starts ten years before its end, with a
+    word on the page; a range within ten years is drawn as asked."""
+    from support import app_client
+    from test_dashboard_helpers import login
+
+    with app_client(owner_db) as client:
+        assert login(client).status_code == 303
+        wide = client.get("/cp/insights", params={"from": "2000-01-01", "to": "2026-01-31"})
+        fits = client.get("/cp/insights", params={"from": "2017-01-01", "to": "2026-01-31"})
+    assert wide.status_code == fits.status_code == 200
+    start = date(2026, 1, 31) - timedelta(days=insights.MAX_DAYS - 1)
+    assert f"this one starts on {start.isoformat()}" in wide.text
+    assert f'id="from" name="from" type="date" value="{start.isoformat()}"' in wide.text
+    assert "at most" not in fits.text and 'value="2017-01-01"' in fits.text
+    assert len(wide.text) < 2 * len(fits.text)

@@ -69,6 +69,9 @@ def as_date(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+MAX_DAYS = 3653  # ten years: the longest range the Insights page draws (as GET /api/v1/insights takes)
+
+
 def shown_range(
     start: date | None, end: date | None, since: date, today: date, days: Iterable[date]
 ) -> tuple[date, date]:

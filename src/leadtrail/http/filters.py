@@ -57,7 +57,9 @@ class Filters:
         return urlencode({k: v for k, v in params.items() if v})
 
 
-def filters_from(request: Request, default_days: int | None = None) -> Filters:
+def filters_from(request: Request, default_days: int | None = None, max_days: int | None = None) -> Filters:
+    """The filters of the query; `default_days`: a range of that many days to today when no start
+    is given; `max_days`: a longer range starts that many days before its end (said on the page)."""
     settings = services_of(request).settings
     params = request.query_params
     problems = []
@@ -74,6 +76,10 @@ def filters_from(request: Request, default_days: int | None = None) -> Filters:
     tz, now = settings.tz, utcnow()
     if start is None and default_days is not None:  # an unreadable start date means the default range
         start = local_date(now, tz) - timedelta(days=default_days - 1)
+    last_day = min(end, local_date(now, tz)) if end else local_date(now, tz)
+    if max_days is not None and start is not None and (last_day - start).days >= max_days:
+        start = last_day - timedelta(days=max_days - 1)
+        problems.append(f"A range is at most {max_days:,} days; this one starts on {start.isoformat()}.")
     floor = visible_journeys_since(settings, now)
     since = max(day_start(start, tz), floor) if start else floor
     until = min(day_end(end, tz), FAR_FUTURE) if end else FAR_FUTURE

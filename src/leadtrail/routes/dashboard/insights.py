@@ -23,7 +23,7 @@ from ...store import dashboard as db
 async def insights_page(request: Request) -> Response:
     services = services_of(request)
     store = services.store
-    f = filters_from(request, default_days=30)
+    f = filters_from(request, default_days=30, max_days=insights.MAX_DAYS)
     since, until = f.list_filter.since, f.list_filter.until
     tz, now = services.settings.tz, utcnow()
     today, since_day = local_date(now, tz), local_date(since, tz)
