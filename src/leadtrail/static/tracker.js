@@ -108,7 +108,10 @@
 
   // ---- sending: one request at a time (the first answer sets the anon_id cookie) while the
   // rest waits in the buffer; failures back off; sendBeacon when the page is going away.
-  let busy, leaving, failures = 0, retryAt = 0;
+  // Events kept and none ever answered: the last page may have left while this tab's first
+  // request was on its way, and its answer brings the anon_id cookie; sent at once, they would get
+  // a second id (stored twice), so this page waits 2 s for that answer to land.
+  let busy, leaving, failures = 0, retryAt = buffer[0] && !buffer.some((e) => e.s == 1) && Date.now() + 2e3;
   const sent = new Set(); // events on their way (or beaconed) from this page
   // A string body goes as text/plain, which needs no CORS preflight.
   const post = (path, body, headers) => fetch(api + path, {
@@ -118,11 +121,11 @@
     // Until the server has answered once, this tab has no anon_id cookie, and two requests in
     // flight would each get one (the same events stored under two ids): so one at a time, and
     // none from a page going away (the next page sends them).
-    if (leaving ? !buffer.some((e) => e.s == 1) : busy || Date.now() < retryAt) return;
+    if (leaving ? !buffer.some((e) => e.s == 1) : busy || retryAt > Date.now()) return;
     const batch = buffer.filter((e) => !e.s && !sent.has(e)).slice(0, 50);
     if (!batch.length) return;
     const done = (state) => {
-      for (const e of batch) { sent.delete(e); e.s = state; }
+      batch.forEach((e) => { sent.delete(e); e.s = state; });
       save();
     };
     batch.forEach((e) => sent.add(e));
@@ -263,9 +266,9 @@
     const make = (events) => JSON.stringify({ email, client_events: events, form, consent, honeypot, touches });
     let body = make(buffer);
     // A keepalive body must stay under 64 KiB: leave out what the server already has.
-    if (body.length >= 6e4) body = make(buffer.filter((e) => e.s != 1));
+    if (!(body.length < 6e4)) body = make(buffer.filter((e) => e.s != 1)); // (not ">=": fewer bytes gzipped)
     keep(Date.now()); // in flight: the next page asks for the receipt if this page never hears
-    const res = await post('/api/track/promote', body, { 'Content-Type': 'application/json' });
+    const res = await post('/api/track/promote', body, { 'content-type': 'application/json' });
     const answer = await res.json();
     if (!res.ok) throw keep(), Object.assign(Error(answer.error), { status: res.status, answer });
     keep(answer.receipt_url);
@@ -303,6 +306,6 @@
   after(layer, 'push', (_, items) => items.forEach(mirror));
 
   if (auto) pageview();
-  flush(); // what earlier pages of this tab could not deliver
+  setTimeout(flush, 2e3); // what earlier pages of this tab could not deliver (after that wait)
   receipt(0);
 })();
