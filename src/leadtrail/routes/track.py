@@ -15,10 +15,8 @@ without decoding a dozen headers and running five checks per request.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
-import orjson
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
@@ -28,7 +26,7 @@ from ..identity import COOKIE_NAME, VerifiedCookies, anon_cookie_header
 from ..ingest import IngestError, parse_track_body
 from ..services import Services
 from ..settings import Settings
-from ..store import EventRow, StoreUnavailable
+from ..store import EventRow, StoreUnavailable, dumps, utcnow
 from ..web import (
     HTTPProblem,
     LeanRequest,
@@ -39,6 +37,7 @@ from ..web import (
     check_rate,
     cookie_in,
     cors_headers,
+    drop_referrals_from,
     gpc_opt_out,
     is_https,
     media_type,
@@ -70,26 +69,15 @@ def _problem(problem: HTTPProblem, cors: Headers, cookie: bytes | None = None) -
 
 
 _COOKIE_PARTS: dict[tuple[int, bool], tuple[bytes, bytes]] = {}
-# Set-Cookie values made, per (value, max_age, secure): a returning visitor's is the same each
-# time. Bounded: forgotten all at once at _SET_COOKIES_LIMIT.
-_SET_COOKIES: dict[tuple[str, int, bool], bytes] = {}
-_SET_COOKIES_LIMIT = 10_000
 
 
 def _set_cookie(value: str, max_age: int, secure: bool) -> bytes:
     """anon_cookie_header(...) as bytes, from parts made once per (max_age, secure)."""
-    key = (value, max_age, secure)
-    made = _SET_COOKIES.get(key)
-    if made is None:
-        parts = _COOKIE_PARTS.get((max_age, secure))
-        if parts is None:
-            head, _, tail = anon_cookie_header("\x00", max_age, secure).partition("\x00")
-            parts = _COOKIE_PARTS[(max_age, secure)] = (head.encode("latin-1"), tail.encode("latin-1"))
-        made = parts[0] + value.encode("latin-1") + parts[1]
-        if len(_SET_COOKIES) >= _SET_COOKIES_LIMIT:
-            _SET_COOKIES.clear()
-        _SET_COOKIES[key] = made
-    return made
+    parts = _COOKIE_PARTS.get((max_age, secure))
+    if parts is None:
+        head, _, tail = anon_cookie_header("\x00", max_age, secure).partition("\x00")
+        parts = _COOKIE_PARTS[(max_age, secure)] = (head.encode("latin-1"), tail.encode("latin-1"))
+    return parts[0] + value.encode("latin-1") + parts[1]
 
 
 class Verdict(NamedTuple):
@@ -156,17 +144,7 @@ class HeaderVerdicts:
         self.limit = limit
 
     def of(self, scope: dict[str, Any], headers: dict[bytes, bytes]) -> Verdict:
-        get = headers.get  # VERDICT_HEADERS, spelled out (cheaper than a map over them)
-        key: tuple[Any, ...] = (
-            scope.get("scheme"),
-            get(b"content-type"),
-            get(b"content-encoding"),
-            get(b"origin"),
-            get(b"host"),
-            get(b"sec-fetch-site"),
-            get(b"sec-gpc"),
-            get(b"user-agent"),
-        )
+        key: tuple[Any, ...] = (scope.get("scheme"), *map(headers.get, VERDICT_HEADERS))
         if self._settings.trusted_networks:
             client = scope.get("client")
             key += (client[0] if client else None, *map(headers.get, PROXY_VERDICT_HEADERS))
@@ -227,18 +205,13 @@ def _text(value: bytes | None) -> str | None:
 
 
 _new_tuple = tuple.__new__
-_now = datetime.now
-_dumps = orjson.dumps  # store.dumps(value) is _dumps(value).decode()
 
 
 async def respond(
     scope: dict[str, Any], receive: Any, services: Services, verdicts: HeaderVerdicts, visitors: KnownVisitors
 ) -> tuple[int, Headers, bytes]:
     """(status, raw headers, body) for one POST /api/track."""
-    raw = scope["headers"]
-    headers = dict(raw)  # first_values(raw), without a call when no header is repeated
-    if len(headers) != len(raw):
-        headers = first_values(raw)
+    headers = first_values(scope["headers"])
     verdict = verdicts.of(scope, headers)
     if verdict.problem is not None:
         return _problem(verdict.problem, verdict.cors)
@@ -264,19 +237,10 @@ async def respond(
             anon_id, value = known  # verified: the same id and signature, renewed below
             check_rate(services.anon_limiter, anon_id, "visitor")
         cookie = _set_cookie(value, settings.event_ttl, verdict.secure)
-        origin = verdict.origin
-        if origin:
-            # drop_referrals_from, without a list of the events' params first
-            for event in events:
-                referrer = event[2].get("referrer")
-                if referrer is not None and referrer.lower() == origin:
-                    del event[2]["referrer"]
-        now = _now(UTC)  # store.utcnow(), without a call of its own
-        if len(events) == 1:  # a beacon's one event: no comprehension
-            event = events[0]
-            rows = [_new_tuple(EventRow, (anon_id, event[0], event[1], _dumps(event[2]).decode(), now))]
-        else:
-            rows = [_new_tuple(EventRow, (anon_id, e[0], e[1], _dumps(e[2]).decode(), now)) for e in events]
+        if verdict.origin:
+            drop_referrals_from((e[2] for e in events), verdict.origin)
+        now = utcnow()
+        rows = [_new_tuple(EventRow, (anon_id, e[0], e[1], dumps(e[2]), now)) for e in events]
         try:
             await services.store.add_events(rows)
         except StoreUnavailable:
