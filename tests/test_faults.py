@@ -283,7 +283,7 @@ def test_a_poisoned_batch_fails_only_the_request_that_poisoned_it():
     async def main():
         committer = GroupCommitter(write, Unavailable, flushers=1)
         results = await asyncio.gather(
-            *(committer.submit([f"r{i}", f"s{i}"] if i != 7 else ["x", "poison"]) for i in range(20)),
+            *(committer.enqueue([f"r{i}", f"s{i}"] if i != 7 else ["x", "poison"]) for i in range(20)),
             return_exceptions=True,
         )
         await committer.close()
@@ -310,10 +310,10 @@ def test_requests_queued_behind_a_hung_write_fail_at_their_deadline_unwritten():
     async def main():
         committer = GroupCommitter(write, Unavailable, flushers=1, budget=0.5)
         loop = asyncio.get_running_loop()
-        first = asyncio.ensure_future(committer.submit(["a"]))
+        first = asyncio.ensure_future(committer.enqueue(["a"]))
         await asyncio.sleep(0.05)  # "a" is being written; these queue behind it
         t0 = loop.time()
-        queued = [asyncio.ensure_future(committer.submit([f"q{i}"])) for i in range(5)]
+        queued = [asyncio.ensure_future(committer.enqueue([f"q{i}"])) for i in range(5)]
         results = await asyncio.gather(*queued, return_exceptions=True)
         waited = loop.time() - t0
         await first
@@ -337,12 +337,12 @@ def test_close_commits_what_is_queued_then_refuses_new_writes():
 
     async def main():
         committer = GroupCommitter(write, Unavailable, flushers=2)
-        pending = [asyncio.ensure_future(committer.submit([f"r{i}"])) for i in range(50)]
+        pending = [asyncio.ensure_future(committer.enqueue([f"r{i}"])) for i in range(50)]
         await asyncio.sleep(0)
         await committer.close()
         results = await asyncio.gather(*pending, return_exceptions=True)
         try:
-            await committer.submit(["late"])
+            await committer.enqueue(["late"])
         except Unavailable:
             late = "refused"
         return results, late

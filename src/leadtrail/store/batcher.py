@@ -64,15 +64,11 @@ class GroupCommitter:
         self._tasks = [asyncio.create_task(self._flush_forever(lane)) for lane in range(self.flushers)]
         self._watchdog = asyncio.create_task(self._expire_forever())
 
-    async def submit(self, rows: Sequence[Any]) -> None:
-        """Returns once `rows` are committed; raises `unavailable` when their batch failed or they
-        could not be written in time."""
-        await self.enqueue(rows)
-
     def enqueue(self, rows: Sequence[Any]) -> asyncio.Future[None]:
-        """submit() without a coroutine of its own (the hot path awaits the future directly):
-        queues `rows` and returns the future that completes once they are committed (or fails
-        with `unavailable`). Raises `unavailable` at once when the committer is closing."""
+        """Queues `rows` and returns the future that completes once they are committed, or fails
+        with `unavailable` when their batch failed or they could not be written in time (a future,
+        not a coroutine around it: the hot path awaits it directly). Raises `unavailable` at once
+        when the committer is closing."""
         if self._closing:
             raise self._unavailable("the server is shutting down")
         loop = self._loop
