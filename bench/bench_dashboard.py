@@ -121,13 +121,14 @@ TOTAL_PAGES = [f"/page-{i}" for i in range(150)] + ["/", "/prices", "/contact", 
 def sample_parts(n: int) -> list[str]:
     """Each journey's insights sample part (journey_facts.sample, JSON) in insert order, as the
     facts refresh computes it: the same journeys as journeys(n), rebuilt from their stored events."""
-    from leadtrail.totals import sample_facts
+    from leadtrail.insights import journey_sample
+    from leadtrail.journeys import outline
 
     out = []
     started = time.perf_counter()
     for i, row in enumerate(journeys(n), 1):
         at = row[4]
-        out.append(dumps(sample_facts(orjson.loads(row[2]), orjson.loads(row[3]), at, at)))
+        out.append(dumps(journey_sample(outline(orjson.loads(row[2]), orjson.loads(row[3]), at))))
         if i % 20000 == 0:
             print(f"  {i:>7,}/{n:,} sample parts ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
     return out

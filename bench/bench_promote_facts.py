@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What writing a journey's facts at the promote costs (store.save_promoted with `record.facts`,
-totals.promoted_facts), on SQLite, in-process, against what the periodic refresh spent on the
+totals.facts_row), on SQLite, in-process, against what the periodic refresh spent on the
 same journey (totals._facts_rows: reconstruct() on a thread).
 
     python bench/bench_promote_facts.py [--events 2000] [--n 40]
@@ -82,9 +82,9 @@ async def main() -> None:
     steps = {
         "summarize (the promote's summary, before)": lambda: journeys.summarize(server, client, now),
         "outline (the promote's summary, now)": lambda: journeys.outline(server, client, now),
-        "promoted_facts, new journey": lambda: totals.promoted_facts(server, client, [], now, now, outlined),
-        "promoted_facts, refreshed": lambda: totals.promoted_facts(server, client, [], now, later, outlined),
-        "promoted_facts, new with remembered visits": lambda: totals.promoted_facts(
+        "facts_row, new journey": lambda: totals.facts_row(server, client, [], now, now, outlined),
+        "facts_row, refreshed": lambda: totals.facts_row(server, client, [], now, later, outlined),
+        "facts_row, new with remembered visits": lambda: totals.facts_row(
             server, client, TOUCHES, now, now, with_touches
         ),
     }
@@ -119,7 +119,7 @@ async def main() -> None:
                     return journeys.list_columns(stored[2]["summary"])
 
                 def facts(created_at, stored=stored):
-                    return totals.promoted_facts(server, stored[0], stored[1], created_at, now, stored[2])
+                    return totals.facts_row(server, stored[0], stored[1], created_at, now, stored[2])
 
                 record = JourneyRecord(
                     f"x{i}@example.com",

@@ -89,7 +89,7 @@ async def save_snapshot(
     computed once, of the client events and remembered visits as stored (merged with an earlier
     promote's on a refresh), while the database takes in the row; so is a new journey's spam
     score when `caller` is given (the late look's refresh passes none: it never creates), and the
-    journey's facts (totals.promoted_facts, from the same outline), written in the same
+    journey's facts (totals.facts_row, from the same outline), written in the same
     transaction: the periodic facts refresh has nothing left to rebuild for it."""
     started = time.perf_counter()
     if server_events is None:
@@ -108,7 +108,7 @@ async def save_snapshot(
     def facts(created_at: datetime) -> list | None:
         try:
             stored_client_events, stored_touches, outlined = stored
-            return totals.promoted_facts(snapshot, stored_client_events, stored_touches, created_at, now, outlined)
+            return totals.facts_row(snapshot, stored_client_events, stored_touches, created_at, now, outlined)
         except Exception:  # never the promote's failure: the periodic refresh computes them
             log.exception("journey facts not computed at the promote")
             return None

@@ -195,27 +195,22 @@ async def prune_before(store: SqlStore, cutoff: datetime) -> datetime | None:
 
 def journey_facts(events: Any, client_events: Any, submitted_at: Any, touches: Any = ()) -> dict:
     """Pure: first and last touch (remembered visits included) and the distinct pages seen
-    (viewed), from reconstruct()."""
-    return facts_of(_rebuild(events, client_events, submitted_at, touches))
+    (viewed), from journeys.outline() (reconstruct()'s visits and summary, and its page views)."""
+    return facts_of(journeys.outline(_list(events), _list(client_events), submitted_at, touches=_list(touches)))
 
 
-def _rebuild(events: Any, client_events: Any, submitted_at: Any, touches: Any = ()) -> dict:
-    return journeys.reconstruct(
-        events if isinstance(events, list) else [],
-        client_events if isinstance(client_events, list) else [],
-        submitted_at,
-        touches=touches if isinstance(touches, list) else [],
-    )
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
-def facts_of(rebuilt: dict) -> dict:
-    """Pure: journey_facts from a journey's reconstruct()."""
-    summary = rebuilt["summary"]
+def facts_of(outlined: dict) -> dict:
+    """Pure: journey_facts from a journey's outline() (or reconstruct())."""
+    summary = outlined["summary"]
     first, last = summary["first_touch"] or {}, summary["last_touch"] or {}
     pages = sorted(
         {
             p
-            for e in rebuilt["timeline"]
+            for e in outlined["timeline"]
             if e["event_name"] == "page_view" and (p := base_path(e["page_path"])) is not None
         }
     )
@@ -230,64 +225,45 @@ def facts_of(rebuilt: dict) -> dict:
     }
 
 
-def sample_facts(events: Any, client_events: Any, created_at: datetime, updated_at: datetime | None) -> dict:
-    """Pure: the Insights page's part of one journey of its sample (insights.journey_sample), as
-    the page has always rebuilt it (export.export_journey of the row it reads: submitted at its
-    last write, updated_at, without the remembered visits)."""
-    return insights.journey_sample(journeys.reconstruct(events, client_events, updated_at or created_at))
+def facts_row(
+    events: Any,
+    client_events: Any,
+    touches: Any,
+    created_at: datetime,
+    written_at: datetime,
+    outlined: dict | None = None,
+) -> list:
+    """Pure: facts_upsert's row of one journey (without its id), stamped `written_at` (its last
+    write, updated_at, or its creation): the facts as of its creation with its remembered visits,
+    and the Insights page's sample part as the page has always rebuilt it (as of its last write,
+    without the remembered visits: insights.journey_sample). `outlined`: outline() at
+    `written_at` with the touches when the caller has it (the promote), so a new journey without
+    remembered visits needs no rebuild at all. The periodic refresh and the promote both use it."""
+    events, client_events, touches = _list(events), _list(client_events), _list(touches)
+    if outlined is None:
+        outlined = journeys.outline(events, client_events, written_at, touches=touches)
+    same = written_at == created_at
+    at_creation = outlined if same else journeys.outline(events, client_events, created_at, touches=touches)
+    sample_of = outlined if not touches else journeys.outline(events, client_events, written_at)
+    facts = facts_of(at_creation)
+    return [
+        iso(written_at),
+        *(facts[k] for k in ("first_channel", "first_source", "first_landing")),
+        *(facts[k] for k in ("last_channel", "last_source", "last_landing")),
+        dumps(facts["pages"]),
+        dumps(insights.journey_sample(sample_of)),
+    ]
 
 
 def _facts_rows(store: SqlStore, rows: list[dict]) -> list[list]:
     out = []
     for row in rows:
         created = store.decode_time(row["created_at"])
-        updated = store.decode_time(row["updated_at"]) if row["updated_at"] is not None else None
-        events, client_events = store.decode_json(row["events"]), store.decode_json(row["client_events"])
+        written = store.decode_time(row["updated_at"]) if row["updated_at"] is not None else created
         touches = store.decode_json(row["touches"]) if "touches" in row else []
-        rebuilt = _rebuild(events, client_events, created, touches)
-        facts = facts_of(rebuilt)
-        if (
-            not touches
-            and (updated is None or updated == created)
-            and all(isinstance(x, list) for x in (events, client_events))
-        ):
-            sample = insights.journey_sample(rebuilt)  # the same reconstruct: do it once
-        else:
-            sample = sample_facts(events, client_events, created, updated)
-        out.append([row["id"], *_facts_row(updated or created, facts, sample)])
+        events, client_events = store.decode_json(row["events"]), store.decode_json(row["client_events"])
+        out.append([row["id"], *facts_row(events, client_events, touches, created, written)])
     return out
-
-
-def _facts_row(computed_at: datetime, facts: dict, sample: dict) -> list:
-    """facts_upsert's row of one journey without its id."""
-    return [
-        iso(computed_at),
-        *(facts[k] for k in ("first_channel", "first_source", "first_landing")),
-        *(facts[k] for k in ("last_channel", "last_source", "last_landing")),
-        dumps(facts["pages"]),
-        dumps(sample),
-    ]
-
-
-def promoted_facts(
-    events: list[dict],
-    client_events: list[dict],
-    touches: list[dict],
-    created_at: datetime,
-    written_at: datetime,
-    outlined: dict,
-) -> list:
-    """Pure: the facts_upsert row (without the journey id) that _facts_rows would compute for a
-    journey a promote has just written (created at `created_at`, last written, updated_at, at
-    `written_at`, the same instant for a new journey) with these events, client events and
-    remembered visits as stored, from `outlined`, the promote's journeys.outline() of them at
-    `written_at` with the touches. A new journey without remembered visits needs no other
-    rebuild; a refreshed one is rebuilt at its creation time (the facts), one with remembered
-    visits without them (the sample), as _facts_rows does."""
-    same = written_at == created_at
-    at_creation = outlined if same else journeys.outline(events, client_events, created_at, touches=touches)
-    sample_of = outlined if not touches else journeys.outline(events, client_events, written_at)
-    return _facts_row(written_at, facts_of(at_creation), insights.journey_sample(sample_of))
 
 
 async def refresh_facts(store: SqlStore, limit: int = FACTS_BATCH, query: str = "facts_stale") -> int:

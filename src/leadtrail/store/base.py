@@ -54,7 +54,7 @@ class JourneyRecord:
     # day (counted under the promote's lock, in the statement that looks for a journey to refresh),
     # written in the same transaction as the journey; None: not scored (status open, score 0).
     spam: Callable[[int, int], SpamVerdict] | None = None
-    # The journey's facts (journey_facts) as totals.promoted_facts gives them, a function of its
+    # The journey's facts (journey_facts) as totals.facts_row gives them, a function of its
     # creation time called after the summary, written in the same transaction so the periodic
     # refresh has nothing to do for it; it returns None when they could not be computed (that
     # refresh computes them then).
