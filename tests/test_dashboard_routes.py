@@ -19,14 +19,14 @@ Also here: the invite-making function itself refuses a maker who is not an owner
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from support import app_client, make_settings, run_store
-from test_dashboard_helpers import OWNER_EMAIL, csrf_from, login, save, simple_journey
-from test_team import MEMBER_PASSWORD, SECOND_OWNER, VIEWER_EMAIL, add_member, members, pending, text_of
+from test_dashboard_helpers import OWNER_EMAIL, csrf_from, login
+from test_team import MEMBER_PASSWORD, SECOND_OWNER, VIEWER_EMAIL, add_member, members, pending, seed_team, text_of
 
 from leadtrail.accounts import team, users
 from leadtrail.accounts.owner import Owner
@@ -148,16 +148,8 @@ def test_the_walk_finds_nested_routes_and_endpoint_classes():
 
 
 def seed(url: str) -> dict[str, int]:
-    """An owner (OWNER_EMAIL), a viewer, a second owner, a journey and a pending invite."""
-
-    async def work(store):
-        owner = await users.find_owner(store, OWNER_EMAIL)
-        journey = await save(store, simple_journey("lead@example.com", datetime.now(UTC) - timedelta(minutes=5)))
-        made = await team.create_invite(store, owner, "someone@example.com", "viewer")
-        return {"journey": journey, "invite": made.invite.id, "owner": owner.id}
-
-    ids = run_store(url, work)
-    ids["viewer"] = add_member(url, VIEWER_EMAIL, "viewer")
+    """test_team's seed (an owner, a viewer, a journey, a pending invite) and a second owner."""
+    ids = seed_team(url)
     ids["partner"] = add_member(url, SECOND_OWNER, "owner")
     return ids
 
